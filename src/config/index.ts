@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { envSchema, type Env } from './schema';
+
+export type Config = Readonly<
+  Env & {
+    DATA_DIR: string;
+    PUBLIC_URL: string;
+    SESSION_SECRET: string;
+    BACKUP_DIR: string;
+    embedded: boolean;
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(
+    public readonly variable: string,
+    public readonly reason: string,
+  ) {
+    super(`${variable} ${reason}`);
+  }
+}
+
+/** Parses the environment once; the first problem is reported as `VARIABLE reason`. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const raw = parsed.data;
+  if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET) {
+    throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+  }
+  const dataDir = path.resolve(raw.DATA_DIR);
+  const publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    ...raw,
+    DATA_DIR: dataDir,
+    PUBLIC_URL: publicUrl,
+    TOYBOX_URL: raw.TOYBOX_URL.replace(/\/+$/, ''),
+    SESSION_SECRET: raw.SESSION_SECRET ?? '',
+    BACKUP_DIR: path.resolve(raw.BACKUP_DIR ?? path.join(dataDir, 'backups')),
+    embedded: !raw.DATABASE_URL,
+  });
+}
+
+/** Outside production the session secret is generated once and kept in DATA_DIR, so sessions survive restarts. */
+export function withSessionSecret(config: Config): Config {
+  if (config.SESSION_SECRET) return config;
+  const file = path.join(config.DATA_DIR, 'session-secret');
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  let secret: string;
+  try {
+    secret = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    secret = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(file, secret, { mode: 0o600 });
+  }
+  return Object.freeze({ ...config, SESSION_SECRET: secret });
+}
+
+/** For entry points: a bad value stops the process with one line and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return withSessionSecret(parseConfig(env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalUrl = z.url({ message: 'must be an absolute URL such as https://toybox.example' }).optional();
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every environment variable the portal reads, with its default. The README's
+ * configuration table documents the same list; keep the two in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./var'),
+  PUBLIC_URL: optionalUrl,
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TOYBOX_URL: z.url({ message: 'must be an absolute URL such as https://toybox.example' }).default('http://localhost:8000'),
+  TOYBOX_MEDIA_DIR: z.string().min(1).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('TOYBOX <noreply@toybox.local>'),
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  DKIM_PRIVATE_KEY_FILE: z.string().optional(),
+  BOUNCE_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  TRUST_PROXY: z.string().default('loopback'),
+  EXPORT_COOLDOWN_HOURS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 or more').default(24),
+  EXPORT_BACKGROUND_ROWS: z.coerce.number({ message: 'must be a number' }).int().min(1).default(50000),
+  BACKUP_DIR: z.string().optional(),
+  BACKUP_DB_CRON: z.string().default('0 3 * * *'),
+  BACKUP_MEDIA_CRON: z.string().default('0 4 * * 0'),
+  BACKUP_KEEP_DAILY: z.coerce.number().int().min(1).default(7),
+  BACKUP_KEEP_WEEKLY: z.coerce.number().int().min(0).default(4),
+  BACKUP_KEEP_MONTHLY: z.coerce.number().int().min(0).default(6),
+  BACKUP_OFFHOST_COMMAND: z.string().optional(),
+  PG_BIN: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALERT_WEBHOOK_URL: optionalUrl,
+  BOOTSTRAP_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).default(60),
+  WORKER: boolish.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function resolveDataDir(dir: string): string {
+  return path.resolve(dir);
+}

@@ -1,0 +1,44 @@
+import pg from 'pg';
+import type { AppContext } from './app-context';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db';
+import { migrateLatest } from './db/migrate';
+import { createMailer, type Mailer } from './mail/mailer';
+import { coreChecks } from './http/readiness';
+
+export interface RunningContext extends AppContext {
+  database: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (embedded when DATABASE_URL is unset), runs the portal's
+ * migrations (idempotent, locked against concurrent instances) and builds the
+ * shared context. Server, CLI and tests all start here.
+ */
+export async function buildContext(config: Config, opts: { mailer?: Mailer; migrate?: boolean } = {}): Promise<RunningContext> {
+  const database = await openDatabase(config);
+  try {
+    if (opts.migrate !== false) await migrateLatest(database.knex);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const pgPool = new pg.Pool({ connectionString: database.url, max: 3, idleTimeoutMillis: 10_000 });
+  pgPool.on('error', () => undefined); // a dropped idle connection is retried on next use; /readyz reports the outage
+  const mailer = opts.mailer ?? createMailer(config);
+  return {
+    config,
+    knex: database.knex,
+    databaseUrl: database.url,
+    pgPool,
+    mailer,
+    readiness: coreChecks(database.knex, config.DATA_DIR),
+    database,
+    async close() {
+      mailer.close();
+      await pgPool.end();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import type { Config } from '../config';
+
+export type MailMessage = Mail.Options;
+
+export interface SendResult {
+  messageId: string;
+  accepted: string[];
+  rejected: string[];
+  /** Where the message went: the SMTP server, or the capture outbox file. */
+  outboxFile?: string;
+}
+
+/** The only nodemailer user. Everything that sends mail goes through one of these. */
+export interface Mailer {
+  readonly kind: 'smtp' | 'outbox';
+  send(message: MailMessage): Promise<SendResult>;
+  close(): void;
+}
+
+export function outboxDir(dataDir: string): string {
+  return path.join(dataDir, 'outbox');
+}
+
+function dkimOptions(config: Config) {
+  if (!config.DKIM_DOMAIN || !config.DKIM_SELECTOR || !config.DKIM_PRIVATE_KEY_FILE) return undefined;
+  return {
+    domainName: config.DKIM_DOMAIN,
+    keySelector: config.DKIM_SELECTOR,
+    privateKey: fs.readFileSync(config.DKIM_PRIVATE_KEY_FILE, 'utf8'),
+  };
+}
+
+/**
+ * SMTP_URL: a pooled SMTP transport. Without it, every message is written as
+ * an .eml file to DATA_DIR/outbox (atomically), which the admin can read in
+ * the portal, so the embedded default shows the whole flow.
+ */
+export function createMailer(config: Config, opts: { pool?: boolean; maxConnections?: number } = {}): Mailer {
+  const defaults = { from: config.MAIL_FROM };
+  if (config.SMTP_URL) {
+    const url = new URL(config.SMTP_URL);
+    const transport = nodemailer.createTransport(
+      {
+        pool: opts.pool ?? true,
+        maxConnections: opts.maxConnections ?? 5,
+        maxMessages: Infinity,
+        host: url.hostname,
+        port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+        secure: url.protocol === 'smtps:',
+        auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+        // smtp://localhost without TLS is for local relays and test sinks
+        ignoreTLS: url.searchParams.get('tls') === 'off',
+        tls: { rejectUnauthorized: url.searchParams.get('tls') !== 'insecure' },
+        connectionTimeout: 15_000,
+        greetingTimeout: 15_000,
+        socketTimeout: 30_000,
+        dkim: dkimOptions(config),
+      },
+      defaults,
+    );
+    return {
+      kind: 'smtp',
+      async send(message) {
+        const info = await transport.sendMail(message);
+        return {
+          messageId: info.messageId,
+          accepted: info.accepted.map(String),
+          rejected: info.rejected.map(String),
+        };
+      },
+      close: () => transport.close(),
+    };
+  }
+  const dir = outboxDir(config.DATA_DIR);
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', dkim: dkimOptions(config) }, defaults);
+  return {
+    kind: 'outbox',
+    async send(message) {
+      const info = (await transport.sendMail(message)) as unknown as { messageId: string; envelope: { to: string[] }; message: Buffer };
+      await fs.promises.mkdir(dir, { recursive: true });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(4).toString('hex')}.eml`;
+      const tmp = path.join(dir, `.${name}.tmp`);
+      await fs.promises.writeFile(tmp, info.message);
+      await fs.promises.rename(tmp, path.join(dir, name));
+      return { messageId: info.messageId, accepted: info.envelope.to, rejected: [], outboxFile: name };
+    },
+    close: () => undefined,
+  };
+}

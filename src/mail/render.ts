@@ -1,0 +1,22 @@
+import path from 'node:path';
+import ejs from 'ejs';
+import { translator, type Lang } from '../http/i18n';
+
+const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
+
+/**
+ * Renders views/emails/<name>.html.ejs and <name>.text.ejs with the locale's
+ * `t`: every e-mail has both parts.
+ */
+export async function renderEmail(
+  name: string,
+  lang: Lang,
+  locals: Record<string, unknown>,
+): Promise<{ html: string; text: string }> {
+  const data = { ...locals, lang, t: translator(lang) };
+  const [html, text] = await Promise.all([
+    ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.html.ejs`), data, { async: false }),
+    ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.text.ejs`), data, { async: false, escape: (s: unknown) => String(s ?? '') }),
+  ]);
+  return { html, text };
+}

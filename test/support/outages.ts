@@ -1,0 +1,70 @@
+import net from 'node:net';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/**
+ * A TCP hop between the portal and PostgreSQL that a test can cut and
+ * restore: the portal sees exactly what it would if the server stopped
+ * (refused connections, dropped sockets), without stopping the machine's
+ * shared PostgreSQL that other tests use.
+ */
+export interface DatabaseLink {
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDatabaseLink(targetUrl: string): Promise<DatabaseLink> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  let port = 0;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname);
+        sockets.add(client).add(upstream);
+        client.pipe(upstream).pipe(client);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        client.on('error', drop).on('close', drop);
+        upstream.on('error', drop).on('close', drop);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  await open();
+  const url = new URL(targetUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  const cut = async () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = null;
+  };
+  return { url: url.toString(), cut, restore: open, close: cut };
+}
+
+/**
+ * Turns a directory read-only the way the incident's filesystem did: a
+ * read-only bind mount (as root, where permissions do not stop writes), else
+ * chmod for an unprivileged user. Returns the undo.
+ */
+export function makeReadOnly(dir: string): () => void {
+  try {
+    execFileSync('mount', ['--bind', dir, dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-o', 'remount,bind,ro', dir], { stdio: 'ignore' });
+    return () => execFileSync('umount', [dir], { stdio: 'ignore' });
+  } catch {
+    fs.chmodSync(dir, 0o555);
+    return () => fs.chmodSync(dir, 0o755);
+  }
+}

@@ -1,0 +1,67 @@
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+export interface ReceivedMail {
+  envelopeTo: string[];
+  raw: string;
+  parsed: ParsedMail;
+}
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  messages: ReceivedMail[];
+  /** Resolves once at least n messages have arrived. */
+  waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** Makes the next RCPT/DATA answers fail with this SMTP code (e.g. 451 temporary, 550 permanent). */
+  failWith(code: number | null, message?: string): void;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server in process; messages are parsed with mailparser as a mail client would. */
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const messages: ReceivedMail[] = [];
+  let failure: { code: number; message: string } | null = null;
+  const waiters: Array<() => void> = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        if (failure) {
+          const err = Object.assign(new Error(failure.message), { responseCode: failure.code });
+          return callback(err);
+        }
+        const raw = Buffer.concat(chunks).toString('utf8');
+        messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
+        waiters.splice(0).forEach((w) => w());
+        return callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}?tls=off`,
+    port,
+    messages,
+    failWith(code, message = 'test failure') {
+      failure = code === null ? null : { code, message };
+    },
+    async waitFor(n, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < n) {
+        if (Date.now() > deadline) throw new Error(`expected ${n} messages, got ${messages.length}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return messages;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
