@@ -5,6 +5,7 @@ import { openDatabase, type Database } from './db';
 import { migrateLatest } from './db/migrate';
 import { createMailer, type Mailer } from './mail/mailer';
 import { coreChecks } from './http/readiness';
+import { stopQueue } from './jobs/queue';
 
 export interface RunningContext extends AppContext {
   database: Database;
@@ -27,7 +28,7 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
   const pgPool = new pg.Pool({ connectionString: database.url, max: 3, idleTimeoutMillis: 10_000 });
   pgPool.on('error', () => undefined); // a dropped idle connection is retried on next use; /readyz reports the outage
   const mailer = opts.mailer ?? createMailer(config);
-  return {
+  const ctx: RunningContext = {
     config,
     knex: database.knex,
     databaseUrl: database.url,
@@ -36,9 +37,11 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
     readiness: coreChecks(database.knex, config.DATA_DIR),
     database,
     async close() {
+      await stopQueue(ctx);
       mailer.close();
       await pgPool.end();
       await database.close();
     },
   };
+  return ctx;
 }

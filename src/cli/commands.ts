@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { features } from '../features';
 
-/** Each feature's cli.ts registers its commands here. */
-export const cliCommands: Array<(program: Command) => void> = [];
+/** Each feature's CLI registration, from its `feature.cli`. */
+export const cliCommands: Array<(program: Command) => void> = features.flatMap((f) => (f.cli ? [f.cli.bind(f)] : []));

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Router, Request } from 'express';
+import type { Command } from 'commander';
 import type { AppContext } from '../app-context';
 
 /** Answers a hot request before Express's router; returns true when it did. */
@@ -27,4 +28,6 @@ export interface Feature {
   start?(ctx: AppContext): Promise<() => Promise<void>>;
   /** A panel on the staff dashboard at /admin. */
   dashboard?(ctx: AppContext, req: Request): Promise<DashboardPanel | null>;
+  /** Registers the feature's `recovery-portal` subcommands. */
+  cli?(program: Command): void;
 }
