@@ -7,8 +7,34 @@ import { toyboxSchemaSql, TOYBOX_PROBE_SQL } from '../toybox/schema';
 export interface EmbeddedDatabase {
   url: string;
   dataDir: string;
-  db: PGlite;
+  /** Null when this process borrowed the database another process (the server) already holds open. */
+  db: PGlite | null;
   stop(): Promise<void>;
+}
+
+const LOCK_FILE = 'portal-socket.json';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A PGlite data directory can be open in one process only. When the server
+ * already holds it, other processes (the CLI) connect to the server's socket
+ * instead of opening the files a second time.
+ */
+function runningOwner(dir: string): string | null {
+  try {
+    const { pid, url } = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')) as { pid: number; url: string };
+    return pid !== process.pid && isAlive(pid) ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -19,18 +45,23 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   const dir = path.join(dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
+  const borrowed = runningOwner(dataDir);
+  if (borrowed) return { url: borrowed, dataDir: dir, db: null, stop: async () => undefined };
+
   const db = await PGlite.create(dir);
   const probe = await db.query<{ present: boolean }>(TOYBOX_PROBE_SQL);
   if (!probe.rows[0]?.present) await db.exec(toyboxSchemaSql());
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
   await server.start();
-  const address = server.getServerConn();
-  const url = `postgres://postgres@${address}/postgres?sslmode=disable`;
+  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  const lockPath = path.join(dataDir, LOCK_FILE);
+  fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
   return {
     url,
     dataDir: dir,
     db,
     async stop() {
+      fs.rmSync(lockPath, { force: true });
       await server.stop();
       await db.close();
     },
