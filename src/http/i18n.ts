@@ -61,6 +61,14 @@ export function pickLanguage(req: Request): Lang {
   return isLang(accepted) ? accepted : DEFAULT_LANG;
 }
 
+/** The current page in another language, keeping its other query parameters. */
+export function languageSwitchUrl(pathname: string, query: Record<string, unknown>, target: Lang): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (k !== 'lang' && typeof v === 'string') params.set(k, v);
+  params.set('lang', target);
+  return `${pathname}?${params.toString()}`;
+}
+
 export function i18nMiddleware(req: Request, res: Response, next: NextFunction): void {
   const lang = pickLanguage(req);
   if (isLang(req.query.lang)) {
@@ -70,6 +78,7 @@ export function i18nMiddleware(req: Request, res: Response, next: NextFunction):
   req.t = translator(lang);
   res.locals.lang = lang;
   res.locals.t = req.t;
+  res.locals.langUrl = (target: Lang) => languageSwitchUrl(req.path, req.query as Record<string, unknown>, target);
   res.vary('Accept-Language');
   next();
 }

@@ -1,4 +1,4 @@
-import { catalogKeys, translator } from '../../src/http/i18n';
+import { catalogKeys, translator, languageSwitchUrl } from '../../src/http/i18n';
 
 describe('locale files', () => {
   it('have the same keys in Japanese and English', () => {
@@ -12,5 +12,12 @@ describe('locale files', () => {
     const t = translator('en');
     expect(t('errors.too_many', { minutes: 3, time: '12:00' })).toBe('Too many attempts. Please try again after 12:00 (in about 3 min).');
     expect(t('no.such.key')).toBe('no.such.key');
+  });
+});
+
+describe('language switch link', () => {
+  it('keeps the page and its other query parameters', () => {
+    expect(languageSwitchUrl('/status', { page: '2', lang: 'ja' }, 'en')).toBe('/status?page=2&lang=en');
+    expect(languageSwitchUrl('/', {}, 'ja')).toBe('/?lang=ja');
   });
 });
