@@ -1,0 +1,179 @@
+import type { Command } from 'commander';
+import { CliError, withContext, printJson } from '../../cli/context';
+import { cliActor } from '../../audit/service';
+import { translator } from '../../http/i18n';
+import type { ToyboxUser } from '../../toybox/users';
+import { normalizeEmail } from '../../toybox/superusers';
+import type { PasswordProblem } from './password-rules';
+import { emailField, displayIdField } from './schema';
+import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';
+import { Prompter, readPasswordFromStdin } from './prompt';
+import type { RunningContext } from '../../context';
+
+/** Exit codes: 1 bad input or password rules, 3 duplicate account, 4 no such (or ambiguous) account. */
+const EXIT_INVALID = 1;
+const EXIT_DUPLICATE = 3;
+const EXIT_NOT_FOUND = 4;
+
+const t = translator('en');
+const describeProblems = (problems: PasswordProblem[]) => problems.map((p) => t(p.key, p.vars)).join(' ');
+
+function summary(u: ToyboxUser) {
+  return { id: u.id, email: u.email, display_id: u.display_id, role: u.role, is_staff: u.is_staff, is_superuser: u.is_superuser, is_active: u.is_active };
+}
+
+function parseOr(field: typeof emailField | typeof displayIdField, value: string, what: string): string {
+  const r = field.safeParse(value);
+  if (!r.success) throw new CliError(`${what}: ${t(r.error.issues[0]!.message)}`, EXIT_INVALID);
+  return r.data;
+}
+
+async function refuseClashes(ctx: RunningContext, email: string | null, displayId: string | null): Promise<void> {
+  const clash = await clashingFields(ctx.knex, email, displayId);
+  if (clash.email) {
+    throw new CliError(
+      `a user with e-mail ${clash.email.email} already exists (id ${clash.email.id}, display id ${clash.email.display_id}); to make that account a superuser run: recovery-portal admin promote ${clash.email.email}`,
+      EXIT_DUPLICATE,
+    );
+  }
+  if (clash.display_id) {
+    throw new CliError(`display id ${displayId} is already used by user ${clash.display_id.id} (${clash.display_id.email ?? 'no e-mail'}); choose another display id`, EXIT_DUPLICATE);
+  }
+}
+
+/** Asks like Django's createsuperuser: each answer is checked at once and asked again until it is acceptable. */
+async function askNewSuperuser(ctx: RunningContext, p: Prompter, given: { email?: string; displayId?: string }): Promise<NewSuperuser> {
+  const askField = async (question: string, field: typeof emailField | typeof displayIdField, preset?: string): Promise<string> => {
+    for (;;) {
+      const r = field.safeParse(preset ?? (await p.ask(question)));
+      if (r.success) return r.data;
+      if (preset !== undefined) throw new CliError(t(r.error.issues[0]!.message), EXIT_INVALID);
+      p.say(`Error: ${t(r.error.issues[0]!.message)}`);
+    }
+  };
+  let email: string;
+  for (;;) {
+    email = await askField('E-mail address: ', emailField, given.email);
+    const clash = await clashingFields(ctx.knex, email, null);
+    if (!clash.email) break;
+    if (given.email !== undefined) await refuseClashes(ctx, email, null);
+    p.say(`Error: that e-mail address is already used by user ${clash.email.id} (use "admin promote" to make it a superuser).`);
+  }
+  let displayId: string;
+  for (;;) {
+    displayId = await askField('Display id (login id, a-z 0-9 _): ', displayIdField, given.displayId);
+    const clash = await clashingFields(ctx.knex, null, displayId);
+    if (!clash.display_id) break;
+    if (given.displayId !== undefined) await refuseClashes(ctx, null, displayId);
+    p.say(`Error: that display id is already used by user ${clash.display_id.id}.`);
+  }
+  const password = await askNewPassword(p, { email: normalizeEmail(email), display_id: displayId });
+  return { email, display_id: displayId, password };
+}
+
+async function askNewPassword(p: Prompter, user: { email: string | null; display_id: string }): Promise<string> {
+  for (;;) {
+    const password = await p.ask('Password: ', { hidden: true });
+    const again = await p.ask('Password (again): ', { hidden: true });
+    if (password !== again) {
+      p.say("Error: your passwords didn't match.");
+      continue;
+    }
+    if (!password) {
+      p.say("Error: blank passwords aren't allowed.");
+      continue;
+    }
+    const problems = passwordProblems(password, user);
+    if (!problems.length) return password;
+    for (const problem of problems) p.say(`Error: ${t(problem.key, problem.vars)}`);
+  }
+}
+
+function explain(err: unknown, identifier?: string): never {
+  if (!(err instanceof BootstrapRefused)) throw err;
+  switch (err.reason) {
+    case 'password':
+      throw new CliError(`password refused: ${describeProblems(err.detail.problems ?? [])}`, EXIT_INVALID);
+    case 'clash':
+      throw new CliError('that e-mail address or display id is already used by another account', EXIT_DUPLICATE);
+    case 'not_found':
+      throw new CliError(`no TOYBOX user with e-mail or display id ${identifier}`, EXIT_NOT_FOUND);
+    case 'ambiguous':
+      throw new CliError(`display id ${identifier} is used by more than one account; give the e-mail address instead`, EXIT_NOT_FOUND);
+    case 'suspended':
+      throw new CliError(`${identifier} is suspended; add --unsuspend to lift the suspension and promote`, EXIT_INVALID);
+    default:
+      throw new CliError(`refused: ${err.reason}`, EXIT_INVALID);
+  }
+}
+
+export function registerBootstrapCommands(program: Command): void {
+  const admin = program.command('admin').description("TOYBOX's superusers: create one (like createsuperuser), promote an account, set a password");
+
+  admin
+    .command('create')
+    .description('create a TOYBOX superuser, as `manage.py createsuperuser` would; prompts unless --password-stdin')
+    .option('--email <email>', 'e-mail address (Django admin signs in with it)')
+    .option('--display-id <id>', 'display id: the login id on the site (a-z, 0-9, _; 3-30 characters)')
+    .option('--password-stdin', 'read the password from stdin (no prompts; --email and --display-id required)')
+    .option('--json', 'print the created account as JSON')
+    .action(async (opts: { email?: string; displayId?: string; passwordStdin?: boolean; json?: boolean }) => {
+      await withContext(async (ctx) => {
+        let input: NewSuperuser;
+        if (opts.passwordStdin) {
+          if (!opts.email || !opts.displayId) throw new CliError('--password-stdin needs --email and --display-id', EXIT_INVALID);
+          const email = parseOr(emailField, opts.email, '--email');
+          const displayId = parseOr(displayIdField, opts.displayId, '--display-id');
+          await refuseClashes(ctx, email, displayId);
+          input = { email, display_id: displayId, password: await readPasswordFromStdin() };
+        } else {
+          const prompter = new Prompter();
+          try {
+            input = await askNewSuperuser(ctx, prompter, { email: opts.email, displayId: opts.displayId });
+          } finally {
+            prompter.close();
+          }
+        }
+        const user = await createSuperuserFromCli(ctx, input, cliActor()).catch((err: unknown) => explain(err));
+        if (opts.json) printJson(summary(user));
+        else process.stdout.write(`superuser created: ${user.display_id} <${user.email}> (id ${user.id})\n`);
+      });
+    });
+
+  admin
+    .command('promote')
+    .description('make an existing TOYBOX account (for example one re-registered through the site) a superuser')
+    .argument('<email>', 'the account: e-mail address (or display id)')
+    .option('--unsuspend', 'also lift a suspension on the account')
+    .option('--json', 'print the account as JSON')
+    .action(async (email: string, opts: { unsuspend?: boolean; json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const { user, changed } = await promoteUser(ctx, email, cliActor(), { unsuspend: opts.unsuspend }).catch((err: unknown) => explain(err, email));
+        if (opts.json) printJson({ ...summary(user), changed });
+        else process.stdout.write(changed ? `promoted to superuser: ${user.display_id} <${user.email}> (id ${user.id})\n` : `${user.display_id} is already an active superuser; nothing changed\n`);
+      });
+    });
+
+  admin
+    .command('set-password')
+    .description("set a TOYBOX account's password (Django's pbkdf2_sha256, TOYBOX's password rules); prompts unless --password-stdin")
+    .argument('<email>', 'the account: e-mail address (or display id)')
+    .option('--password-stdin', 'read the password from stdin instead of prompting')
+    .action(async (email: string, opts: { passwordStdin?: boolean }) => {
+      await withContext(async (ctx) => {
+        let password: string;
+        if (opts.passwordStdin) password = await readPasswordFromStdin();
+        else {
+          const prompter = new Prompter();
+          try {
+            const target = await findOneUser(ctx, email).catch((err: unknown) => explain(err, email));
+            password = await askNewPassword(prompter, target);
+          } finally {
+            prompter.close();
+          }
+        }
+        const user = await setPassword(ctx, email, password, cliActor()).catch((err: unknown) => explain(err, email));
+        process.stdout.write(`password set for ${user.display_id} <${user.email}> (id ${user.id})\n`);
+      });
+    });
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Messages are locale keys, so the form explains each problem in its own language. */
+export const emailField = z
+  .string('bootstrap.errors.email_invalid')
+  .trim()
+  .min(1, 'bootstrap.errors.email_required')
+  .max(254, 'bootstrap.errors.email_invalid')
+  .pipe(z.email('bootstrap.errors.email_invalid'));
+
+/** TOYBOX's login id: lower-case letters, digits and underscore, 3 to 30 characters. */
+export const displayIdField = z
+  .string('bootstrap.errors.display_id_invalid')
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9_]{3,30}$/, 'bootstrap.errors.display_id_invalid');
+
+export const passwordField = z
+  .string('bootstrap.errors.password_required')
+  .min(1, 'bootstrap.errors.password_required')
+  .max(4096, 'bootstrap.errors.password_too_long');
+
+export const setupSchema = z.object({
+  token: z.string('bootstrap.errors.token_required').trim().min(1, 'bootstrap.errors.token_required').max(200, 'bootstrap.token.wrong'),
+  email: emailField,
+  display_id: displayIdField,
+  password: passwordField,
+  password_confirm: z.string('bootstrap.errors.password_mismatch'),
+});
+
+export type SetupInput = z.infer<typeof setupSchema>;
+export type SetupField = keyof SetupInput;
+
+/** Each field's first problem as a locale key. */
+export function fieldErrors(error: z.ZodError): Partial<Record<SetupField, string>> {
+  const out: Partial<Record<SetupField, string>> = {};
+  for (const issue of error.issues) {
+    const field = issue.path[0] as SetupField | undefined;
+    if (!field || out[field]) continue;
+    out[field] = issue.message.startsWith('bootstrap.') ? issue.message : 'bootstrap.errors.invalid_field';
+  }
+  return out;
+}
