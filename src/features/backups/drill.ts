@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { countEmbeddedDump, countToyboxRows, pgClientQuery } from './snapshot';
+import { libpqEnv, pgProgram, quoteIdent, runProgram, urlForDatabase } from './tools';
+import type { RowCounts } from './wipe-guard';
+
+export interface DrillOutcome {
+  ok: boolean;
+  scratch: string | null;
+  actual: RowCounts | null;
+  mismatches: string[];
+  error: string | null;
+}
+
+/** Table-by-table differences between the manifest and what a restore produced. */
+export function compareCounts(expected: RowCounts, actual: RowCounts): string[] {
+  const tables = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+  return tables.filter((t) => expected[t] !== actual[t]).map((t) => `${t}: expected ${expected[t] ?? 'no table'}, restored ${actual[t] ?? 'no table'}`);
+}
+
+/**
+ * The maintenance database to run CREATE/DROP DATABASE from: `postgres` on the
+ * same server, with the same credentials (template1 if that is refused).
+ */
+async function connectAdmin(databaseUrl: string): Promise<pg.Client> {
+  let lastError: unknown;
+  for (const name of ['postgres', 'template1']) {
+    const client = new pg.Client({ connectionString: urlForDatabase(databaseUrl, name) });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      lastError = err;
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * Restores a pg_dump archive into a scratch database on the same server,
+ * counts TOYBOX's rows there, and always drops the scratch database.
+ */
+export async function drillPostgres(databaseUrl: string, pgBin: string | undefined, file: string, expected: RowCounts): Promise<DrillOutcome> {
+  const scratch = `portal_drill_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+  const admin = await connectAdmin(databaseUrl);
+  let created = false;
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
+    created = true;
+    const scratchUrl = urlForDatabase(databaseUrl, scratch);
+    const r = await runProgram(
+      pgProgram(pgBin, 'pg_restore'),
+      ['--no-password', '--no-owner', '--no-privileges', '--exit-on-error', '-d', scratch, file],
+      { env: libpqEnv(scratchUrl) },
+    );
+    if (r.code !== 0) return { ok: false, scratch, actual: null, mismatches: [], error: `pg_restore exited with ${r.code}: ${r.stderr.trim().slice(-500)}` };
+    const client = new pg.Client({ connectionString: scratchUrl });
+    await client.connect();
+    let actual: RowCounts;
+    try {
+      actual = await countToyboxRows(pgClientQuery(client));
+    } finally {
+      await client.end();
+    }
+    const mismatches = compareCounts(expected, actual);
+    return { ok: mismatches.length === 0, scratch, actual, mismatches, error: null };
+  } catch (err) {
+    return { ok: false, scratch: created ? scratch : null, actual: null, mismatches: [], error: (err as Error).message };
+  } finally {
+    if (created) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** Embedded mode: load the data-directory dump into a fresh in-memory PGlite and count. */
+export async function drillEmbedded(file: string, expected: RowCounts): Promise<DrillOutcome> {
+  try {
+    const actual = await countEmbeddedDump(file);
+    const mismatches = compareCounts(expected, actual);
+    return { ok: mismatches.length === 0, scratch: 'pglite (memory)', actual, mismatches, error: null };
+  } catch (err) {
+    return { ok: false, scratch: 'pglite (memory)', actual: null, mismatches: [], error: (err as Error).message };
+  }
+}

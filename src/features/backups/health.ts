@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { AppContext } from '../../app-context';
+import { pingDatabase } from '../../db';
+import { backupsInstalledAt, findLastGood, selectBackups, selectDrills, selectUnacknowledgedSuspects, type BackupRow, type DrillRow } from './repo';
+
+export interface DirHealth {
+  label: 'DATA_DIR' | 'BACKUP_DIR';
+  path: string;
+  writable: boolean;
+  freeBytes: number | null;
+  freeRatio: number | null;
+}
+
+export interface Health {
+  databaseUp: boolean;
+  dirs: DirHealth[];
+  lastGoodDatabase?: BackupRow;
+  lastGoodMedia?: BackupRow;
+  lastDatabaseBackup?: BackupRow;
+  lastDrill?: DrillRow;
+  suspects: BackupRow[];
+  installedAt: Date | null;
+}
+
+/**
+ * Writes and removes a probe file: the only honest test of a filesystem that
+ * turns read-only under load (as the incident's did); permissions alone lie for root.
+ */
+export async function probeDir(label: DirHealth['label'], dir: string): Promise<DirHealth> {
+  let writable = false;
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.write-probe-${crypto.randomBytes(4).toString('hex')}`);
+    await fs.promises.writeFile(probe, 'ok');
+    await fs.promises.unlink(probe);
+    writable = true;
+  } catch {
+    writable = false;
+  }
+  let freeBytes: number | null = null;
+  let freeRatio: number | null = null;
+  try {
+    const s = await fs.promises.statfs(dir);
+    freeBytes = s.bavail * s.bsize;
+    freeRatio = s.blocks > 0 ? s.bavail / s.blocks : null;
+  } catch {
+    // a missing directory has no free-space figure; writability already says it is unusable
+  }
+  return { label, path: dir, writable, freeBytes, freeRatio };
+}
+
+/** Everything the alerts and /metrics look at, read once. Database facts are skipped when it is down. */
+export async function collectHealth(ctx: AppContext): Promise<Health> {
+  const [databaseUp, dataDir, backupDir] = await Promise.all([
+    pingDatabase(ctx.knex),
+    probeDir('DATA_DIR', ctx.config.DATA_DIR),
+    probeDir('BACKUP_DIR', ctx.config.BACKUP_DIR),
+  ]);
+  const health: Health = { databaseUp, dirs: [dataDir, backupDir], suspects: [], installedAt: null };
+  if (!databaseUp) return health;
+  const [lastGoodDatabase, lastGoodMedia, lastDatabase, drills, suspects, installedAt] = await Promise.all([
+    findLastGood(ctx.knex, 'database'),
+    findLastGood(ctx.knex, 'media'),
+    selectBackups(ctx.knex, { kind: 'database', limit: 5 }),
+    selectDrills(ctx.knex, 1),
+    selectUnacknowledgedSuspects(ctx.knex),
+    backupsInstalledAt(ctx.knex),
+  ]);
+  return {
+    ...health,
+    lastGoodDatabase,
+    lastGoodMedia,
+    lastDatabaseBackup: lastDatabase.find((b) => b.status !== 'running'),
+    lastDrill: drills[0],
+    suspects,
+    installedAt,
+  };
+}

@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import type { AppContext } from '../../app-context';
+import { requireStaff } from '../../auth/guards';
+import { userActor } from '../../audit/service';
+import { BadRequest, Conflict, NotFound } from '../../http/errors';
+import { logger } from '../../logger';
+import { createMetricsRegistry, metricsAccess } from './metrics';
+import { backupIdParam, runForm } from './schema';
+import { acknowledgeBackup, backupNow, getBackup, overview } from './service';
+
+/** GET /metrics, mounted before sessions: scraped by Prometheus, not browsers. */
+export function metricsRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { registry, refresh } = createMetricsRegistry(ctx);
+  router.get('/metrics', metricsAccess(ctx), async (_req, res) => {
+    await refresh();
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return router;
+}
+
+/** /admin/backups: backups, drills and alerts, with acknowledge and run-now buttons. */
+export function adminBackupRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.get('/admin/backups', requireStaff, async (req, res) => {
+    const data = await overview(ctx);
+    const flash = typeof req.query.done === 'string' ? req.query.done : null;
+    res.render('backups/index', { title: req.t('backups.title'), flash, ...data });
+  });
+
+  router.post('/admin/backups/:id/acknowledge', requireStaff, async (req, res) => {
+    const parsed = backupIdParam.safeParse(req.params);
+    if (!parsed.success) throw BadRequest('backups.errors.bad_id');
+    const backup = await getBackup(ctx, parsed.data.id);
+    if (!backup) throw NotFound('backups.errors.not_found');
+    if (backup.status !== 'suspect') throw Conflict('backups.errors.not_suspect', { id: backup.id });
+    await acknowledgeBackup(ctx, backup.id, userActor(req.user!));
+    res.redirect(303, '/admin/backups?done=acknowledged');
+  });
+
+  router.post('/admin/backups/run', requireStaff, async (req, res) => {
+    const parsed = runForm.safeParse(req.body);
+    if (!parsed.success) throw BadRequest('backups.errors.bad_kind');
+    if (parsed.data.kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
+    // A backup takes minutes: it runs on after the redirect, and the page shows it as running.
+    void backupNow(ctx, parsed.data.kind, { trigger: `admin:${req.user!.display_id}` }).catch((err: unknown) => logger.error({ err }, 'backup from the admin page failed'));
+    res.redirect(303, '/admin/backups?done=started');
+  });
+  return router;
+}

@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import type { AppContext } from '../../app-context';
+import type { RunningContext } from '../../context';
+import { logger } from '../../logger';
+import { dumpEmbedded, dumpPostgres } from './snapshot';
+import { drillEmbedded, drillPostgres, type DrillOutcome } from './drill';
+import { pgProgram, programVersion, runProgram, sha256File } from './tools';
+import { detectWipe, wipeRuleFrom } from './wipe-guard';
+import { findLastGood, finishDrill, insertDrill, insertRunningBackup, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
+
+export type Progress = (message: string) => void;
+const quiet: Progress = () => undefined;
+
+export const DB_FILE = 'toybox.dump';
+export const EMBEDDED_FILE = 'toybox-pglite.tar.gz';
+export const MEDIA_FILE = 'media.tar';
+export const MANIFEST_FILE = 'manifest.json';
+
+/** The PGlite instance in embedded mode; null against a real server. */
+export function embeddedDatabase(ctx: AppContext): PGlite | null {
+  const running = ctx as Partial<RunningContext>;
+  if (!ctx.config.embedded) return null;
+  const db = running.database?.embedded?.db;
+  if (!db) throw new Error('embedded mode without an open PGlite database');
+  return db;
+}
+
+export function backupPath(ctx: AppContext, b: Pick<BackupRow, 'dir'>, file?: string): string {
+  return path.join(ctx.config.BACKUP_DIR, b.dir ?? '', file ?? '');
+}
+
+function stampOf(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+async function describeFile(dir: string, name: string): Promise<BackupFile> {
+  const full = path.join(dir, name);
+  const [stat, sha256] = await Promise.all([fs.promises.stat(full), sha256File(full)]);
+  return { name, size: stat.size, sha256 };
+}
+
+async function toolVersions(ctx: AppContext, kind: BackupKind): Promise<Record<string, string | null>> {
+  const versions: Record<string, string | null> = { node: process.version };
+  if (kind === 'media') versions.tar = await programVersion('tar');
+  else if (ctx.config.embedded) versions.pglite = 'dumpDataDir';
+  else {
+    versions.pg_dump = await programVersion(pgProgram(ctx.config.PG_BIN, 'pg_dump'));
+    versions.pg_restore = await programVersion(pgProgram(ctx.config.PG_BIN, 'pg_restore'));
+  }
+  return versions;
+}
+
+async function writeManifest(dir: string, manifest: Record<string, unknown>): Promise<void> {
+  const tmp = path.join(dir, `.${MANIFEST_FILE}.tmp`);
+  await fs.promises.writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await fs.promises.rename(tmp, path.join(dir, MANIFEST_FILE));
+}
+
+interface RunOptions {
+  trigger: string;
+  scheduledFor?: Date | null;
+  progress?: Progress;
+  now?: Date;
+}
+
+async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Promise<{ row: BackupRow; dir: string } | null> {
+  const started = opts.now ?? new Date();
+  const row = await insertRunningBackup(ctx.knex, { kind, trigger: opts.trigger, scheduled_for: opts.scheduledFor ?? null, started_at: started });
+  if (!row) return null;
+  const rel = path.join(kind, `${stampOf(started)}-${row.id}`);
+  const dir = path.join(ctx.config.BACKUP_DIR, rel);
+  const updated = await updateBackup(ctx.knex, row.id, { dir: rel });
+  return { row: updated, dir };
+}
+
+async function markFailed(ctx: AppContext, id: number, err: unknown): Promise<void> {
+  await updateBackup(ctx.knex, id, { status: 'failed', error: (err as Error).message.slice(0, 2000), finished_at: new Date() }).catch(() => undefined);
+}
+
+/** Restores the backup's dump somewhere disposable and compares row counts; records and returns the outcome. */
+export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: Progress = quiet): Promise<DrillOutcome & { checksumOk: boolean }> {
+  const expected = backup.row_counts ?? {};
+  const drillId = await insertDrill(ctx.knex, backup.id, expected);
+  const file = backup.files[0]!;
+  const full = backupPath(ctx, backup, file.name);
+  progress(`drill: checking SHA-256 of ${file.name}`);
+  const checksumOk = await sha256File(full).then((h) => h === file.sha256, () => false);
+  progress('drill: restoring into a scratch database');
+  const outcome = file.name === EMBEDDED_FILE ? await drillEmbedded(full, expected) : await drillPostgres(ctx.databaseUrl, ctx.config.PG_BIN, full, expected);
+  const ok = checksumOk && outcome.ok;
+  const error = [checksumOk ? null : 'SHA-256 does not match the manifest', outcome.error].filter(Boolean).join('; ') || null;
+  await finishDrill(ctx.knex, drillId, { ok, checksum_ok: checksumOk, scratch: outcome.scratch, actual: outcome.actual, mismatches: outcome.mismatches, error });
+  progress(ok ? 'drill: passed, every table count matches' : `drill: FAILED ${error ?? outcome.mismatches.join('; ')}`);
+  return { ...outcome, ok, error, checksumOk };
+}
+
+/** Runs BACKUP_OFFHOST_COMMAND with the backup's paths in the environment; records its exit status. */
+async function copyOffHost(ctx: AppContext, backup: BackupRow, progress: Progress): Promise<BackupRow> {
+  const command = ctx.config.BACKUP_OFFHOST_COMMAND;
+  if (!command) return backup;
+  progress('off-host copy: running BACKUP_OFFHOST_COMMAND');
+  const dir = backupPath(ctx, backup);
+  const env = {
+    BACKUP_ID: String(backup.id),
+    BACKUP_KIND: backup.kind,
+    BACKUP_PATH: dir,
+    BACKUP_MANIFEST: path.join(dir, MANIFEST_FILE),
+    BACKUP_FILES: [...backup.files.map((f) => path.join(dir, f.name)), path.join(dir, MANIFEST_FILE)].join('\n'),
+  };
+  const r = await runProgram('/bin/sh', ['-c', command], { env }).catch((err: Error) => ({ code: 127, stdout: '', stderr: err.message }));
+  progress(`off-host copy: exit status ${r.code}`);
+  return updateBackup(ctx.knex, backup.id, { offhost_exit_code: r.code, offhost_at: new Date(), offhost_output: `${r.stdout}${r.stderr}`.slice(-4000) });
+}
+
+/**
+ * Dumps the TOYBOX database (pg_dump -Fc, or PGlite's data-directory dump),
+ * writes the manifest, applies the wipe guard, runs the restore drill and the
+ * off-host copy. Returns null when another instance already ran this scheduled slot.
+ */
+export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Promise<BackupRow | null> {
+  const progress = opts.progress ?? quiet;
+  const started = await startRow(ctx, 'database', opts);
+  if (!started) return null;
+  const { row, dir } = started;
+  let backup: BackupRow;
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+    const pglite = embeddedDatabase(ctx);
+    const fileName = pglite ? EMBEDDED_FILE : DB_FILE;
+    progress(`backup ${row.id}: dumping the database to ${dir}`);
+    const dump = pglite ? await dumpEmbedded(pglite, path.join(dir, fileName)) : await dumpPostgres(ctx.databaseUrl, ctx.config.PG_BIN, path.join(dir, fileName));
+    progress(`backup ${row.id}: hashing`);
+    const file = await describeFile(dir, fileName);
+    const previous = await findLastGood(ctx.knex, 'database', row.id);
+    const reasons = detectWipe(previous?.row_counts ?? null, dump.rowCounts, wipeRuleFrom(ctx.config));
+    const finishedAt = new Date();
+    const manifest = {
+      format: 'toybox-portal-backup/1',
+      id: row.id,
+      kind: 'database',
+      started_at: row.started_at.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      database: { embedded: Boolean(pglite), server_version: dump.serverVersion },
+      files: [file],
+      total_bytes: file.size,
+      row_counts: dump.rowCounts,
+      tools: await toolVersions(ctx, 'database'),
+    };
+    await writeManifest(dir, manifest);
+    backup = await updateBackup(ctx.knex, row.id, {
+      status: reasons.length ? 'suspect' : 'good',
+      suspect_reasons: reasons.length ? reasons : null,
+      files: [file],
+      total_bytes: file.size,
+      row_counts: dump.rowCounts,
+      manifest,
+      finished_at: finishedAt,
+    });
+    if (reasons.length) progress(`backup ${row.id}: SUSPECT (${reasons.join('; ')}); pruning stops until acknowledged`);
+  } catch (err) {
+    await markFailed(ctx, row.id, err);
+    throw err;
+  }
+  const drill = await drillBackup(ctx, backup, progress);
+  if (!drill.ok) backup = await updateBackup(ctx.knex, backup.id, { status: 'bad', error: drill.error ?? drill.mismatches.join('; ') });
+  else if (backup.status === 'good') backup = await copyOffHost(ctx, backup, progress);
+  return backup;
+}
+
+async function walkMedia(root: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of await fs.promises.readdir(root, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    files += 1;
+    bytes += (await fs.promises.stat(path.join(entry.parentPath ?? root, entry.name))).size;
+  }
+  return { files, bytes };
+}
+
+/** A tar of TOYBOX_MEDIA_DIR (system tar), checked by listing it back; null when the slot was taken. */
+export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise<BackupRow | null> {
+  const mediaDir = ctx.config.TOYBOX_MEDIA_DIR;
+  if (!mediaDir) throw new Error('TOYBOX_MEDIA_DIR is not set: there is no media directory to back up');
+  const progress = opts.progress ?? quiet;
+  const started = await startRow(ctx, 'media', opts);
+  if (!started) return null;
+  const { row, dir } = started;
+  let backup: BackupRow;
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+    const counted = await walkMedia(mediaDir);
+    progress(`backup ${row.id}: archiving ${counted.files} media files (${counted.bytes} bytes)`);
+    const r = await runProgram('tar', ['-cf', path.join(dir, MEDIA_FILE), '-C', mediaDir, '.']);
+    if (r.code !== 0) throw new Error(`tar exited with ${r.code}: ${r.stderr.trim().slice(-500)}`);
+    const file = await describeFile(dir, MEDIA_FILE);
+    const finishedAt = new Date();
+    const manifest = {
+      format: 'toybox-portal-backup/1',
+      id: row.id,
+      kind: 'media',
+      started_at: row.started_at.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      media: { dir: mediaDir, files: counted.files, bytes: counted.bytes },
+      files: [file],
+      total_bytes: file.size,
+      tools: await toolVersions(ctx, 'media'),
+    };
+    await writeManifest(dir, manifest);
+    backup = await updateBackup(ctx.knex, row.id, { status: 'good', files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
+  } catch (err) {
+    await markFailed(ctx, row.id, err);
+    throw err;
+  }
+  const listed = await runProgram('tar', ['-tf', backupPath(ctx, backup, MEDIA_FILE)]);
+  if (listed.code !== 0) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: `tar cannot read the archive back: ${listed.stderr.slice(-300)}` });
+  logger.info({ id: backup.id }, 'media backup written');
+  return copyOffHost(ctx, backup, progress);
+}

@@ -1,0 +1,71 @@
+import { parseExpression } from 'cron-parser';
+import type { AppContext } from '../../app-context';
+import { logger } from '../../logger';
+import { backupNow, evaluateAlerts } from './service';
+import type { BackupKind } from './repo';
+
+export const SCHEDULE_TZ = 'Asia/Tokyo';
+
+/** The next time a cron expression fires after `after`, read in Japan time. */
+export function nextRun(expression: string, after: Date): Date {
+  return parseExpression(expression, { tz: SCHEDULE_TZ, currentDate: after }).next().toDate();
+}
+
+/** Timers never sleep longer than this, so a suspended VM or a clock jump is noticed soon after. */
+const MAX_SLEEP_MS = 60_000;
+
+/**
+ * Schedules one kind of backup. Every instance runs this loop; the advisory
+ * lock and the unique (kind, scheduled_for) slot make exactly one of them
+ * take each run.
+ */
+function scheduleBackups(ctx: AppContext, kind: BackupKind, expression: string): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let due = nextRun(expression, new Date());
+  const tick = async () => {
+    if (stopped) return;
+    if (Date.now() >= due.getTime()) {
+      const slot = due;
+      due = nextRun(expression, new Date(Math.max(Date.now(), slot.getTime())));
+      try {
+        const backup = await backupNow(ctx, kind, { trigger: 'schedule', scheduledFor: slot });
+        if (backup) logger.info({ id: backup.id, kind, status: backup.status }, 'scheduled backup finished');
+      } catch (err) {
+        logger.error({ err, kind }, 'scheduled backup failed');
+      }
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), Math.min(MAX_SLEEP_MS, Math.max(0, due.getTime() - Date.now())));
+  };
+  timer = setTimeout(() => void tick(), Math.min(MAX_SLEEP_MS, Math.max(0, due.getTime() - Date.now())));
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+/** Re-evaluates alert conditions every MONITOR_INTERVAL_SECONDS (free space, writability, staleness). */
+function scheduleAlertChecks(ctx: AppContext): { stop: () => void; idle: () => Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const run = () => {
+    running = evaluateAlerts(ctx).then(
+      () => undefined,
+      (err: unknown) => logger.error({ err }, 'alert evaluation failed'),
+    );
+  };
+  run();
+  const interval = setInterval(run, ctx.config.MONITOR_INTERVAL_SECONDS * 1000);
+  return { stop: () => clearInterval(interval), idle: () => running };
+}
+
+/** Starts the backup schedules and the alert checks; the returned function stops them. */
+export async function startBackgroundWork(ctx: AppContext): Promise<() => Promise<void>> {
+  const stops = [scheduleBackups(ctx, 'database', ctx.config.BACKUP_DB_CRON)];
+  if (ctx.config.TOYBOX_MEDIA_DIR) stops.push(scheduleBackups(ctx, 'media', ctx.config.BACKUP_MEDIA_CRON));
+  const alerts = scheduleAlertChecks(ctx);
+  return async () => {
+    for (const stop of stops) stop();
+    alerts.stop();
+    await alerts.idle();
+  };
+}
