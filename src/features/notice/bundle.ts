@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { translator, type Lang } from '../../http/i18n';
+import type { NoticeSnapshot, PublicNotice } from './model';
+
+const PUBLIC_DIR = path.resolve(__dirname, '..', '..', '..', 'public');
+
+/** The banner's stylesheet: one file shared by the shadow root, /banner.html and the admin preview. */
+export const BANNER_CSS = fs.readFileSync(path.join(PUBLIC_DIR, 'css', 'notice-banner.css'), 'utf8').trim();
+
+function bannerLabels(lang: Lang) {
+  const t = translator(lang);
+  return { more: t('notice.banner.more'), dismiss: t('notice.banner.dismiss'), close: t('notice.banner.close') };
+}
+
+/** banner.js with its stylesheet and texts inlined: one request, no dependencies; comments and indentation dropped. */
+export const BANNER_JS: string = fs
+  .readFileSync(path.join(PUBLIC_DIR, 'js', 'notice-banner.js'), 'utf8')
+  .replace('__CSS__', () => JSON.stringify(BANNER_CSS))
+  .replace('__LABELS__', () => JSON.stringify({ ja: bannerLabels('ja'), en: bannerLabels('en') }))
+  .replace(/^\s*\/\*[\s\S]*?\*\/\s*$/gm, '')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter(Boolean)
+  .join('\n');
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** The banner as HTML, the same markup banner.js builds (minus the dismiss button, which needs script). */
+export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean } = {}): string {
+  if (notices.length === 0) return '';
+  const t = translator(lang);
+  const items = notices
+    .map((n) => {
+      const role = n.severity === 'critical' ? 'alert' : 'status';
+      const when = n.when[lang] ? `<span class="tbx-when">${escapeHtml(n.when[lang])}</span>` : '';
+      return (
+        `<div class="tbx-notice tbx-${n.severity}" role="${role}" data-notice="${n.id}:${n.version}">` +
+        `<div class="tbx-main"><p class="tbx-title">${escapeHtml(n.title[lang])}${when}</p>` +
+        `<div class="tbx-body">${n.message[lang]}</div>` +
+        `<p class="tbx-more"><a href="${escapeHtml(statusUrl)}?lang=${lang}">${escapeHtml(t('notice.banner.more'))}</a></p></div></div>`
+      );
+    })
+    .join('');
+  const style = opts.style ? `<style>${BANNER_CSS.replace(/:host[^}]*}/, '')}</style>` : '';
+  return `${style}<div class="tbx-notices" lang="${lang}">${items}</div>\n`;
+}
+
+/** The JSON /api/notice answers: active notices in both languages, without timelines. */
+export function apiPayload(snapshot: NoticeSnapshot, statusUrl: string) {
+  return {
+    version: snapshot.version,
+    generatedAt: snapshot.generatedAt,
+    statusUrl,
+    notices: snapshot.active.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      severity: n.severity,
+      state: n.state,
+      version: n.version,
+      title: n.title,
+      message: n.message,
+      when: n.when,
+      startsAt: n.startsAt,
+      endsAt: n.endsAt,
+      updatedAt: n.updatedAt,
+    })),
+  };
+}
+
+export interface Entity {
+  body: Buffer;
+  etag: string;
+  contentType: string;
+}
+
+function entity(body: string, contentType: string): Entity {
+  const buf = Buffer.from(body, 'utf8');
+  return { body: buf, contentType, etag: `"${crypto.createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"` };
+}
+
+export interface PublicBundle {
+  version: number;
+  api: Entity;
+  js: Entity;
+  html: Record<Lang, Entity>;
+}
+
+const JS_ENTITY = entity(BANNER_JS, 'text/javascript; charset=utf-8');
+
+export function buildBundle(snapshot: NoticeSnapshot, publicUrl: string): PublicBundle {
+  const statusUrl = `${publicUrl}/status`;
+  return {
+    version: snapshot.version,
+    api: entity(JSON.stringify(apiPayload(snapshot, statusUrl)), 'application/json; charset=utf-8'),
+    js: JS_ENTITY,
+    html: {
+      ja: entity(bannerFragment(snapshot.active, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+      en: entity(bannerFragment(snapshot.active, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import type http from 'node:http';
+import type { AppContext } from '../../app-context';
+import type { FastPath } from '../feature';
+import { securityHeaders } from '../../http/security';
+import type { Entity, PublicBundle } from './bundle';
+import { runtimeFor } from './runtime';
+
+type Headers = Record<string, string>;
+
+/**
+ * The portal's security headers exactly as helmet sets them on every other
+ * response, captured once by running the same middleware against a recorder.
+ * These three resources are embedded by TOYBOX's pages, so they alone are
+ * cross-origin readable.
+ */
+function helmetHeaders(): Headers {
+  const headers: Headers = {};
+  const recorder = {
+    setHeader: (k: string, v: unknown) => void (headers[k.toLowerCase()] = String(v)),
+    removeHeader: (k: string) => void delete headers[k.toLowerCase()],
+    getHeader: (k: string) => headers[k.toLowerCase()],
+    locals: {},
+  };
+  const fakeReq = { headers: {}, method: 'GET', url: '/', secure: false };
+  securityHeaders(fakeReq as never, recorder as never, () => undefined);
+  headers['cross-origin-resource-policy'] = 'cross-origin';
+  return headers;
+}
+
+export const FAST_SECURITY_HEADERS: Readonly<Headers> = Object.freeze(helmetHeaders());
+
+/** Short freshness, then stale-while-revalidate: TOYBOX pages get the banner without waiting, updates arrive within seconds. */
+export const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=60';
+const JS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=86400';
+
+interface Prepared {
+  ok: Headers;
+  okCors: Headers;
+  notModified: Headers;
+  notModifiedCors: Headers;
+}
+
+function prepare(e: Entity, cacheControl: string, corsOrigin: string): Prepared {
+  const common = { ...FAST_SECURITY_HEADERS, etag: e.etag, 'cache-control': cacheControl, vary: 'Origin' };
+  const cors = { 'access-control-allow-origin': corsOrigin };
+  const ok = { ...common, 'content-type': e.contentType, 'content-length': String(e.body.length) };
+  return { ok, okCors: { ...ok, ...cors }, notModified: common, notModifiedCors: { ...common, ...cors } };
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/**
+ * /api/notice, /banner.js and /banner.html straight from memory, before
+ * Express: ETag/304, caching and CORS (TOYBOX_URL's origin only) with
+ * headers computed once per published version.
+ */
+export function createNoticeFastPath(ctx: AppContext): FastPath {
+  const runtime = runtimeFor(ctx);
+  const corsOrigin = new URL(ctx.config.TOYBOX_URL).origin;
+  let preparedFor: PublicBundle | null = null;
+  let prepared: { api: Prepared; js: Prepared; ja: Prepared; en: Prepared } | null = null;
+
+  const current = () => {
+    const bundle = runtime.bundle;
+    if (bundle !== preparedFor || !prepared) {
+      prepared = {
+        api: prepare(bundle.api, CACHE_CONTROL, corsOrigin),
+        js: prepare(bundle.js, JS_CACHE_CONTROL, corsOrigin),
+        ja: prepare(bundle.html.ja, CACHE_CONTROL, corsOrigin),
+        en: prepare(bundle.html.en, CACHE_CONTROL, corsOrigin),
+      };
+      preparedFor = bundle;
+    }
+    return { bundle, prepared };
+  };
+
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    let which: 'api' | 'js' | 'html';
+    if (path === '/api/notice') which = 'api';
+    else if (path === '/banner.js') which = 'js';
+    else if (path === '/banner.html') which = 'html';
+    else return false;
+    const method = req.method;
+    const allowed = req.headers.origin === corsOrigin;
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...FAST_SECURITY_HEADERS, vary: 'Origin', ...(allowed ? { 'access-control-allow-origin': corsOrigin, 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '600' } : {}) });
+      res.end();
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const { bundle, prepared: p } = current();
+    let entity: Entity;
+    let h: Prepared;
+    if (which === 'api') [entity, h] = [bundle.api, p.api];
+    else if (which === 'js') [entity, h] = [bundle.js, p.js];
+    else {
+      const en = q >= 0 && /(?:^|&)lang=en(?:&|$)/.test(url.slice(q + 1));
+      [entity, h] = en ? [bundle.html.en, p.en] : [bundle.html.ja, p.ja];
+    }
+    if (matches(req.headers['if-none-match'], entity.etag)) {
+      res.writeHead(304, allowed ? h.notModifiedCors : h.notModified);
+      res.end();
+      return true;
+    }
+    res.writeHead(200, allowed ? h.okCors : h.ok);
+    res.end(method === 'HEAD' ? undefined : entity.body);
+    return true;
+  };
+}

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { NoticeSnapshot } from './model';
+import type { PublicBundle } from './bundle';
+
+/** Where the full snapshot lives (read at start) and where the static copies go (served by Caddy when the portal is down). */
+export function snapshotPath(dataDir: string): string {
+  return path.join(dataDir, 'notice-snapshot.json');
+}
+
+export function publicDir(dataDir: string): string {
+  return path.join(dataDir, 'public');
+}
+
+/**
+ * Write to a temporary file in the same directory, fsync, rename: a reader
+ * (or a crash) sees the old file or the new one, never half of either.
+ */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  const handle = await fs.promises.open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  // the rename itself is durable once the directory entry is flushed
+  const dir = await fs.promises.open(path.dirname(file), 'r').catch(() => null);
+  if (dir) await dir.sync().catch(() => undefined).finally(() => dir.close());
+}
+
+export function readSnapshotFile(dataDir: string): NoticeSnapshot | null {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(snapshotPath(dataDir), 'utf8')) as NoticeSnapshot;
+    return typeof parsed.version === 'number' && Array.isArray(parsed.active) && Array.isArray(parsed.history) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The snapshot and the three public files, each replaced atomically; the snapshot last, so it never runs ahead of them. */
+export async function writeSnapshotFiles(dataDir: string, snapshot: NoticeSnapshot, bundle: PublicBundle): Promise<void> {
+  const dir = publicDir(dataDir);
+  await writeFileAtomic(path.join(dir, 'notice.json'), bundle.api.body);
+  await writeFileAtomic(path.join(dir, 'banner.js'), bundle.js.body);
+  await writeFileAtomic(path.join(dir, 'banner.html'), bundle.html.ja.body);
+  await writeFileAtomic(path.join(dir, 'banner.en.html'), bundle.html.en.body);
+  await writeFileAtomic(snapshotPath(dataDir), JSON.stringify(snapshot));
+}

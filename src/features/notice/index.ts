@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import type { Feature } from '../feature';
+import { noticePublicRoutes } from './public-routes';
+import { adminNoticeRoutes } from './routes';
+import { createNoticeFastPath } from './fast-path';
+import { registerNoticeCommands } from './cli';
+import { runtimeFor } from './runtime';
+import { formatTokyo } from './time';
+
+/**
+ * The incident notice: the banner on every TOYBOX page, /api/notice, the
+ * status page and its feed, served from memory (and snapshot files) so they
+ * keep working while the database is down; staff pages and CLI to publish.
+ */
+export const feature: Feature = {
+  name: 'notice',
+  publicRoutes: (ctx) => noticePublicRoutes(ctx),
+  routes: (ctx) => Router().use(adminNoticeRoutes(ctx)),
+  fastPath: (ctx) => createNoticeFastPath(ctx),
+  async start(ctx) {
+    const rt = runtimeFor(ctx);
+    await rt.sync();
+    return rt.startSync();
+  },
+  async dashboard(ctx, req) {
+    const rt = runtimeFor(ctx);
+    return {
+      partial: 'notice/panel',
+      locals: {
+        activeCount: rt.snapshot.active.length,
+        version: rt.snapshot.version,
+        stale: rt.lastError !== null,
+        syncedAt: rt.lastSyncAt ? formatTokyo(rt.lastSyncAt, req.lang) : '-',
+      },
+    };
+  },
+  cli: registerNoticeCommands,
+};

@@ -1,0 +1,84 @@
+import type { Lang } from '../../http/i18n';
+
+export const KINDS = ['incident', 'maintenance'] as const;
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const INCIDENT_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export const MAINTENANCE_STATES = ['scheduled', 'in_progress', 'completed'] as const;
+/** States after which a notice leaves the banner and joins the status page's history. */
+export const CLOSED_STATES: readonly string[] = ['resolved', 'completed'];
+
+export type Kind = (typeof KINDS)[number];
+export type Severity = (typeof SEVERITIES)[number];
+export type NoticeState = (typeof INCIDENT_STATES)[number] | (typeof MAINTENANCE_STATES)[number];
+
+export function statesFor(kind: Kind): readonly NoticeState[] {
+  return kind === 'maintenance' ? MAINTENANCE_STATES : INCIDENT_STATES;
+}
+
+export function closedStateFor(kind: Kind): NoticeState {
+  return kind === 'maintenance' ? 'completed' : 'resolved';
+}
+
+/** A row of portal.notices. */
+export interface NoticeRow {
+  id: number;
+  kind: Kind;
+  severity: Severity;
+  state: NoticeState;
+  title_ja: string;
+  title_en: string;
+  body_ja: string;
+  body_en: string;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  mirror: boolean;
+  published_at: Date | null;
+  resolved_at: Date | null;
+  version: number;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NoticeUpdateRow {
+  id: number;
+  notice_id: number;
+  at: Date;
+  state: NoticeState;
+  body_ja: string;
+  body_en: string;
+  actor: string;
+}
+
+export type Bilingual = Record<Lang, string>;
+
+/** A notice as the public sees it: rendered, both languages, no author. */
+export interface PublicNotice {
+  id: number;
+  kind: Kind;
+  severity: Severity;
+  state: NoticeState;
+  version: number;
+  title: Bilingual;
+  /** HTML of the latest message (the newest timeline update, else the body). */
+  message: Bilingual;
+  /** The scheduled window in Japan time, for maintenance; empty otherwise. */
+  when: Bilingual;
+  startsAt: string | null;
+  endsAt: string | null;
+  publishedAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+  timeline: Array<{ id: number; at: string; state: NoticeState; html: Bilingual }>;
+}
+
+/** Everything the public side serves, held in memory and in the snapshot file. */
+export interface NoticeSnapshot {
+  version: number;
+  generatedAt: string;
+  active: PublicNotice[];
+  /** Closed notices of the last 90 days, newest first. */
+  history: PublicNotice[];
+}
+
+export const EMPTY_SNAPSHOT: NoticeSnapshot = { version: 0, generatedAt: new Date(0).toISOString(), active: [], history: [] };

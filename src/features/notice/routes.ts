@@ -1,0 +1,158 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../app-context';
+import { requireStaff } from '../../auth/guards';
+import { userActor, listAudit } from '../../audit/service';
+import { NotFound } from '../../http/errors';
+import { INCIDENT_STATES, MAINTENANCE_STATES, statesFor, type NoticeRow } from './model';
+import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type NoticeInput } from './schema';
+import * as service from './service';
+import { bannerFragment } from './bundle';
+import { renderMarkdown } from './markdown';
+import { formatTokyo, toTokyoInput } from './time';
+import { runtimeFor } from './runtime';
+
+const HEAD_EXTRA = '<link rel="stylesheet" href="/static/css/notice.css"><link rel="stylesheet" href="/static/css/notice-banner.css">';
+
+function actorOf(req: Request): service.Actor {
+  return { label: userActor(req.user!), userId: req.user!.id };
+}
+
+function noticeId(req: Request): number {
+  const r = idParam.safeParse(req.params.id);
+  if (!r.success) throw NotFound('notice.errors.not_found');
+  return r.data;
+}
+
+function formValues(n?: NoticeRow | Record<string, unknown>) {
+  const v = (n ?? {}) as Record<string, unknown>;
+  const asInput = (x: unknown) => (x instanceof Date ? toTokyoInput(x) : typeof x === 'string' ? x : '');
+  return {
+    kind: (v.kind as string) ?? 'incident',
+    severity: (v.severity as string) ?? 'info',
+    state: (v.state as string) ?? 'investigating',
+    title_ja: (v.title_ja as string) ?? '',
+    title_en: (v.title_en as string) ?? '',
+    body_ja: (v.body_ja as string) ?? '',
+    body_en: (v.body_en as string) ?? '',
+    starts_at: asInput(v.starts_at),
+    ends_at: asInput(v.ends_at),
+    mirror: v.mirror === true || v.mirror === 'on',
+  };
+}
+
+function translateErrors(req: Request, errors: FieldErrors): Record<string, string> {
+  return Object.fromEntries(Object.entries(errors).map(([k, key]) => [k, req.t(key)]));
+}
+
+interface FormOptions {
+  detail?: service.NoticeDetail;
+  values: ReturnType<typeof formValues>;
+  errors?: Record<string, string>;
+  preview?: NoticeInput;
+  flash?: string;
+  updateErrors?: Record<string, string>;
+  updateValues?: { body_ja: string; body_en: string };
+  status?: number;
+}
+
+async function renderForm(ctx: AppContext, req: Request, res: Response, o: FormOptions): Promise<void> {
+  const notice = o.detail?.notice ?? null;
+  const preview = o.preview ? service.previewNotice(o.preview, o.detail) : null;
+  const statusUrl = `${ctx.config.PUBLIC_URL}/status`;
+  const audit = notice ? (await listAudit(ctx.knex, 500, 'notice.')).filter((a) => a.target === `notice:${notice.id}`) : [];
+  res.status(o.status ?? 200).render('notice/admin-form', {
+    title: notice ? req.t('notice.admin.edit_title', { id: notice.id }) : req.t('notice.admin.new_title'),
+    headExtra: HEAD_EXTRA,
+    notice,
+    updates: (o.detail?.updates ?? []).map((u) => ({ ...u, html: renderMarkdown(req.lang === 'en' && u.body_en ? u.body_en : u.body_ja) })),
+    values: o.values,
+    errors: o.errors ?? {},
+    updateErrors: o.updateErrors ?? {},
+    updateValues: o.updateValues ?? { body_ja: '', body_en: '' },
+    states: notice?.published_at ? statesFor(notice.kind) : [...INCIDENT_STATES, ...MAINTENANCE_STATES],
+    kindStates: notice ? statesFor(notice.kind) : [],
+    preview,
+    previewBanner: preview ? { ja: bannerFragment([preview], 'ja', statusUrl), en: bannerFragment([preview], 'en', statusUrl) } : null,
+    flash: o.flash ?? null,
+    audit,
+    fmt: (d: Date | string) => formatTokyo(d, req.lang),
+  });
+}
+
+/** Staff pages under /admin/notices: list, create, edit, preview, publish, timeline, resolve, mirror. */
+export function adminNoticeRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.use('/admin/notices', requireStaff);
+
+  router.get('/admin/notices', async (req, res) => {
+    res.render('notice/admin-list', {
+      title: req.t('notice.admin.title'),
+      headExtra: HEAD_EXTRA,
+      notices: await service.listAllNotices(ctx),
+      version: runtimeFor(ctx).snapshot.version,
+      fmt: (d: Date) => formatTokyo(d, req.lang),
+    });
+  });
+
+  router.get('/admin/notices/new', (req, res) => renderForm(ctx, req, res, { values: formValues() }));
+
+  router.post('/admin/notices', async (req, res) => {
+    const parsed = parseNoticeInput(req.body);
+    if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: parsed.value });
+    const id = await service.createNotice(ctx, parsed.value, actorOf(req), { publish: req.body.action === 'publish' });
+    res.redirect(303, `/admin/notices/${id}?saved=1`);
+  });
+
+  router.get('/admin/notices/:id', async (req, res) => {
+    const detail = await service.getNotice(ctx, noticeId(req));
+    const flash = req.query.saved ? req.t('notice.admin.saved') : req.query.published ? req.t('notice.admin.published_msg', { version: detail.notice.version }) : undefined;
+    await renderForm(ctx, req, res, { detail, values: formValues(detail.notice), flash });
+  });
+
+  router.post('/admin/notices/:id', async (req, res) => {
+    const id = noticeId(req);
+    const detail = await service.getNotice(ctx, id);
+    const parsed = parseNoticeInput(req.body);
+    if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: parsed.value });
+    await service.editNotice(ctx, id, parsed.value, actorOf(req));
+    if (req.body.action === 'publish') {
+      await service.publishNotice(ctx, id, actorOf(req));
+      return res.redirect(303, `/admin/notices/${id}?published=1`);
+    }
+    res.redirect(303, `/admin/notices/${id}?saved=1`);
+  });
+
+  router.post('/admin/notices/:id/publish', async (req, res) => {
+    const id = noticeId(req);
+    await service.publishNotice(ctx, id, actorOf(req));
+    res.redirect(303, `/admin/notices/${id}?published=1`);
+  });
+
+  router.post('/admin/notices/:id/updates', async (req, res) => {
+    const id = noticeId(req);
+    const parsed = parseUpdateInput(req.body);
+    if (!parsed.ok) {
+      const detail = await service.getNotice(ctx, id);
+      const errors = Object.fromEntries(Object.entries(translateErrors(req, parsed.errors)).map(([k, v]) => [`update_${k}`, v]));
+      return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: errors, updateValues: { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') }, status: 422 });
+    }
+    await service.addUpdate(ctx, id, parsed.value, actorOf(req));
+    res.redirect(303, `/admin/notices/${id}?published=1`);
+  });
+
+  router.post('/admin/notices/:id/resolve', async (req, res) => {
+    const id = noticeId(req);
+    await service.resolveNotice(ctx, id, actorOf(req));
+    res.redirect(303, `/admin/notices/${id}?published=1`);
+  });
+
+  router.post('/admin/notices/:id/mirror', async (req, res) => {
+    const id = noticeId(req);
+    await service.setMirror(ctx, id, req.body.mirror === 'on', actorOf(req));
+    res.redirect(303, `/admin/notices/${id}?saved=1`);
+  });
+
+  return router;
+}

@@ -1,0 +1,174 @@
+import pg from 'pg';
+import type { AppContext } from '../../app-context';
+import { logger } from '../../logger';
+import { EMPTY_SNAPSHOT, type NoticeSnapshot } from './model';
+import { buildBundle, type PublicBundle } from './bundle';
+import { readSnapshotFile, writeSnapshotFiles } from './files';
+import { loadSnapshot } from './snapshot';
+import { currentVersion, NOTIFY_CHANNEL } from './repo';
+
+const QUERY_TIMEOUT_MS = 2000;
+/** Polling cadence without a live LISTEN connection: keeps propagation under 2 s. */
+const FAST_POLL_MS = 1000;
+/** With LISTEN up, polling is only a safety net (and refreshes the 90-day window). */
+const SLOW_POLL_MS = 10_000;
+/** /readyz calls the notice stale when the last good sync is older than this. */
+export const STALE_AFTER_MS = 15_000;
+
+function withTimeout<T>(p: Promise<T>, ms = QUERY_TIMEOUT_MS): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
+
+export type SnapshotSource = 'empty' | 'file' | 'database';
+
+/**
+ * What this process serves: the last published state, in memory. It comes
+ * from the snapshot file at start, then from the database; when the database
+ * is unreachable it simply stays, so the banner and the status page keep
+ * serving. One per context.
+ */
+export class NoticeRuntime {
+  snapshot: NoticeSnapshot;
+  bundle: PublicBundle;
+  source: SnapshotSource;
+  lastSyncAt: Date | null = null;
+  lastError: string | null = null;
+  listening = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private writtenVersion = -1;
+
+  constructor(private readonly ctx: AppContext) {
+    const fromFile = readSnapshotFile(ctx.config.DATA_DIR);
+    this.snapshot = fromFile ?? EMPTY_SNAPSHOT;
+    this.source = fromFile ? 'file' : 'empty';
+    this.bundle = buildBundle(this.snapshot, ctx.config.PUBLIC_URL);
+    ctx.readiness.add('notice', () => this.readiness());
+  }
+
+  /** Reloads from the database now (after a local change, a NOTIFY, a newer version). Serialised. */
+  refresh(): Promise<void> {
+    const run = this.chain.then(() => this.load());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Compares versions and reloads only when they differ; never throws. */
+  async sync(): Promise<boolean> {
+    try {
+      const version = await withTimeout(currentVersion(this.ctx.knex));
+      if (this.source !== 'database' || version !== this.snapshot.version) await this.refresh();
+      else this.markSynced();
+      return true;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      return false;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const snapshot = await withTimeout(loadSnapshot(this.ctx.knex), QUERY_TIMEOUT_MS * 2);
+    this.snapshot = snapshot;
+    this.bundle = buildBundle(snapshot, this.ctx.config.PUBLIC_URL);
+    this.source = 'database';
+    this.markSynced();
+    if (snapshot.version !== this.writtenVersion) {
+      try {
+        await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, this.bundle);
+        this.writtenVersion = snapshot.version;
+      } catch (err) {
+        // a read-only DATA_DIR must not stop the banner: /readyz reports data_dir
+        logger.warn({ err }, 'notice snapshot files could not be written');
+      }
+    }
+  }
+
+  private markSynced(): void {
+    this.lastSyncAt = new Date();
+    this.lastError = null;
+  }
+
+  isStale(now = Date.now()): boolean {
+    return !this.lastSyncAt || now - this.lastSyncAt.getTime() > STALE_AFTER_MS || this.lastError !== null;
+  }
+
+  private async readiness() {
+    await this.sync();
+    if (!this.isStale()) return { ok: true };
+    const since = this.lastSyncAt ? this.lastSyncAt.toISOString() : `start (${this.source})`;
+    return { ok: false, warnOnly: true, reason: `notice is stale: serving version ${this.snapshot.version} from memory since ${since}` };
+  }
+
+  /**
+   * LISTEN on a dedicated connection (reconnecting with backoff), plus polling:
+   * fast while LISTEN is down, slow as a safety net while it is up.
+   */
+  startSync(opts: { listen?: boolean } = {}): () => Promise<void> {
+    let stopped = false;
+    let client: pg.Client | null = null;
+    let pollTimer: NodeJS.Timeout | null = null;
+    let reconnectTimer: NodeJS.Timeout | null = null;
+    let backoff = 500;
+
+    const poll = async () => {
+      if (stopped) return;
+      await this.sync();
+      if (!stopped) pollTimer = setTimeout(poll, this.listening ? SLOW_POLL_MS : FAST_POLL_MS);
+    };
+
+    const connect = async () => {
+      if (stopped) return;
+      const c = new pg.Client({ connectionString: this.ctx.databaseUrl, connectionTimeoutMillis: 3000, keepAlive: true });
+      client = c;
+      const lost = () => {
+        if (client !== c) return;
+        client = null;
+        this.listening = false;
+        c.end().catch(() => undefined);
+        if (!stopped) {
+          reconnectTimer = setTimeout(connect, backoff);
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      };
+      c.on('error', lost);
+      c.on('end', lost);
+      c.on('notification', (msg) => {
+        if (msg.channel === NOTIFY_CHANNEL) void this.sync();
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        this.listening = true;
+        backoff = 500;
+        void this.sync(); // anything published while we were not listening
+      } catch {
+        lost();
+      }
+    };
+
+    void poll();
+    if (opts.listen !== false) void connect();
+    return async () => {
+      stopped = true;
+      if (pollTimer) clearTimeout(pollTimer);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      this.listening = false;
+      const c = client;
+      client = null;
+      if (c) await c.end().catch(() => undefined);
+      await this.chain;
+    };
+  }
+}
+
+const runtimes = new WeakMap<AppContext, NoticeRuntime>();
+
+/** The context's runtime, created on first use with a first sync under way. */
+export function runtimeFor(ctx: AppContext): NoticeRuntime {
+  let rt = runtimes.get(ctx);
+  if (!rt) {
+    rt = new NoticeRuntime(ctx);
+    runtimes.set(ctx, rt);
+    void rt.sync();
+  }
+  return rt;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { KINDS, SEVERITIES, statesFor, type Kind, type Severity, type NoticeState } from './model';
+import { parseTokyoTime } from './time';
+
+/** Validated notice fields, as the service takes them (times in UTC). */
+export interface NoticeInput {
+  kind: Kind;
+  severity: Severity;
+  state: NoticeState;
+  title_ja: string;
+  title_en: string;
+  body_ja: string;
+  body_en: string;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  mirror: boolean;
+}
+
+/** field -> message key in locales/<lang>/notice.json */
+export type FieldErrors = Record<string, string>;
+
+const text = (max: number) => z.string().trim().max(max, 'notice.errors.too_long');
+const time = z
+  .string()
+  .optional()
+  .transform((v, c) => {
+    if (!v || !v.trim()) return null;
+    const d = parseTokyoTime(v);
+    if (!d) c.addIssue({ code: 'custom', message: 'notice.errors.bad_time' });
+    return d;
+  });
+
+const noticeShape = z
+  .object({
+    kind: z.enum(KINDS, { message: 'notice.errors.bad_kind' }).default('incident'),
+    severity: z.enum(SEVERITIES, { message: 'notice.errors.bad_severity' }),
+    state: z.string().optional(),
+    title_ja: text(200).min(1, 'notice.errors.title_required'),
+    title_en: text(200).default(''),
+    body_ja: text(10000).min(1, 'notice.errors.body_required'),
+    body_en: text(10000).default(''),
+    starts_at: time,
+    ends_at: time,
+    mirror: z.union([z.boolean(), z.string()]).optional().transform((v) => v === true || v === 'on' || v === 'true' || v === '1'),
+  })
+  .transform((v) => ({ ...v, state: (v.state && v.state.trim()) || statesFor(v.kind)[0]! }));
+
+/** Checks across fields, on the raw values, so they show even when another field is wrong. */
+function crossChecks(raw: Record<string, unknown>): FieldErrors {
+  const errors: FieldErrors = {};
+  const kind = raw.kind === 'maintenance' ? 'maintenance' : 'incident';
+  const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : '');
+  const state = str('state');
+  if (state && !(statesFor(kind) as readonly string[]).includes(state)) errors.state = 'notice.errors.bad_state';
+  const starts = str('starts_at') ? parseTokyoTime(str('starts_at')) : null;
+  const ends = str('ends_at') ? parseTokyoTime(str('ends_at')) : null;
+  if (kind === 'maintenance' && !str('starts_at')) errors.starts_at = 'notice.errors.starts_required';
+  if (kind === 'maintenance' && !str('ends_at')) errors.ends_at = 'notice.errors.ends_required';
+  if (starts && ends && ends <= starts) errors.ends_at = 'notice.errors.ends_before_starts';
+  return errors;
+}
+
+const updateShape = z.object({
+  state: z.string().trim().optional(),
+  body_ja: text(10000).min(1, 'notice.errors.body_required'),
+  body_en: text(10000).default(''),
+});
+
+export type UpdateInput = { state?: string; body_ja: string; body_en: string };
+
+function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    if (!out[field]) out[field] = issue.message.startsWith('notice.') ? issue.message : 'notice.errors.invalid_field';
+  }
+  return out;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
+
+export function parseNoticeInput(raw: unknown): Parsed<NoticeInput> {
+  const r = noticeShape.safeParse(raw);
+  const errors = { ...crossChecks((raw ?? {}) as Record<string, unknown>), ...(r.success ? {} : fieldErrors(r.error)) };
+  if (!r.success || Object.keys(errors).length) return { ok: false, errors };
+  return { ok: true, value: { ...r.data, state: r.data.state as NoticeState } };
+}
+
+export function parseUpdateInput(raw: unknown): Parsed<UpdateInput> {
+  const r = updateShape.safeParse(raw);
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
+}
+
+export const idParam = z.coerce.number().int().positive();

@@ -1,0 +1,48 @@
+import type { Lang } from '../../http/i18n';
+
+const TZ = 'Asia/Tokyo';
+
+/** "2026-12-01T02:00" (a datetime-local value, Japan time) or an ISO time with offset -> Date. */
+export function parseTokyoTime(value: string): Date | null {
+  const v = value.trim();
+  if (!v) return null;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v);
+  const normalised = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00` : v.replace(' ', 'T');
+  const d = new Date(hasZone ? normalised : `${normalised}${normalised.length === 16 ? ':00' : ''}+09:00`);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** A Date as a datetime-local input value in Japan time. */
+export function toTokyoInput(date: Date | null): string {
+  if (!date) return '';
+  const parts = new Intl.DateTimeFormat('sv-SE', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(date);
+  return parts.replace(' ', 'T');
+}
+
+/** Japan time for people: "2026/12/01 02:00" / "1 Dec 2026, 02:00". */
+export function formatTokyo(date: Date | string, lang: Lang): string {
+  const d = typeof date === 'string' ? new Date(date) : date;
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', {
+    timeZone: TZ,
+    year: 'numeric',
+    month: lang === 'ja' ? '2-digit' : 'short',
+    day: lang === 'ja' ? '2-digit' : 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(d);
+}
+
+/** The day (YYYY-MM-DD) a moment falls on in Japan. */
+export function tokyoDay(date: Date | string): string {
+  const d = typeof date === 'string' ? new Date(date) : date;
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+export function formatWindow(starts: Date | null, ends: Date | null, lang: Lang): string {
+  if (!starts && !ends) return '';
+  const suffix = lang === 'ja' ? '（日本時間）' : ' (Japan time)';
+  const a = starts ? formatTokyo(starts, lang) : '';
+  const b = ends ? formatTokyo(ends, lang) : '';
+  return `${a}${a && b ? ' – ' : ''}${b}${suffix}`;
+}
