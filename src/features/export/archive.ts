@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import yazl from 'yazl';
+import { PERSONAL_DATA, jsonLinesCopySql, csvCopySql, mediaValuesSql } from '../../toybox/personal-data';
+import { coalesce, Hasher, jsonLinesToArrayItems, lfToCrlf, escapeLessThan, type Digest } from './streams';
+import { resolveMedia, missingMediaText, type MediaEntry } from './media';
+import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
+import { readmeText } from './readme-text';
+import { viewerParts } from './viewer';
+
+export type ExportFormat = 'zip' | 'json';
+
+export interface ExportSubject {
+  id: number;
+  display_id: string;
+}
+
+export interface ExportSettings {
+  databaseUrl: string;
+  mediaDir?: string;
+  /** Scratch space for the viewer's copy of data.json. */
+  tmpDir: string;
+  /** PGlite shares session state and serialises transactions: no long snapshot there. */
+  embedded: boolean;
+  lang: 'ja' | 'en';
+  /** zlib level for the text entries; 1 keeps deflate from being the bottleneck. */
+  compressionLevel?: number;
+}
+
+export interface ExportResult {
+  rows: number;
+  counts: Record<string, number>;
+  files: number;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+async function openClient(settings: ExportSettings): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: settings.databaseUrl });
+  client.on('error', () => undefined); // surfaced through the failing COPY stream instead
+  await client.connect();
+  if (!settings.embedded) {
+    // One snapshot for every file, so data.json, the CSVs and the counts agree.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query("SET LOCAL TimeZone = 'UTC'");
+  }
+  return client;
+}
+
+/** Ends the connection; a COPY cut off mid-stream may never answer, so do not wait long. */
+async function closeClient(client: pg.Client): Promise<void> {
+  await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+}
+
+function copy(client: pg.Client, sql: string): AsyncIterable<Buffer> {
+  return client.query(copyTo(sql));
+}
+
+/** data.json, streamed: rows straight from COPY, media index last (so the first bytes leave at once). */
+async function* dataJson(
+  client: pg.Client,
+  user: ExportSubject,
+  settings: ExportSettings,
+  exportedAt: string,
+  state: { counts: Record<string, number>; media: MediaEntry[] },
+): AsyncGenerator<Buffer> {
+  yield Buffer.from(
+    `{"format_version":${FORMAT_VERSION},"exported_at":${JSON.stringify(exportedAt)},` +
+      `"user":${JSON.stringify({ id: user.id, display_id: user.display_id })},"schema":"schema.json",\n"kinds":{`,
+  );
+  for (const [i, k] of PERSONAL_DATA.entries()) {
+    yield Buffer.from(`${i > 0 ? ',' : ''}\n${JSON.stringify(k.kind)}:[\n`);
+    yield* jsonLinesToArrayItems(copy(client, jsonLinesCopySql(k, user.id)), (n) => (state.counts[k.kind] = n));
+    yield Buffer.from('\n]');
+  }
+  yield Buffer.from(`},\n"counts":${JSON.stringify(state.counts)},\n"media":[`);
+  const values = (await client.query<{ v: string }>(mediaValuesSql(user.id))).rows.map((r) => r.v);
+  state.media = await resolveMedia(settings.mediaDir, values);
+  for (const [i, m] of state.media.entries()) {
+    yield Buffer.from(`${i > 0 ? ',' : ''}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status })}`);
+  }
+  yield Buffer.from('\n]}\n');
+}
+
+async function* csvFor(client: pg.Client, sql: string, onRecords: (n: number) => void): AsyncGenerator<Buffer> {
+  yield BOM;
+  yield* lfToCrlf(copy(client, sql), onRecords);
+}
+
+async function* teeToFile(source: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+  const out = fs.createWriteStream(file);
+  try {
+    for await (const chunk of source) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      yield chunk;
+    }
+  } finally {
+    await new Promise<void>((r) => out.end(() => r()));
+  }
+}
+
+async function* viewerHtml(dataFile: string, settings: ExportSettings): AsyncGenerator<Buffer> {
+  const { head, tail } = viewerParts(settings.lang);
+  yield Buffer.from(head);
+  yield* escapeLessThan(fs.createReadStream(dataFile, { highWaterMark: 256 * 1024 }));
+  yield Buffer.from(tail);
+}
+
+function countRows(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+/** Streams the user's data.json (format=json) into the sink. */
+export async function writeJsonExport(user: ExportSubject, settings: ExportSettings, sink: Writable): Promise<ExportResult> {
+  const client = await openClient(settings);
+  const state = { counts: {} as Record<string, number>, media: [] as MediaEntry[] };
+  try {
+    await pipeline(Readable.from(coalesce(dataJson(client, user, settings, new Date().toISOString(), state))), sink);
+    return { rows: countRows(state.counts), counts: state.counts, files: 1 };
+  } finally {
+    await closeClient(client);
+  }
+}
+
+/**
+ * Streams the whole archive into the sink: README, data.json, one CSV per
+ * kind, media files, missing-media.txt, schema.json, index.html, and
+ * manifest.json with every other file's size and SHA-256 computed on the way.
+ * Memory stays bounded: nothing is held but the media index and 64 KB chunks.
+ */
+export async function writeZipExport(user: ExportSubject, settings: ExportSettings, sink: Writable): Promise<ExportResult> {
+  const exportedAt = new Date().toISOString();
+  const level = settings.compressionLevel ?? 1;
+  const zip = new yazl.ZipFile();
+  const written = pipeline(zip.outputStream, sink);
+  // A sink that breaks (the browser went away) must stop the export, not leave it waiting on back-pressure.
+  const broken = written.then(
+    () => new Promise<never>(() => undefined),
+    (err: unknown) => Promise.reject(err),
+  );
+  broken.catch(() => undefined);
+  const step = <T>(p: Promise<T>) => Promise.race([p, broken]);
+  const manifest: Array<{ path: string } & Digest> = [];
+  const state = { counts: {} as Record<string, number>, media: [] as MediaEntry[] };
+  const csvRecords: Record<string, number> = {};
+  const tmpFile = path.join(settings.tmpDir, `viewer-${crypto.randomBytes(8).toString('hex')}.json`);
+  fs.mkdirSync(settings.tmpDir, { recursive: true });
+  let failed: Error | null = null;
+  zip.on('error', (err: Error) => (failed = err));
+
+  const addBuffer = (name: string, data: Buffer | string) => {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    manifest.push({ path: name, size: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') });
+    zip.addBuffer(buf, name, { compressionLevel: 6 });
+  };
+  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean }) =>
+    new Promise<void>((resolve, reject) => {
+      zip.addReadStreamLazy(name, opts.compress ? { compressionLevel: level } : { compress: false }, (cb) => {
+        const source = make();
+        const readable = source instanceof Readable ? source : Readable.from(coalesce(source));
+        const hasher = new Hasher();
+        readable.once('error', (err) => {
+          hasher.destroy(err);
+          reject(err);
+        });
+        readable.pipe(hasher);
+        hasher.done.then((d) => {
+          manifest.push({ path: name, ...d });
+          resolve();
+        }, reject);
+        cb(null, hasher);
+      });
+    });
+
+  const client = await openClient(settings);
+  try {
+    addBuffer('README.txt', readmeText(user.display_id, exportedAt));
+    await step(addStream('data.json', () => teeToFile(dataJson(client, user, settings, exportedAt, state), tmpFile), { compress: true }));
+    for (const k of PERSONAL_DATA) {
+      await step(
+        addStream(`csv/${k.kind}.csv`, () => csvFor(client, csvCopySql(k, user.id), (n) => (csvRecords[k.kind] = n - 1)), {
+          compress: true,
+        }),
+      );
+    }
+    if (!settings.embedded) await client.query('COMMIT');
+    const seen = new Set<string>();
+    const fileJobs: Promise<void>[] = [];
+    for (const m of state.media) {
+      if (m.status !== 'included' || !m.path || seen.has(m.path)) continue;
+      seen.add(m.path);
+      const file = m.file!;
+      // Media files are mostly compressed already; storing them keeps the export fast.
+      fileJobs.push(addStream(m.path, () => fs.createReadStream(file), { compress: false }));
+    }
+    await step(Promise.all(fileJobs));
+    addBuffer('missing-media.txt', missingMediaText(state.media));
+    addBuffer('schema.json', `${JSON.stringify(dataJsonSchema(), null, 2)}\n`);
+    await step(addStream('index.html', () => viewerHtml(tmpFile, settings), { compress: true }));
+    const manifestDoc = {
+      format_version: FORMAT_VERSION,
+      exported_at: exportedAt,
+      note: 'Size and SHA-256 of every other file in this archive / このアーカイブ内の各ファイルの大きさと SHA-256',
+      files: manifest,
+    };
+    zip.addBuffer(Buffer.from(`${JSON.stringify(manifestDoc, null, 2)}\n`), 'manifest.json');
+    zip.end();
+    await written;
+    if (failed) throw failed;
+    return { rows: countRows(state.counts), counts: state.counts, files: manifest.length + 1 };
+  } catch (err) {
+    (zip.outputStream as unknown as Readable).destroy(err as Error);
+    throw err;
+  } finally {
+    await closeClient(client);
+    fs.rmSync(tmpFile, { force: true });
+  }
+}
+
+/** toybox-export-<display_id>-<date>; the ASCII fallback keeps only safe characters. */
+export function exportFileName(displayId: string, format: ExportFormat, at = new Date()): { ascii: string; utf8: string } {
+  const date = at.toISOString().slice(0, 10);
+  const utf8 = `toybox-export-${displayId}-${date}.${format}`;
+  const ascii = `toybox-export-${displayId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-${date}.${format}`;
+  return { ascii, utf8 };
+}
+
+/** RFC 6266: a quoted ASCII filename for old clients and filename* (RFC 8187) for everything else. */
+export function contentDisposition(name: { ascii: string; utf8: string }): string {
+  const encoded = encodeURIComponent(name.utf8).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${name.ascii}"; filename*=UTF-8''${encoded}`;
+}

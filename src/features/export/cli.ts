@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, withContext, printJson } from '../../cli/context';
+import { cliActor, recordAudit } from '../../audit/service';
+import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } from './archive';
+import { exportSettings, findSubject, sweepExpiredExports } from './service';
+
+export function registerExportCli(program: Command): void {
+  program
+    .command('export-user')
+    .description("write one user's personal data export (data-subject request); recorded in the audit log")
+    .requiredOption('--user <id|display_id|email>', 'the TOYBOX user')
+    .option('--format <zip|json>', 'archive format', 'zip')
+    .option('--out <file>', 'where to write (default: toybox-export-<display_id>-<date>.<format> here)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { user: string; format: string; out?: string; json?: boolean }) => {
+      if (opts.format !== 'zip' && opts.format !== 'json') throw new CliError('--format must be zip or json', 2);
+      const format = opts.format as ExportFormat;
+      await withContext(async (ctx) => {
+        const subject = await findSubject(ctx, opts.user);
+        if (subject === 'ambiguous') throw new CliError('that display id belongs to several accounts; use the e-mail or numeric id', 3);
+        if (!subject) throw new CliError(`no TOYBOX user matches ${opts.user}`, 3);
+        const out = opts.out ?? exportFileName(subject.display_id, format).ascii;
+        await recordAudit(ctx.knex, cliActor(), 'export.staff', `user:${subject.id}`, { format, via: 'cli' });
+        const settings = exportSettings(ctx, 'ja');
+        const sink = fs.createWriteStream(out);
+        const result = format === 'zip' ? await writeZipExport(subject, settings, sink) : await writeJsonExport(subject, settings, sink);
+        if (opts.json) printJson({ file: out, ...result });
+        else process.stdout.write(`wrote ${out}: ${result.rows} rows\n`);
+      });
+    });
+
+  program
+    .command('export-sweep')
+    .description('delete background export archives whose download links have expired')
+    .action(async () => {
+      await withContext(async (ctx) => {
+        process.stdout.write(`deleted ${await sweepExpiredExports(ctx)} expired archive(s)\n`);
+      });
+    });
+}

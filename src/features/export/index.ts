@@ -1,0 +1,23 @@
+import type { Feature } from '../feature';
+import { exportRoutes } from './routes';
+import { startExportWorker } from './jobs';
+import { runBackgroundExport, sweepExpiredExports } from './service';
+import { registerExportCli } from './cli';
+import { logger } from '../../logger';
+
+const SWEEP_MS = 10 * 60_000;
+
+/** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links. */
+export const feature: Feature = {
+  name: 'export',
+  routes: exportRoutes,
+  async start(ctx) {
+    await startExportWorker(ctx, (id) => runBackgroundExport(ctx, id));
+    const sweep = () => sweepExpiredExports(ctx).catch((err: unknown) => logger.warn({ err }, 'export sweep failed'));
+    void sweep();
+    const timer = setInterval(sweep, SWEEP_MS);
+    timer.unref();
+    return async () => clearInterval(timer);
+  },
+  cli: registerExportCli,
+};

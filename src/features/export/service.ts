@@ -1,0 +1,328 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Response } from 'express';
+import type { Knex } from 'knex';
+import type { AppContext } from '../../app-context';
+import { TooManyRequests, NotFound, HttpError } from '../../http/errors';
+import { translator, type Lang } from '../../http/i18n';
+import { renderEmail } from '../../mail/render';
+import { logger } from '../../logger';
+import { PERSONAL_DATA } from '../../toybox/personal-data';
+import * as repo from './repo';
+import type { ExportJob } from './repo';
+import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
+import { Hasher, teeInto } from './streams';
+import { enqueueBuild } from './jobs';
+
+/** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
+export const REUSE_MINUTES = 5;
+export const LINK_DAYS = 7;
+export const LOGIN_LINK_MINUTES = 15;
+/** Exports streamed at the same time across the portal; more wait in the background queue. */
+const MAX_CONCURRENT_STREAMS = 1;
+
+export function exportsDir(ctx: AppContext): string {
+  return path.join(ctx.config.DATA_DIR, 'exports');
+}
+
+export function exportSettings(ctx: AppContext, lang: Lang): ExportSettings {
+  return {
+    databaseUrl: ctx.databaseUrl,
+    mediaDir: ctx.config.TOYBOX_MEDIA_DIR,
+    tmpDir: path.join(exportsDir(ctx), 'tmp'),
+    embedded: ctx.config.embedded,
+    lang,
+  };
+}
+
+export function isRealEmail(email: string | null | undefined): email is string {
+  return Boolean(email && email.includes('@') && !email.toLowerCase().endsWith('@toybox.local'));
+}
+
+function tokyo(date: Date, lang: Lang): string {
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', {
+    timeZone: 'Asia/Tokyo',
+    dateStyle: 'medium',
+    timeStyle: 'short',
+  }).format(date);
+}
+
+export interface ExportOverview {
+  counts: Array<{ kind: string; label: string; count: number }>;
+  total: number;
+  jobs: Array<ExportJob & { downloadUrl: string | null }>;
+  nextAllowedAt: string | null;
+  background: boolean;
+}
+
+/** What /export shows: row counts per kind, recent exports, and when the next one is possible. */
+export async function describeExport(ctx: AppContext, userId: number, lang: Lang): Promise<ExportOverview> {
+  const counts = await repo.countPersonalData(ctx.knex, userId);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const jobs = await repo.listJobsForUser(ctx.knex, userId);
+  const next = await nextAllowedAt(ctx, userId);
+  return {
+    counts: PERSONAL_DATA.map((k) => ({ kind: k.kind, label: k.label[lang], count: counts[k.kind] ?? 0 })),
+    total,
+    jobs: jobs.map((j) => ({ ...j, downloadUrl: j.status === 'done' && j.mode === 'background' && j.file_path ? signedDownloadUrl(ctx, j) : null })),
+    nextAllowedAt: next ? tokyo(next, lang) : null,
+    background: total > ctx.config.EXPORT_BACKGROUND_ROWS,
+  };
+}
+
+async function nextAllowedAt(ctx: AppContext, userId: number): Promise<Date | null> {
+  const hours = ctx.config.EXPORT_COOLDOWN_HOURS;
+  if (hours <= 0) return null;
+  const last = await repo.latestCounted(ctx.knex, userId, hours);
+  return last ? new Date(last.created_at.getTime() + hours * 3600_000) : null;
+}
+
+export interface ExportRequest {
+  subject: ExportSubject;
+  format: ExportFormat;
+  lang: Lang;
+  requestedBy: string;
+  /** Staff exports for a data-subject request do not use up the user's own allowance. */
+  counted: boolean;
+  notifyEmail: string | null;
+  /** Recorded in the same transaction as the job (staff exports). */
+  audit?: (trx: Knex.Transaction, job: ExportJob) => Promise<void>;
+}
+
+export type ExportDecision =
+  | { action: 'reuse'; job: ExportJob }
+  | { action: 'stream'; job: ExportJob }
+  | { action: 'queued'; job: ExportJob; reason: 'large' | 'busy' };
+
+/**
+ * Decides how an export request is served: the same recent archive again,
+ * streamed now, or built in the background (large account, or another
+ * export already streaming). Enforces EXPORT_COOLDOWN_HOURS with a message
+ * that says when the next export is possible.
+ */
+export async function requestExport(ctx: AppContext, req: ExportRequest): Promise<ExportDecision> {
+  const decision = await ctx.knex.transaction(async (trx) => {
+    await repo.lockUser(trx, req.subject.id);
+    if (req.counted) {
+      const reusable = await repo.findReusable(trx, req.subject.id, req.format, REUSE_MINUTES);
+      if (reusable?.file_path && fs.existsSync(reusable.file_path)) return { action: 'reuse', job: reusable } as const;
+      const hours = ctx.config.EXPORT_COOLDOWN_HOURS;
+      if (hours > 0) {
+        const last = await repo.latestCounted(trx, req.subject.id, hours);
+        if (last) {
+          const next = new Date(last.created_at.getTime() + hours * 3600_000);
+          throw TooManyRequests('export.cooldown', { time: tokyo(next, req.lang), hours, retryAfter: Math.ceil((next.getTime() - Date.now()) / 1000) });
+        }
+      }
+    }
+    const counts = await repo.countPersonalData(trx, req.subject.id);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
+    const background = total > ctx.config.EXPORT_BACKGROUND_ROWS || busy;
+    const job = await repo.insertJob(trx, {
+      id: crypto.randomUUID(),
+      user_id: req.subject.id,
+      requested_by: req.requestedBy,
+      counted: req.counted,
+      format: req.format,
+      mode: background ? 'background' : 'stream',
+      status: background ? 'queued' : 'running',
+      lang: req.lang,
+      notify_email: req.notifyEmail,
+    });
+    if (req.audit) await req.audit(trx, job);
+    if (!background) return { action: 'stream', job } as const;
+    return { action: 'queued', job, reason: busy ? 'busy' : 'large' } as const;
+  });
+  if (decision.action === 'queued') await enqueueBuild(ctx, decision.job.id);
+  return decision;
+}
+
+function setDownloadHeaders(res: Response, job: Pick<ExportJob, 'format'>, subject: ExportSubject, at: Date): void {
+  res.setHeader('Content-Type', job.format === 'zip' ? 'application/zip' : 'application/json; charset=utf-8');
+  res.setHeader('Content-Disposition', contentDisposition(exportFileName(subject.display_id, job.format, at)));
+  res.setHeader('Cache-Control', 'no-store');
+}
+
+function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
+  const settings = exportSettings(ctx, job.lang);
+  const w = sink as unknown as import('node:stream').Writable;
+  return job.format === 'zip' ? writeZipExport(subject, settings, w) : writeJsonExport(subject, settings, w);
+}
+
+/**
+ * Streams an export to the browser while keeping a copy on disk (for the
+ * repeat-within-minutes case). The first bytes leave at once; a client that
+ * goes away stops the export and the job is marked failed (not counted).
+ */
+export async function streamExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, res: Response): Promise<void> {
+  const dir = exportsDir(ctx);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${job.id}.${job.format}`);
+  const part = `${file}.part`;
+  setDownloadHeaders(res, job, subject, new Date());
+  res.flushHeaders();
+  const hasher = new Hasher();
+  const fileOut = fs.createWriteStream(part);
+  const onClose = () => {
+    if (!res.writableFinished) hasher.destroy(new Error('client closed the connection'));
+  };
+  res.on('close', onClose);
+  try {
+    const copied = teeInto(hasher, [res, fileOut]);
+    const result = await writeExport(ctx, job, subject, hasher);
+    await copied;
+    const digest = await hasher.done;
+    await fs.promises.rename(part, file);
+    await repo.markDone(ctx.knex, job.id, {
+      file_path: file,
+      file_name: exportFileName(subject.display_id, job.format).utf8,
+      size_bytes: digest.size,
+      sha256: digest.sha256,
+      row_count: result.rows,
+      expiresInSeconds: REUSE_MINUTES * 60,
+    });
+  } catch (err) {
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    fileOut.destroy();
+    await fs.promises.rm(part, { force: true });
+    logger.warn({ err, job: job.id }, 'export stream failed');
+    if (!res.writableEnded) res.destroy();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+/** Serves a finished archive from disk (a repeat download, or the e-mailed link). */
+export function sendStoredExport(res: Response, job: ExportJob, subject: ExportSubject): void {
+  setDownloadHeaders(res, job, subject, job.finished_at ?? new Date());
+  if (job.size_bytes) res.setHeader('Content-Length', job.size_bytes);
+  fs.createReadStream(job.file_path!).on('error', () => res.destroy()).pipe(res);
+}
+
+/** Builds a queued export to DATA_DIR/exports and e-mails a link valid LINK_DAYS days. Safe to run twice. */
+export async function runBackgroundExport(ctx: AppContext, jobId: string): Promise<void> {
+  const job = await repo.findJob(ctx.knex, jobId);
+  if (!job || !(await repo.markRunning(ctx.knex, jobId))) return;
+  const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
+  if (!user) {
+    await repo.markFailed(ctx.knex, jobId, 'user not found');
+    return;
+  }
+  const dir = exportsDir(ctx);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${job.id}.${job.format}`);
+  const part = `${file}.part`;
+  try {
+    const hasher = new Hasher();
+    const copied = teeInto(hasher, [fs.createWriteStream(part)]);
+    const result = await writeExport(ctx, job, user, hasher);
+    await copied;
+    const digest = await hasher.done;
+    await fs.promises.rename(part, file);
+    const done = await repo.markDone(ctx.knex, job.id, {
+      file_path: file,
+      file_name: exportFileName(user.display_id, job.format).utf8,
+      size_bytes: digest.size,
+      sha256: digest.sha256,
+      row_count: result.rows,
+      expiresInSeconds: LINK_DAYS * 86400,
+    });
+    if (isRealEmail(job.notify_email)) await sendReadyEmail(ctx, done, user.display_id);
+  } catch (err) {
+    await fs.promises.rm(part, { force: true });
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    throw err;
+  }
+}
+
+async function sendReadyEmail(ctx: AppContext, job: ExportJob, displayId: string): Promise<void> {
+  const t = translator(job.lang);
+  const url = signedDownloadUrl(ctx, job);
+  const expires = tokyo(job.expires_at!, job.lang);
+  const { html, text } = await renderEmail('export-ready', job.lang, { url, expires, displayId, size: Number(job.size_bytes), sha256: job.sha256 });
+  await ctx.mailer.send({ to: job.notify_email!, subject: t('export.email_ready_subject'), html, text });
+}
+
+function sign(ctx: AppContext, payload: string): string {
+  return crypto.createHmac('sha256', ctx.config.SESSION_SECRET).update(payload).digest('base64url');
+}
+
+/** A link that works without signing in, until the archive's expiry (HMAC over id and expiry). */
+export function signedDownloadUrl(ctx: AppContext, job: Pick<ExportJob, 'id' | 'expires_at'>): string {
+  const exp = Math.floor(job.expires_at!.getTime() / 1000);
+  return `${ctx.config.PUBLIC_URL}/export/download/${job.id}?expires=${exp}&sig=${sign(ctx, `export-download:${job.id}:${exp}`)}`;
+}
+
+/**
+ * Checks a download link. An expired archive is deleted on the spot (the
+ * sweeper would anyway) and the link answers 410 Gone.
+ */
+export async function openSignedDownload(ctx: AppContext, id: string, expires: string, sig: string): Promise<{ job: ExportJob; subject: ExportSubject }> {
+  const expected = sign(ctx, `export-download:${id}:${expires}`);
+  const a = Buffer.from(expected);
+  const b = Buffer.from(sig);
+  if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw NotFound('export.link_invalid');
+  const job = await repo.findJob(ctx.knex, id);
+  if (!job) throw NotFound('export.link_invalid');
+  const expired = Number(expires) * 1000 <= Date.now() || !job.expires_at || job.expires_at.getTime() <= Date.now();
+  if (expired || job.status !== 'done' || !job.file_path) {
+    if (job.file_path) await fs.promises.rm(job.file_path, { force: true });
+    if (job.status === 'done') await repo.markExpired(ctx.knex, job.id);
+    throw new HttpError(410, 'export.link_expired');
+  }
+  if (!fs.existsSync(job.file_path)) {
+    await repo.markExpired(ctx.knex, job.id);
+    throw new HttpError(410, 'export.link_expired');
+  }
+  const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
+  return { job, subject: { id: Number(job.user_id), display_id: user?.display_id ?? 'user' } };
+}
+
+/** Deletes archives whose time is up. Run periodically by the feature's start(). */
+export async function sweepExpiredExports(ctx: AppContext): Promise<number> {
+  const expired = await repo.listExpiredFiles(ctx.knex);
+  for (const job of expired) {
+    if (job.file_path) await fs.promises.rm(job.file_path, { force: true });
+    await repo.markExpired(ctx.knex, job.id);
+  }
+  return expired.length;
+}
+
+function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * For users who forgot their password: mails a one-time link (15 minutes)
+ * that signs in for export only. Says nothing about whether the address
+ * exists; placeholder addresses (<id>@toybox.local) never receive mail.
+ */
+export async function sendExportLoginLink(ctx: AppContext, email: string, lang: Lang): Promise<void> {
+  if (!isRealEmail(email)) return;
+  const users = await repo.findExportUser(ctx.knex, { login: email });
+  const user = users.length === 1 ? users[0] : undefined;
+  if (!user || !user.is_active) return;
+  const token = crypto.randomBytes(32).toString('base64url');
+  await repo.insertLoginLink(ctx.knex, user.id, hashToken(token), LOGIN_LINK_MINUTES);
+  const url = `${ctx.config.PUBLIC_URL}/export/link/${token}`;
+  const { html, text } = await renderEmail('export-link', lang, { url, minutes: LOGIN_LINK_MINUTES, displayId: user.display_id });
+  await ctx.mailer.send({ to: user.email!, subject: translator(lang)('export.email_link_subject'), html, text });
+}
+
+export async function loginLinkIsUsable(ctx: AppContext, token: string): Promise<boolean> {
+  return (await repo.findUsableLoginLink(ctx.knex, hashToken(token))) !== undefined;
+}
+
+/** Uses up a login link; returns its user id, or null when it is unknown, used or expired. */
+export async function consumeExportLoginLink(ctx: AppContext, token: string): Promise<number | null> {
+  return repo.consumeLoginLink(ctx.knex, hashToken(token));
+}
+
+export async function findSubject(ctx: AppContext, query: string): Promise<repo.ExportUser | 'ambiguous' | null> {
+  const q = query.trim();
+  const users = /^\d+$/.test(q) ? await repo.findExportUser(ctx.knex, { id: Number(q) }) : await repo.findExportUser(ctx.knex, { login: q });
+  if (users.length > 1) return 'ambiguous';
+  return users[0] ?? null;
+}
