@@ -24,11 +24,12 @@ export function createMetricsRegistry(ctx: AppContext): { registry: Registry; re
   const freeRatio = g('portal_dir_free_ratio', 'Free fraction of the filesystem (0..1)', ['dir']);
   const alertsOpen = g('portal_alerts_open', 'Alert conditions currently open', ['condition']);
   const other = g('portal_feature_rows', 'Campaign recipients and export jobs by status', ['table', 'status']);
+  const otherPresent = g('portal_feature_table_present', '1 when the feature table exists (campaign_recipients, export_jobs)', ['table']);
 
   const dbUp = g('portal_database_up', '1 when the database answers');
   // Every gauge is filled from one read of the state, before each scrape renders.
   const refresh = async () => {
-    for (const gauge of [dbUp, lastGoodAge, lastGoodTime, drillOk, drillTime, suspects, writable, freeBytes, freeRatio, alertsOpen, other]) gauge.reset();
+    for (const gauge of [dbUp, lastGoodAge, lastGoodTime, drillOk, drillTime, suspects, writable, freeBytes, freeRatio, alertsOpen, other, otherPresent]) gauge.reset();
     const h = await collectHealth(ctx);
     dbUp.set(h.databaseUp ? 1 : 0);
     for (const d of h.dirs) {
@@ -50,7 +51,9 @@ export function createMetricsRegistry(ctx: AppContext): { registry: Registry; re
     }
     suspects.set(h.suspects.length);
     for (const a of await selectOpenAlerts(ctx.knex)) alertsOpen.set({ condition: a.condition }, 1);
-    for (const c of await readOtherFeatureCounts(ctx.knex)) other.set({ table: c.table, status: c.status }, c.count);
+    const counts = await readOtherFeatureCounts(ctx.knex);
+    for (const t of counts.present) otherPresent.set({ table: t }, 1);
+    for (const c of counts.rows) other.set({ table: c.table, status: c.status }, c.count);
   };
   return { registry, refresh };
 }

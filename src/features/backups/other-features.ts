@@ -14,8 +14,9 @@ export interface StatusCount {
  * information_schema guard each query, and any error yields no figures rather
  * than a failed scrape.
  */
-export async function readOtherFeatureCounts(knex: Knex): Promise<StatusCount[]> {
+export async function readOtherFeatureCounts(knex: Knex): Promise<{ present: StatusCount['table'][]; rows: StatusCount[] }> {
   const out: StatusCount[] = [];
+  const present: StatusCount['table'][] = [];
   for (const table of ['campaign_recipients', 'export_jobs'] as const) {
     try {
       const exists = await knex.raw<{ rows: Array<{ present: boolean; has_status: boolean }> }>(
@@ -23,8 +24,9 @@ export async function readOtherFeatureCounts(knex: Knex): Promise<StatusCount[]>
                 EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'portal' AND table_name = ? AND column_name = 'status') AS has_status`,
         [`portal.${table}`, table],
       );
-      const { present, has_status } = exists.rows[0]!;
-      if (!present) continue;
+      const { has_status } = exists.rows[0]!;
+      if (!exists.rows[0]!.present) continue;
+      present.push(table);
       const rows = has_status
         ? await knex.raw<{ rows: Array<{ status: string; n: string | number }> }>(`SELECT status::text AS status, count(*) AS n FROM portal.${table} GROUP BY 1`)
         : await knex.raw<{ rows: Array<{ status: string; n: string | number }> }>(`SELECT 'all' AS status, count(*) AS n FROM portal.${table}`);
@@ -33,5 +35,5 @@ export async function readOtherFeatureCounts(knex: Knex): Promise<StatusCount[]>
       // another feature's table mid-migration: report nothing for it this scrape
     }
   }
-  return out;
+  return { present, rows: out };
 }
