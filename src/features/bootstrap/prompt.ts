@@ -15,7 +15,7 @@ export class Prompter {
     input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
     private readonly output: NodeJS.WritableStream = process.stderr,
   ) {
-    this.rl = readline.createInterface({ input, output, terminal: Boolean(input.isTTY) });
+    this.rl = readline.createInterface({ input, output, terminal: Boolean(input.isTTY), prompt: '' });
     // readline echoes keystrokes through this method; while muted only the line end gets through.
     const internal = this.rl as unknown as { _writeToOutput(s: string): void };
     const write = internal._writeToOutput.bind(this.rl);

@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { buildUser } from '../support/factories';
+import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
+import { tokenFilePath } from '../../src/features/bootstrap/token-file';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function pythonCheck(password: string, encoded: string): boolean {
+  const script = `import hashlib,base64,sys,hmac
+alg,it,salt,h=sys.argv[2].split('$')
+assert alg=='pbkdf2_sha256' and it=='1000000'
+d=hashlib.pbkdf2_hmac('sha256',sys.argv[1].encode(),salt.encode(),int(it),32)
+print(hmac.compare_digest(base64.b64encode(d).decode(),h))`;
+  return execFileSync('python3', ['-c', script, password, encoded], { encoding: 'utf8' }).trim() === 'True';
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI as the operator runs it, in its own process, against the test database. */
+function cli(portal: TestPortal, args: string[], stdin = ''): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('recovery-portal admin (CLI)', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal();
+  });
+  afterAll(() => portal.close());
+
+  it('admin create --password-stdin creates the superuser as create_superuser does, audited, and closes /setup', async () => {
+    await ensureBootstrapToken(portal.ctx, { warn: () => undefined, info: () => undefined, error: () => undefined });
+    expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(true);
+
+    const r = await cli(portal, ['admin', 'create', '--email', 'Ops@Example.ORG', '--display-id', 'ops_root', '--password-stdin', '--json'], 'quiet-harbour-lantern-7\n');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout) as { id: number };
+    const u = await portal.ctx.knex('users').where({ id: printed.id }).first();
+    expect(u).toMatchObject({ email: 'Ops@example.org', display_id: 'ops_root', role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true, is_suspended: false, last_login: null });
+    expect(u.created_at).toBeInstanceOf(Date);
+    expect(u.updated_at).toBeInstanceOf(Date);
+    expect(pythonCheck('quiet-harbour-lantern-7', u.password)).toBe(true); // the trailing newline was not part of it
+    expect(await portal.ctx.knex('user_meta').where({ user_id: u.id })).toHaveLength(1);
+
+    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'bootstrap.superuser_created' }).first();
+    expect(audit.actor).toMatch(/^cli:/);
+    expect(audit.details.via).toBe('cli');
+    expect(JSON.stringify(audit)).not.toContain('quiet-harbour');
+    // a superuser exists now: the web token is retired and its file gone
+    expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(false);
+    expect(await portal.ctx.knex('portal.bootstrap_tokens').whereNull('spent_at')).toHaveLength(0);
+    expect((await portal.agent().get('/setup')).status).toBe(404);
+  });
+
+  it('refuses duplicates (e-mail in any case, or display id) with a clear message and a non-zero exit', async () => {
+    const byEmail = await cli(portal, ['admin', 'create', '--email', 'ops@EXAMPLE.org', '--display-id', 'other_root', '--password-stdin'], 'quiet-harbour-lantern-8');
+    expect(byEmail.code).toBe(3);
+    expect(byEmail.stderr).toContain('a user with e-mail Ops@example.org already exists');
+    expect(byEmail.stderr).toContain('recovery-portal admin promote');
+
+    const byId = await cli(portal, ['admin', 'create', '--email', 'new@example.org', '--display-id', 'ops_root', '--password-stdin'], 'quiet-harbour-lantern-8');
+    expect(byId.code).toBe(3);
+    expect(byId.stderr).toContain('display id ops_root is already used');
+    expect(await portal.ctx.knex('users').whereIn('email', ['new@example.org'])).toHaveLength(0);
+
+    const weak = await cli(portal, ['admin', 'create', '--email', 'weak@example.org', '--display-id', 'weak_root', '--password-stdin'], '12345678');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('This password is too common. This password is entirely numeric.');
+  });
+
+  it('admin create asks its questions (scripted on stdin), re-asking until the passwords match', async () => {
+    const answers = ['helper@example.org', 'Helper_Two', 'first-try-mismatch', 'something-else', 'amber-violin-meadow-9', 'amber-violin-meadow-9', ''].join('\n');
+    const r = await cli(portal, ['admin', 'create'], answers);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('E-mail address: ');
+    expect(r.stderr).toContain("Error: your passwords didn't match.");
+    expect(r.stdout).toContain('superuser created: helper_two <helper@example.org>');
+    const u = await portal.ctx.knex('users').where({ display_id: 'helper_two' }).first();
+    expect(u.role).toBe('SUPERUSER');
+    expect(pythonCheck('amber-violin-meadow-9', u.password)).toBe(true);
+  });
+
+  it('on a terminal, admin create echoes the answers but never the password', async () => {
+    // A real pseudo-terminal from Python's pty module: readline runs in terminal mode as for an operator.
+    const script = `import os,pty,sys,time,select,json
+env=json.loads(sys.argv[1])
+pid,fd=pty.fork()
+if pid==0:
+    os.chdir(env.pop('CWD'))
+    os.execve(sys.argv[2],[sys.argv[2],'--import','tsx','src/cli/main.ts','admin','create'],env)
+out=b''
+def until(s):
+    global out
+    end=time.time()+60
+    while s not in out:
+        if time.time()>end: sys.exit('timeout waiting for %r in %r'%(s,out))
+        r,_,_=select.select([fd],[],[],0.2)
+        if r:
+            try: d=os.read(fd,4096)
+            except OSError: break
+            if not d: break
+            out+=d
+for prompt,answer in ((b'E-mail address: ',b'pty@example.org'),(b'Display id',b'pty_root'),(b'Password: ',b'hidden-pty-secret-5'),(b'(again): ',b'hidden-pty-secret-5')):
+    until(prompt); time.sleep(0.1); os.write(fd,answer+b'\\r')
+until(b'superuser created')
+_,status=os.waitpid(pid,0)
+print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_exitcode(status)}))`;
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', CWD: ROOT };
+    const result = JSON.parse(execFileSync('python3', ['-c', script, JSON.stringify(env), process.execPath], { encoding: 'utf8', timeout: 90_000 })) as { out: string; status: number };
+    expect(result.status).toBe(0);
+    expect(result.out).toContain('pty@example.org');
+    expect(result.out).toContain('pty_root');
+    expect(result.out).not.toContain('hidden-pty-secret');
+    const u = await portal.ctx.knex('users').where({ display_id: 'pty_root' }).first();
+    expect(pythonCheck('hidden-pty-secret-5', u.password)).toBe(true);
+  });
+
+  it('admin promote makes a re-registered account a superuser (audited); unknown accounts exit 4', async () => {
+    const person = await buildUser(portal.ctx.knex, { email: 'returning@example.net' });
+    const r = await cli(portal, ['admin', 'promote', 'RETURNING@example.net']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`promoted to superuser: ${person.display_id}`);
+    const u = await portal.ctx.knex('users').where({ id: person.id }).first();
+    expect(u).toMatchObject({ role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true });
+    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'admin.promote' }).first();
+    expect(audit.target).toBe(`user:${person.id}:${person.display_id}`);
+    expect(audit.details.previous_role).toBe('FREE_USER');
+
+    const missing = await cli(portal, ['admin', 'promote', 'nobody@example.net']);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('no TOYBOX user with e-mail or display id nobody@example.net');
+  });
+
+  it('admin set-password gives the locked-out admin a new Django hash (audited), refusing weak passwords', async () => {
+    const admin = await buildUser(portal.ctx.knex, { email: 'locked@example.net', is_superuser: true, is_staff: true });
+    const before = await portal.ctx.knex('users').where({ id: admin.id }).first();
+
+    const weak = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'locked@example.net');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('too similar to the e-mail address');
+
+    const r = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'copper-kite-orchard-3\n');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const after = await portal.ctx.knex('users').where({ id: admin.id }).first();
+    expect(after.password).not.toBe(before.password);
+    expect(pythonCheck('copper-kite-orchard-3', after.password)).toBe(true);
+    expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'admin.set_password' }).first();
+    expect(audit.target).toBe(`user:${admin.id}:${admin.display_id}`);
+    expect(JSON.stringify(audit)).not.toContain('copper-kite');
+  });
+});
