@@ -168,7 +168,8 @@ export function unzipChecked(zip: Buffer, dir: string): { test: string; files: s
 }
 
 /** supertest parser that keeps a binary body as a Buffer. */
-export function binaryParser(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void): void {
+export function binaryParser(response: unknown, cb: (err: Error | null, body: Buffer) => void): void {
+  const res = response as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
