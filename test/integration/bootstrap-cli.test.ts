@@ -47,8 +47,19 @@ describe('recovery-portal admin (CLI)', () => {
   });
   afterAll(() => portal.close());
 
-  it('admin create --password-stdin creates the superuser as create_superuser does, audited, and closes /setup', async () => {
+  it('admin setup-token replaces an expired web token (file and stderr), keeps a valid one', async () => {
     await ensureBootstrapToken(portal.ctx, { warn: () => undefined, info: () => undefined, error: () => undefined });
+    const old = fs.readFileSync(tokenFilePath(portal.dataDir), 'utf8').trim();
+    await portal.ctx.knex('portal.bootstrap_tokens').whereNull('spent_at').update({ expires_at: portal.ctx.knex.raw("now() - interval '1 minute'") });
+    const r = await cli(portal, ['admin', 'setup-token']);
+    expect(r.code).toBe(0);
+    const fresh = fs.readFileSync(tokenFilePath(portal.dataDir), 'utf8').trim();
+    expect(fresh).not.toBe(old);
+    expect(r.stderr).toContain(`enter the one-time setup token ${fresh}`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('admin create --password-stdin creates the superuser as create_superuser does, audited, and closes /setup', async () => {
     expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(true);
 
     const r = await cli(portal, ['admin', 'create', '--email', 'Ops@Example.ORG', '--display-id', 'ops_root', '--password-stdin', '--json'], 'quiet-harbour-lantern-7\n');
@@ -70,6 +81,11 @@ describe('recovery-portal admin (CLI)', () => {
     expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(false);
     expect(await portal.ctx.knex('portal.bootstrap_tokens').whereNull('spent_at')).toHaveLength(0);
     expect((await portal.agent().get('/setup')).status).toBe(404);
+
+    const closed = await cli(portal, ['admin', 'setup-token']);
+    expect(closed.code).toBe(3);
+    expect(closed.stderr).toContain('an active superuser exists');
+    expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(false);
   });
 
   it('refuses duplicates (e-mail in any case, or display id) with a clear message and a non-zero exit', async () => {

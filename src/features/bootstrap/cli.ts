@@ -8,6 +8,7 @@ import type { PasswordProblem } from './password-rules';
 import { emailField, displayIdField } from './schema';
 import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';
 import { Prompter, readPasswordFromStdin } from './prompt';
+import { ensureBootstrapToken, type Log } from './tokens';
 import type { RunningContext } from '../../context';
 
 /** Exit codes: 1 bad input or password rules, 3 duplicate account, 4 no such (or ambiguous) account. */
@@ -151,6 +152,17 @@ export function registerBootstrapCommands(program: Command): void {
         const { user, changed } = await promoteUser(ctx, email, cliActor(), { unsuspend: opts.unsuspend }).catch((err: unknown) => explain(err, email));
         if (opts.json) printJson({ ...summary(user), changed });
         else process.stdout.write(changed ? `promoted to superuser: ${user.display_id} <${user.email}> (id ${user.id})\n` : `${user.display_id} is already an active superuser; nothing changed\n`);
+      });
+    });
+
+  admin
+    .command('setup-token')
+    .description('run the start-up check now: keep a valid /setup token, or issue a fresh one to DATA_DIR/bootstrap-token (printed on stderr)')
+    .action(async () => {
+      await withContext(async (ctx) => {
+        const toStderr: Log = { warn: (_o, msg) => process.stderr.write(`${msg}\n`), info: (_o, msg) => process.stderr.write(`${msg}\n`), error: (_o, msg) => process.stderr.write(`${msg}\n`) };
+        const result = await ensureBootstrapToken(ctx, toStderr);
+        if (result === 'closed') throw new CliError('an active superuser exists, so /setup is closed and no token was issued; use "admin set-password" or "admin promote"', EXIT_DUPLICATE);
       });
     });
 
