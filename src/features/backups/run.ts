@@ -75,7 +75,9 @@ async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Pr
   return { row: updated, dir };
 }
 
-async function markFailed(ctx: AppContext, id: number, err: unknown): Promise<void> {
+/** A failed run keeps its row (and error) but not its partial files, which would only fill the disk. */
+async function markFailed(ctx: AppContext, id: number, dir: string, err: unknown): Promise<void> {
+  await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   await updateBackup(ctx.knex, id, { status: 'failed', error: (err as Error).message.slice(0, 2000), finished_at: new Date() }).catch(() => undefined);
 }
 
@@ -160,7 +162,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
     });
     if (reasons.length) progress(`backup ${row.id}: SUSPECT (${reasons.join('; ')}); pruning stops until acknowledged`);
   } catch (err) {
-    await markFailed(ctx, row.id, err);
+    await markFailed(ctx, row.id, dir, err);
     throw err;
   }
   const drill = await drillBackup(ctx, backup, progress);
@@ -211,7 +213,7 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
     await writeManifest(dir, manifest);
     backup = await updateBackup(ctx.knex, row.id, { status: 'good', files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
   } catch (err) {
-    await markFailed(ctx, row.id, err);
+    await markFailed(ctx, row.id, dir, err);
     throw err;
   }
   const listed = await runProgram('tar', ['-tf', backupPath(ctx, backup, MEDIA_FILE)]);

@@ -1,0 +1,63 @@
+import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { buildUser } from '../support/factories';
+import { insertSubmissionRow } from '../../src/toybox/rows';
+import { backupNow } from '../../src/features/backups/service';
+
+describe('admin: /admin/backups and the dashboard panel', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal();
+  });
+  afterAll(() => portal.close());
+
+  async function signIn(login: string, password: string) {
+    const agent = portal.agent();
+    const page = await agent.get('/login');
+    await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password });
+    return agent;
+  }
+
+  it('shows a suspect backup, and acknowledging it is audited with the admin as actor', async () => {
+    const admin = await buildUser(portal.ctx.knex, { is_staff: true, is_superuser: true });
+    const member = await buildUser(portal.ctx.knex);
+    for (const title of ['a', 'b', 'c']) await insertSubmissionRow(portal.ctx.knex, { author_id: member.id, title });
+    const good = await backupNow(portal.ctx, 'database', { trigger: 'test' });
+    expect(good!.status).toBe('good');
+    await portal.ctx.knex.raw('TRUNCATE public.submissions CASCADE');
+    const suspect = await backupNow(portal.ctx, 'database', { trigger: 'test' });
+    expect(suspect!.status).toBe('suspect');
+
+    const memberAgent = await signIn(member.display_id, member.password);
+    expect((await memberAgent.get('/admin/backups')).status).toBe(403);
+
+    const agent = await signIn(admin.display_id, admin.password);
+    const dashboard = await agent.get('/admin');
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.text).toContain('要確認のバックアップがあります');
+    expect(dashboard.text).toContain('submissions: 3 -&gt; 0');
+
+    const page = await agent.get('/admin/backups?lang=en');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('A backup needs checking');
+    expect(page.text).toContain(`data-status="suspect"`);
+    expect(page.text).toContain('Restore drills');
+    expect(page.text).toContain(`action="/admin/backups/${suspect!.id}/acknowledge"`);
+
+    const noToken = await agent.post(`/admin/backups/${suspect!.id}/acknowledge`).type('form').send({});
+    expect(noToken.status).toBe(403);
+    const ack = await agent.post(`/admin/backups/${suspect!.id}/acknowledge`).type('form').send({ _csrf: csrfFrom(page.text) });
+    expect(ack.status).toBe(303);
+    expect(ack.headers.location).toBe('/admin/backups?done=acknowledged');
+    const after = await agent.get(`${ack.headers.location}&lang=en`);
+    expect(after.text).toContain('Acknowledged.');
+    expect(after.text).not.toContain('A backup needs checking');
+
+    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'backup.acknowledge' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0].actor).toBe(`user:${admin.id}:${admin.display_id}`);
+    expect(audit[0].details.reasons).toEqual(['submissions: 3 -> 0']);
+
+    const again = await agent.post(`/admin/backups/${suspect!.id}/acknowledge`).type('form').send({ _csrf: csrfFrom(after.text) });
+    expect(again.status).toBe(409);
+  });
+});
