@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Browser } from 'playwright-core';
+import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
+import { launchBrowser, artifact } from '../support/browser';
+import { seedUserData, type SeededUser } from '../support/export-seed';
+
+describe('downloading my data and reading it offline, in headless Chromium', () => {
+  let portal: TestPortal;
+  let browser: Browser;
+  let base: string;
+  let mediaDir: string;
+  let work: string;
+  let user: SeededUser;
+
+  beforeAll(async () => {
+    mediaDir = tempDir('export-e2e-media-');
+    work = tempDir('export-e2e-');
+    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir });
+    base = await portal.listen();
+    browser = await launchBrowser();
+    const friend = await seedUserData(portal.ctx.knex, mediaDir, 'friend');
+    user = await seedUserData(portal.ctx.knex, mediaDir, 'hanako', friend);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+    fs.rmSync(mediaDir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('signs in, downloads the ZIP, and opens index.html from disk with the network off', async () => {
+    const context = await browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/export`);
+    await page.getByRole('link', { name: 'ログインしてダウンロードする' }).click();
+    await page.getByLabel('ID またはメールアドレス').fill(user.display_id);
+    await page.getByLabel('パスワード').fill(user.password);
+    await page.getByRole('button', { name: 'ログイン' }).click();
+    await page.waitForURL(`${base}/export`);
+    await expect(page.locator('tr[data-kind="posts"] td.num').textContent()).resolves.toBe('4');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ZIP をダウンロード' }).click()]);
+    expect(download.suggestedFilename()).toBe(`toybox-export-${user.display_id}-${new Date().toISOString().slice(0, 10)}.zip`);
+    const zip = path.join(work, download.suggestedFilename());
+    await download.saveAs(zip);
+    await context.close();
+    expect(execFileSync('unzip', ['-t', zip], { encoding: 'utf8' })).toMatch(/No errors detected/);
+    const out = path.join(work, 'unzipped');
+    execFileSync('unzip', ['-q', zip, '-d', out]);
+
+    // A fresh browser context with no network at all: nothing may be fetched but the files on disk.
+    const offline = await browser.newContext({ locale: 'ja-JP', offline: true });
+    const requested: string[] = [];
+    await offline.route(/^(https?|wss?):/, (route) => {
+      requested.push(route.request().url());
+      return route.abort();
+    });
+    await offline.setOffline(true);
+    const viewer = await offline.newPage();
+    const errors: string[] = [];
+    viewer.on('pageerror', (e) => errors.push(e.message));
+    await viewer.goto(`file://${path.join(out, 'index.html')}`);
+    const posts = viewer.locator('#posts article.post');
+    await expect(posts.count()).resolves.toBe(4);
+    await expect(viewer.locator('#posts').textContent()).resolves.toContain('hanako 最初の投稿');
+    await expect(viewer.locator('#posts').textContent()).resolves.toContain('</script> tag');
+    await expect(viewer.locator('#profile h3').textContent()).resolves.toContain(user.display_id);
+    await expect(viewer.locator('#cards').textContent()).resolves.toContain('炎のドラゴン');
+    await expect(viewer.locator('#reactions').textContent()).resolves.toContain('cute');
+    await expect(viewer.locator('#bookmarks h2').textContent()).resolves.toContain('(1 件)');
+    await expect(viewer.locator('#point_history').textContent()).resolves.toContain('リポスト');
+    // the post image is the archived file, really loaded from disk
+    const firstImage = viewer.locator(`#posts article[data-post-id="${user.postIds[0]}"] img`);
+    await expect(firstImage.getAttribute('src')).resolves.toBe(`media/submissions/${user.id}_1.png`);
+    await expect(firstImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBe(160);
+    await viewer.locator('#posts').screenshot({ path: artifact('export-offline-posts.png') });
+
+    await viewer.getByRole('button', { name: 'English' }).click();
+    await expect(viewer.locator('#posts h2').textContent()).resolves.toBe('Posts (4 rows)');
+    await viewer.screenshot({ path: artifact('export-offline-viewer-en.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(requested).toEqual([]);
+    await offline.close();
+  });
+});
