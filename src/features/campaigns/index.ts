@@ -1,8 +1,26 @@
+import { Router } from 'express';
 import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
+import { campaignPublicRoutes } from './public-routes';
+import { campaignRoutes } from './routes';
+import { campaignImportRoutes } from './import-routes';
+import { campaignOutboxRoutes } from './outbox-routes';
+import { startCampaignWorker } from './jobs';
+import { campaignPanel } from './panel';
 
 /** Re-registration campaigns: known addresses, templates, exactly-once sending, unsubscribe, bounces, funnel. */
 export const feature: Feature = {
   name: 'campaigns',
+  publicRoutes: campaignPublicRoutes,
+  routes(ctx) {
+    const router = Router();
+    // Static paths (import, outbox) before /admin/campaigns/:id.
+    router.use(campaignImportRoutes(ctx));
+    router.use(campaignOutboxRoutes(ctx));
+    router.use(campaignRoutes(ctx));
+    return router;
+  },
+  start: startCampaignWorker,
+  dashboard: campaignPanel,
   cli: registerCampaignCli,
 };

@@ -122,9 +122,14 @@ export async function startSending(knex: Knex, id: number, actor: string): Promi
 export const pauseCampaign = (knex: Knex, id: number, actor: string) =>
   move(knex, id, ['sending', 'scheduled'], 'paused', 'pause', actor, { pause_reason: `paused by ${actor}` });
 
-/** Resumes from where it stopped: the failure streak is forgotten, queued rows are picked up again. */
-export const resumeCampaign = (knex: Knex, id: number, actor: string) =>
-  move(knex, id, ['paused'], 'sending', 'resume', actor, { pause_reason: null, consecutive_failures: 0 });
+/**
+ * Resumes from where it stopped: the failure streak is forgotten and rows
+ * waiting out a retry backoff become due now (the operator has fixed the cause).
+ */
+export async function resumeCampaign(knex: Knex, id: number, actor: string): Promise<void> {
+  await move(knex, id, ['paused'], 'sending', 'resume', actor, { pause_reason: null, consecutive_failures: 0 });
+  await knex('portal.campaign_recipients').where({ campaign_id: id, status: 'queued' }).update({ next_attempt_at: knex.fn.now() });
+}
 
 export const cancelCampaign = (knex: Knex, id: number, actor: string) =>
   move(knex, id, ['draft', 'scheduled', 'sending', 'paused'], 'cancelled', 'cancel', actor, { finished_at: knex.fn.now() });

@@ -1,0 +1,71 @@
+import crypto from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../app-context';
+import { checkLink, unsubscribe } from './links-service';
+import { recordBounce, type BounceKind } from './bounces';
+import { bounceWebhookSchema } from './schema';
+
+/** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
+function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
+  res.locals.user = null;
+  res.locals.csrfToken = () => '';
+  res.status(status).render(view, locals);
+}
+
+/** Header `X-Toybox-Signature: sha256=<hex HMAC of "<X-Toybox-Timestamp>.<raw body>">`, at most 5 minutes old. */
+export function verifyWebhookSignature(secret: string, req: Request, body: Buffer, now = Date.now()): boolean {
+  const ts = String(req.headers['x-toybox-timestamp'] ?? '');
+  const sig = String(req.headers['x-toybox-signature'] ?? '').replace(/^sha256=/, '');
+  if (!/^\d{10}$/.test(ts) || Math.abs(now / 1000 - Number(ts)) > 300 || !/^[0-9a-f]{64}$/.test(sig)) return false;
+  const expected = crypto.createHmac('sha256', secret).update(`${ts}.`).update(body).digest();
+  return crypto.timingSafeEqual(expected, Buffer.from(sig, 'hex'));
+}
+
+/**
+ * RFC 8058 one-click unsubscribe (mail clients POST without cookies or CSRF
+ * token: the signed link is the authority) and the bounce webhook.
+ */
+export function campaignPublicRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  router.post('/u/:token', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    const claims = checkLink(ctx.config, 'u', String(req.params.token));
+    if (!claims) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 400);
+    const done = await unsubscribe(ctx.knex, claims);
+    if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);
+    return renderPublic(res, 'campaigns/unsubscribed', { title: req.t('campaigns.unsubscribe.done_title'), email: done.email });
+  });
+
+  router.post('/webhooks/bounce', express.raw({ type: () => true, limit: '512kb' }), async (req, res) => {
+    const secret = ctx.config.BOUNCE_WEBHOOK_SECRET;
+    if (!secret) return res.status(404).json({ error: { status: 404, code: 'campaigns.webhook.disabled', message: req.t('campaigns.webhook.disabled') } });
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!verifyWebhookSignature(secret, req, body)) {
+      return res.status(401).json({ error: { status: 401, code: 'campaigns.webhook.bad_signature', message: req.t('campaigns.webhook.bad_signature') } });
+    }
+    let parsed;
+    try {
+      parsed = bounceWebhookSchema.safeParse(JSON.parse(body.toString('utf8')));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success) {
+      return res.status(422).json({ error: { status: 422, code: 'campaigns.webhook.bad_body', message: req.t('campaigns.webhook.bad_body'), details: parsed?.error.issues ?? 'not JSON' } });
+    }
+    const counts = { recorded: 0, duplicate: 0, invalid: 0 };
+    for (const ev of parsed.data.events) {
+      const outcome = await recordBounce(ctx.knex, {
+        email: ev.email,
+        kind: ev.type as BounceKind,
+        status: ev.status ?? null,
+        reason: ev.reason ?? null,
+        dedupeKey: ev.id ? `webhook:${ev.id}` : null,
+        source: 'webhook',
+      });
+      counts[outcome]++;
+    }
+    return res.json(counts);
+  });
+
+  return router;
+}

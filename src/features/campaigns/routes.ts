@@ -1,0 +1,234 @@
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../app-context';
+import { requireStaff } from '../../auth/guards';
+import { userActor } from '../../audit/service';
+import { NotFound, Conflict } from '../../http/errors';
+import { checkLink, followPersonalLink, unsubscribeState } from './links-service';
+import { campaignFormSchema, type CampaignForm } from './schema';
+import {
+  createCampaign,
+  updateDraft,
+  getCampaign,
+  startSending,
+  pauseCampaign,
+  resumeCampaign,
+  cancelCampaign,
+  retryFailed,
+  campaignProgress,
+  CampaignInvalid,
+  CampaignStateError,
+} from './service';
+import { listCampaigns, countRecipients, type Campaign } from './repo';
+import { countAddresses } from './addresses/repo';
+import { countSuppressions } from './suppressions';
+import { previewMessage, sendTestMessage } from './preview';
+import { kickCampaign } from './jobs';
+import { streamRecipientsCsv } from './csv';
+import { TEMPLATE_VARIABLES } from './template';
+
+const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
+
+function idParam(req: Request): number {
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || id <= 0) throw NotFound();
+  return id;
+}
+
+async function loadCampaign(ctx: AppContext, req: Request): Promise<Campaign> {
+  const c = await getCampaign(ctx.knex, idParam(req));
+  if (!c) throw NotFound('campaigns.not_found');
+  return c;
+}
+
+type FormErrors = Record<string, string>;
+
+function formValues(c?: Partial<Campaign>) {
+  return {
+    name: c?.name ?? '',
+    subject_ja: c?.subject_ja ?? '',
+    text_ja: c?.text_ja ?? '',
+    html_ja: c?.html_ja ?? '',
+    subject_en: c?.subject_en ?? '',
+    text_en: c?.text_en ?? '',
+    html_en: c?.html_en ?? '',
+    rate_per_minute: c?.rate_per_minute ?? 60,
+    concurrency: c?.concurrency ?? 2,
+    pause_after_failures: c?.pause_after_failures ?? 10,
+  };
+}
+
+/** Parses the form; zod messages and template errors both become messages beside their fields. */
+function parseForm(req: Request): { data: CampaignForm | null; errors: FormErrors } {
+  const parsed = campaignFormSchema.safeParse(req.body);
+  if (parsed.success) return { data: parsed.data, errors: {} };
+  const errors: FormErrors = {};
+  for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= req.t(issue.message.startsWith('campaigns.') ? issue.message : 'campaigns.form.invalid');
+  return { data: null, errors };
+}
+
+function templateErrors(req: Request, err: CampaignInvalid): FormErrors {
+  const errors: FormErrors = {};
+  for (const e of err.errors) {
+    errors[`${e.field}_${e.lang}`] ??= req.t(`campaigns.template_error.${e.code}`, { detail: e.detail, variables: TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(' ') });
+  }
+  return errors;
+}
+
+function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; values: ReturnType<typeof formValues>; errors: FormErrors }, status = 200) {
+  res.status(status).render('campaigns/form', {
+    title: req.t(locals.campaign ? 'campaigns.form.edit_title' : 'campaigns.form.new_title'),
+    headExtra: HEAD,
+    variables: TEMPLATE_VARIABLES,
+    ...locals,
+  });
+}
+
+export function campaignRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  // The personal link: verified by signature alone, then the click is counted and the person sent on to sign up.
+  router.get('/r/:token', async (req, res) => {
+    const claims = checkLink(ctx.config, 'r', String(req.params.token));
+    const target = claims ? await followPersonalLink(ctx.knex, ctx.config, claims) : null;
+    if (!target) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
+    res.setHeader('Cache-Control', 'no-store');
+    return res.render('campaigns/landing', { title: req.t('campaigns.landing.title'), ...target });
+  });
+
+  // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
+  router.get('/u/:token', async (req, res) => {
+    const token = String(req.params.token);
+    const claims = checkLink(ctx.config, 'u', token);
+    const state = claims ? await unsubscribeState(ctx.knex, claims) : null;
+    if (!state) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
+    return res.render('campaigns/unsubscribe', { title: req.t('campaigns.unsubscribe.title'), token, ...state });
+  });
+
+  router.get('/admin/campaigns', requireStaff, async (req, res) => {
+    const campaigns = await listCampaigns(ctx.knex);
+    const counts = await Promise.all(campaigns.map((c) => countRecipients(ctx.knex, c.id)));
+    res.render('campaigns/index', {
+      title: req.t('campaigns.index.title'),
+      headExtra: HEAD,
+      campaigns: campaigns.map((c, i) => ({ ...c, counts: counts[i] })),
+      addresses: await countAddresses(ctx.knex),
+      suppressions: await countSuppressions(ctx.knex),
+      outbox: ctx.mailer.kind === 'outbox',
+    });
+  });
+
+  router.get('/admin/campaigns/new', requireStaff, (req, res) => renderForm(req, res, { values: formValues(), errors: {} }));
+
+  router.post('/admin/campaigns', requireStaff, async (req, res) => {
+    const { data, errors } = parseForm(req);
+    if (!data) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors }, 422);
+    try {
+      const { id } = await createCampaign(ctx.knex, data, userActor(req.user!));
+      return res.redirect(303, `/admin/campaigns/${id}`);
+    } catch (err) {
+      if (err instanceof CampaignInvalid) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors: templateErrors(req, err) }, 422);
+      throw err;
+    }
+  });
+
+  router.get('/admin/campaigns/:id', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const progress = await campaignProgress(ctx.knex, c);
+    res.render('campaigns/show', {
+      title: c.name,
+      headExtra: HEAD + (progress.status === 'sending' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : ''),
+      campaign: c,
+      progress,
+      notice: typeof req.query.notice === 'string' ? req.query.notice : null,
+      userEmail: req.user!.email,
+    });
+  });
+
+  router.get('/admin/campaigns/:id/progress.json', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await campaignProgress(ctx.knex, c));
+  });
+
+  router.get('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    if (c.status !== 'draft') throw Conflict('campaigns.errors.not_draft');
+    renderForm(req, res, { campaign: c, values: formValues(c), errors: {} });
+  });
+
+  router.post('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const { data, errors } = parseForm(req);
+    if (!data) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors }, 422);
+    try {
+      await updateDraft(ctx.knex, c.id, data, userActor(req.user!));
+    } catch (err) {
+      if (err instanceof CampaignInvalid) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors: templateErrors(req, err) }, 422);
+      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.not_draft');
+      throw err;
+    }
+    return res.redirect(303, `/admin/campaigns/${c.id}`);
+  });
+
+  router.get('/admin/campaigns/:id/preview', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const lang = req.query.lang === 'en' ? 'en' : 'ja';
+    const preview = await previewMessage(ctx, c, lang);
+    res.render('campaigns/preview', { title: req.t('campaigns.preview.title'), headExtra: HEAD, campaign: c, previewLang: lang, preview });
+  });
+
+  // The HTML part alone, for the preview's iframe: sandboxed, no scripts, nothing from elsewhere.
+  router.get('/admin/campaigns/:id/preview.html', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const preview = await previewMessage(ctx, c, req.query.lang === 'en' ? 'en' : 'ja');
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+    res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+    res.type('html').send(preview.html);
+  });
+
+  router.post('/admin/campaigns/:id/test-send', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const to = req.user!.email;
+    if (!to) return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_no_email`);
+    await sendTestMessage(ctx, c, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
+    return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
+  });
+
+  const actions: Record<string, (id: number, actor: string) => Promise<unknown>> = {
+    send: async (id, actor) => {
+      await startSending(ctx.knex, id, actor);
+      await kickCampaign(ctx, id);
+    },
+    pause: (id, actor) => pauseCampaign(ctx.knex, id, actor),
+    resume: async (id, actor) => {
+      await resumeCampaign(ctx.knex, id, actor);
+      await kickCampaign(ctx, id);
+    },
+    cancel: (id, actor) => cancelCampaign(ctx.knex, id, actor),
+    'retry-failed': async (id, actor) => {
+      await retryFailed(ctx.knex, id, actor);
+      await kickCampaign(ctx, id);
+    },
+  };
+  router.post('/admin/campaigns/:id/:action', requireStaff, async (req, res, next) => {
+    const action = actions[String(req.params.action)];
+    if (!action) return next();
+    const c = await loadCampaign(ctx, req);
+    try {
+      await action(c.id, userActor(req.user!));
+    } catch (err) {
+      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.bad_state', { status: req.t(`campaigns.status.${err.status}`) });
+      throw err;
+    }
+    return res.redirect(303, `/admin/campaigns/${c.id}?notice=${req.params.action}`);
+  });
+
+  router.get('/admin/campaigns/:id/recipients.csv', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="campaign-${c.id}-recipients.csv"`);
+    await streamRecipientsCsv(ctx.knex, c.id, res);
+  });
+
+  return router;
+}
