@@ -6,6 +6,8 @@ import { buildUser } from '../support/factories';
 import { ensureBootstrapToken, type Log } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 import { feature } from '../../src/features/bootstrap';
+import { checkSetupToken } from '../../src/features/bootstrap/tokens';
+import { createSuperuserWithToken, BootstrapRefused } from '../../src/features/bootstrap/service';
 
 /** Django's check_password for pbkdf2_sha256, written independently with Python's standard library. */
 function pythonCheck(password: string, encoded: string): boolean {
@@ -254,5 +256,21 @@ describe('admin bootstrap: wrong tries and rate limit', () => {
       status = (await agent.post('/setup').type('form').send({ _csrf: csrf, token: '', ...GOOD })).status;
     }
     expect(status).toBe(429);
+  });
+
+  it('the token lock alone serialises two setups with different accounts: one superuser, the other refused as used', async () => {
+    const token = readToken(portal);
+    const check = await checkSetupToken(portal.ctx, token, captureLog());
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    const results = await Promise.allSettled([
+      createSuperuserWithToken(portal.ctx, check.tokenId, token, { email: 'one@toybox.example', display_id: 'race_one', password: 'lantern-orbit-kettle-42' }, 'test'),
+      createSuperuserWithToken(portal.ctx, check.tokenId, token, { email: 'two@toybox.example', display_id: 'race_two', password: 'lantern-orbit-kettle-42' }, 'test'),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(rejected.reason).toBeInstanceOf(BootstrapRefused);
+    expect((rejected.reason as BootstrapRefused).reason).toBe('used');
+    expect(await portal.ctx.knex('users').where({ is_superuser: true })).toHaveLength(1);
   });
 });
