@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { startControlledSink, type ControlledSink } from '../support/campaigns-sink';
+import { importCandidates } from '../../src/features/campaigns/addresses/service';
+import { createCampaign } from '../../src/features/campaigns/service';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let portal: TestPortal;
+let sink: ControlledSink;
+
+beforeAll(async () => {
+  sink = await startControlledSink();
+  portal = await startTestPortal({ SMTP_URL: sink.url });
+});
+afterAll(async () => {
+  await portal.close();
+  await sink.close();
+});
+beforeEach(async () => {
+  sink.received.length = 0;
+  sink.hold(false);
+  sink.delay(0);
+  await portal.ctx.knex.raw('TRUNCATE portal.addresses, portal.campaigns, portal.campaign_recipients');
+});
+
+async function campaignFor(n: number, concurrency: number): Promise<{ id: number; emails: string[] }> {
+  const emails = Array.from({ length: n }, (_, i) => `person${i}@example.org`);
+  await importCandidates(portal.ctx.knex, emails.map((raw, i) => ({ line: i + 1, raw })), 'crash-test');
+  const { id } = await createCampaign(portal.ctx.knex, { name: 'crash', subject_ja: '再登録', text_ja: '{{link}}', rate_per_minute: 0, concurrency }, 'test');
+  return { id, emails };
+}
+
+/** `recovery-portal campaign send ID` as the operator runs it, in its own process. */
+function sender(id: number): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', 'campaign', 'send', String(id), '--lease', '2', '--quiet'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: portal.db.url, SMTP_URL: sink.url, DATA_DIR: portal.dataDir, SESSION_SECRET: portal.config.SESSION_SECRET, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  child.stdout!.resume();
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exit, stderr: () => err };
+}
+
+const until = async (cond: () => boolean | Promise<boolean>, ms = 30_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+const states = async (id: number) =>
+  Object.fromEntries(
+    (await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('status').count({ n: '*' }).groupBy('status')).map((r) => [r.status, Number(r.n)]),
+  );
+
+describe('exactly once under crashes and concurrency', () => {
+  it('kill -9 mid-campaign, then a restart: every recipient gets exactly one message', async () => {
+    const { id, emails } = await campaignFor(60, 4);
+    const first = sender(id);
+    await until(() => sink.received.length >= 20);
+    sink.hold(true); // every connection now stalls mid-transaction (after MAIL, before DATA)
+    await until(() => sink.held() >= 1, 10_000);
+    await new Promise((r) => setTimeout(r, 100)); // let the other lanes reach RCPT too
+    first.child.kill('SIGKILL');
+    expect(await first.exit).toBeNull();
+
+    const crashed = await states(id);
+    expect(crashed.sending).toBeGreaterThanOrEqual(1); // rows the dead worker had claimed: the crash window
+    expect(crashed.sent).toBe(sink.received.length); // everything the server accepted had been recorded
+    const before = sink.received.length;
+    sink.hold(false);
+
+    const second = sender(id);
+    expect(await second.exit).toBe(0);
+    expect(sink.received.length).toBe(60);
+    expect(sink.received.length - before).toBe(60 - before);
+    const counts = sink.countByRecipient();
+    expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
+    expect(await states(id)).toEqual({ sent: 60 });
+    // A resend after the crash reuses the recipient's Message-ID.
+    const ids = new Set(sink.received.map((r) => r.messageId));
+    expect(ids.size).toBe(60);
+  });
+
+  it('two instances on one campaign share the work and still send each recipient one message', async () => {
+    const { id, emails } = await campaignFor(100, 2);
+    sink.delay(50); // ~2.5 s for one instance alone, so the two overlap
+    const a = sender(id);
+    const b = sender(id);
+    const [ca, cb] = await Promise.all([a.exit, b.exit]);
+    expect([ca, cb, a.stderr() + b.stderr()]).toEqual([0, 0, '']);
+    const counts = sink.countByRecipient();
+    expect(sink.received.length).toBe(100);
+    expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
+    expect(await states(id)).toEqual({ sent: 100 });
+    const workers = await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).distinct('worker');
+    expect(workers.length).toBe(2); // both processes did part of the sending
+  });
+});
