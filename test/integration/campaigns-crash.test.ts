@@ -55,7 +55,12 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 30_000) => {
 
 const states = async (id: number) =>
   Object.fromEntries(
-    (await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('status').count({ n: '*' }).groupBy('status')).map((r) => [r.status, Number(r.n)]),
+    (
+      await portal.ctx.knex.raw<{ rows: Array<{ status: string; n: string }> }>(
+        'SELECT status, count(*) AS n FROM portal.campaign_recipients WHERE campaign_id = ? GROUP BY status',
+        [id],
+      )
+    ).rows.map((r) => [r.status, Number(r.n)]),
   );
 
 describe('exactly once under crashes and concurrency', () => {
