@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { feature } from '../../src/features/export';
 import { seedUserData, binaryParser, unzipChecked, type SeededUser } from '../support/export-seed';
 
 describe('export: cooldown, repeat downloads, rate limit and staff exports', () => {
@@ -106,6 +107,10 @@ describe('export: cooldown, repeat downloads, rate limit and staff exports', () 
     expect(audit).toMatchObject({ actor: `user:${staff.id}:${staff.display_id}`, target: `user:${a.id}` });
     expect(audit.details).toMatchObject({ format: 'zip' });
     expect(await countedJobs(a.id)).toBe(1);
+
+    const panel = await feature.dashboard!(portal.ctx, {} as never);
+    expect(panel).toMatchObject({ partial: 'export/panel', locals: { exportStats: { last24h: expect.any(Number), stored: expect.any(Number) } } });
+    expect((panel!.locals.exportStats as { last24h: number }).last24h).toBeGreaterThanOrEqual(2);
 
     const plain = await signIn(a.display_id, a.password);
     expect((await plain.get('/admin/export')).status).toBe(403);

@@ -4,6 +4,7 @@ import { startExportWorker } from './jobs';
 import { runBackgroundExport, sweepExpiredExports } from './service';
 import { registerExportCli } from './cli';
 import { logger } from '../../logger';
+import { jobStats } from './repo';
 
 const SWEEP_MS = 10 * 60_000;
 
@@ -18,6 +19,9 @@ export const feature: Feature = {
     const timer = setInterval(sweep, SWEEP_MS);
     timer.unref();
     return async () => clearInterval(timer);
+  },
+  async dashboard(ctx) {
+    return { partial: 'export/panel', locals: { exportStats: await jobStats(ctx.knex) } };
   },
   cli: registerExportCli,
 };

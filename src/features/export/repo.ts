@@ -163,3 +163,15 @@ export async function consumeLoginLink(db: Db, tokenHash: string): Promise<numbe
     .returning('user_id');
   return rows[0] ? Number((rows[0] as { user_id: string }).user_id) : null;
 }
+
+/** Figures for the staff dashboard panel. */
+export async function jobStats(db: Db): Promise<{ last24h: number; waiting: number; stored: number; failed24h: number }> {
+  const r = await db.raw<{ rows: Array<Record<string, string>> }>(`
+    SELECT count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS last24h,
+           count(*) FILTER (WHERE status IN ('queued', 'running')) AS waiting,
+           count(*) FILTER (WHERE status = 'done' AND file_path IS NOT NULL) AS stored,
+           count(*) FILTER (WHERE status = 'failed' AND created_at > now() - interval '24 hours') AS failed24h
+    FROM portal.export_jobs`);
+  const row = r.rows[0] ?? {};
+  return { last24h: Number(row.last24h ?? 0), waiting: Number(row.waiting ?? 0), stored: Number(row.stored ?? 0), failed24h: Number(row.failed24h ?? 0) };
+}
