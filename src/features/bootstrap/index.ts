@@ -1,4 +1,5 @@
 import type { Feature } from '../feature';
+import { logger } from '../../logger';
 import { bootstrapRoutes } from './routes';
 import { ensureBootstrapToken } from './tokens';
 import { bootstrapPanel } from './panel';
@@ -13,7 +14,8 @@ export const feature: Feature = {
   name: 'bootstrap',
   routes: bootstrapRoutes,
   async start(ctx) {
-    await ensureBootstrapToken(ctx);
+    // A failed check must not keep the portal down: the operator still has `admin setup-token` and `admin create`.
+    await ensureBootstrapToken(ctx).catch((err: unknown) => logger.error({ err }, 'bootstrap token check failed; run `recovery-portal admin setup-token`'));
     return async () => undefined;
   },
   dashboard: (ctx) => bootstrapPanel(ctx),
