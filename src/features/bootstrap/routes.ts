@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { NotFound } from '../../http/errors';
 import { createLimiter } from '../../http/rate-limit';
 import { toPortalUser } from '../../auth/user';
-import { setupSchema, fieldErrors, type SetupField } from './schema';
+import { setupSchema, fieldErrors, type SetupField, type SetupInput } from './schema';
 import { checkSetupToken, setupState } from './tokens';
 import { BootstrapRefused, clashingFields, createSuperuserWithToken, passwordProblems } from './service';
 import { commonPasswordCount, MIN_PASSWORD_LENGTH } from './password-rules';
@@ -47,13 +47,7 @@ export function bootstrapRoutes(ctx: AppContext): Router {
     const check = await checkSetupToken(ctx, input.token, req.log);
     if (!check.ok) return render(req, res, TOKEN_STATUS[check.reason]!, { token: req.t(`bootstrap.token.${check.reason}`) });
 
-    const errors: Errors = {};
-    const problems = passwordProblems(input.password, input);
-    if (problems.length) errors.password = problems.map((p) => req.t(p.key, p.vars)).join(' ');
-    if (input.password !== input.password_confirm) errors.password_confirm = req.t('bootstrap.errors.password_mismatch');
-    const clash = await clashingFields(ctx.knex, input.email, input.display_id);
-    if (clash.email) errors.email = req.t('bootstrap.errors.email_taken');
-    if (clash.display_id) errors.display_id = req.t('bootstrap.errors.display_id_taken');
+    const errors = await accountErrors(ctx, req, input);
     if (Object.keys(errors).length) return render(req, res, 422, errors);
 
     try {
@@ -70,6 +64,18 @@ export function bootstrapRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** Django's password rules, the confirmation, and clashes with existing accounts, each beside its field. */
+async function accountErrors(ctx: AppContext, req: Request, input: SetupInput): Promise<Errors> {
+  const errors: Errors = {};
+  const problems = passwordProblems(input.password, input);
+  if (problems.length) errors.password = problems.map((p) => req.t(p.key, p.vars)).join(' ');
+  if (input.password !== input.password_confirm) errors.password_confirm = req.t('bootstrap.errors.password_mismatch');
+  const clash = await clashingFields(ctx.knex, input.email, input.display_id);
+  if (clash.email) errors.email = req.t('bootstrap.errors.email_taken');
+  if (clash.display_id) errors.display_id = req.t('bootstrap.errors.display_id_taken');
+  return errors;
 }
 
 function translate(req: Request, keys: Errors): Errors {
