@@ -8,7 +8,7 @@ import { createKnex } from '../../src/db';
 import { buildUser } from '../support/factories';
 import { insertCardRow, insertReactionRow, insertSubmissionRow, insertUserCardRow, insertPointsRows } from '../../src/toybox/rows';
 import { drillBackup } from '../../src/features/backups/run';
-import { getBackup } from '../../src/features/backups/service';
+import { backupNow, getBackup } from '../../src/features/backups/service';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -93,7 +93,7 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
     expect(restored.stderr).toContain('restoring...');
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain(`restore backup ${id}`);
-    expect(restored.stdout).toContain('1. empty every table in schema public');
+    expect(restored.stdout).toContain('1. in one transaction: empty every table in schema public');
     expect(restored.stdout).toContain('match the manifest (users=3, submissions=6)');
 
     expect(await snapshotRows(portal.ctx.knex)).toEqual(before);
@@ -174,5 +174,23 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
     expect((await getBackup(portal.ctx, goodId))!.status).toBe('pruned');
     expect(fs.existsSync(path.join(portal.config.BACKUP_DIR, goodRow.dir!))).toBe(false);
     expect((await getBackup(portal.ctx, suspectId))!.status).toBe('good');
+  });
+
+  it('leaves the target as it was when a forced restore fails half-way', async () => {
+    const backup = (await backupNow(portal.ctx, 'database', { trigger: 'test' }))!;
+    expect(['good', 'suspect']).toContain(backup.status);
+    // The target's schema moved on (a newer TOYBOX migration): the backup's cards rows no longer fit.
+    await portal.ctx.knex.raw("ALTER TABLE public.cards ADD COLUMN series text NOT NULL DEFAULT 'x'");
+    await portal.ctx.knex.raw('ALTER TABLE public.cards ALTER COLUMN series DROP DEFAULT');
+    const before = await snapshotRows(portal.ctx.knex);
+    expect(before.users!.length).toBeGreaterThan(0);
+    try {
+      const r = cli(portal, ['restore', String(backup.id), '--target', portal.db.url, '--force']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('restore rolled back');
+      expect(await snapshotRows(portal.ctx.knex)).toEqual(before);
+    } finally {
+      await portal.ctx.knex.raw('ALTER TABLE public.cards DROP COLUMN series');
+    }
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { countToyboxRows, pgClientQuery } from './snapshot';
 import { compareCounts } from './drill';
@@ -33,12 +34,47 @@ export async function planRestore(file: string, targetUrl: string, backupId: num
   const target = redactUrl(targetUrl);
   const steps = hasSchema
     ? [
-        `empty every table in schema public of ${target} (TRUNCATE, ${Object.keys(counts).length} tables)`,
-        `load the rows of backup ${backupId} into them in one transaction (pg_restore --data-only --schema=public)`,
+        `in one transaction: empty every table in schema public of ${target} (TRUNCATE, ${Object.keys(counts).length} tables) and load the rows of backup ${backupId} (pg_restore --data-only --schema=public | psql --single-transaction)`,
         'compare every table row count with the manifest',
       ]
     : [`create TOYBOX's tables and load backup ${backupId} into ${target} in one transaction (pg_restore --schema=public)`, 'compare every table row count with the manifest'];
   return { target, mode: hasSchema ? 'data-into-existing-schema' : 'schema-and-data', rowsInTarget, tablesWithRows, steps };
+}
+
+/**
+ * Empties TOYBOX's tables and loads the backup's rows in ONE transaction:
+ * pg_restore writes the rows as SQL, psql runs TRUNCATE and that script under
+ * --single-transaction with ON_ERROR_STOP, so a failure leaves the target as it was.
+ */
+async function restoreRowsAtomically(file: string, targetUrl: string, pgBin: string | undefined): Promise<void> {
+  const client = new pg.Client({ connectionString: targetUrl });
+  await client.connect();
+  let tables: string[];
+  try {
+    tables = Object.keys(await countToyboxRows(pgClientQuery(client)));
+  } finally {
+    await client.end();
+  }
+  const env = { ...process.env, ...libpqEnv(targetUrl) };
+  const dump = spawn(pgProgram(pgBin, 'pg_restore'), ['--data-only', '--schema=public', '--no-owner', '--no-privileges', '-f', '-', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const psql = spawn(pgProgram(pgBin, 'psql'), ['--no-password', '-X', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-d', env.PGDATABASE!, '-f', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  let errors = '';
+  dump.stderr.on('data', (c: Buffer) => (errors = (errors + c.toString()).slice(-4000)));
+  psql.stderr.on('data', (c: Buffer) => (errors = (errors + c.toString()).slice(-4000)));
+  psql.stdin.on('error', () => undefined); // psql stopping on the first error closes its input early
+  const exited = (child: ReturnType<typeof spawn>) =>
+    new Promise<number>((resolve) => {
+      child.on('error', (err) => {
+        errors += err.message;
+        resolve(127);
+      });
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+  const done = Promise.all([exited(dump), exited(psql)]);
+  if (tables.length) psql.stdin.write(`TRUNCATE ${tables.map((t) => `public.${quoteIdent(t)}`).join(', ')};\n`);
+  dump.stdout.pipe(psql.stdin);
+  const [dumpCode, psqlCode] = await done;
+  if (dumpCode !== 0 || psqlCode !== 0) throw new Error(`restore rolled back (pg_restore ${dumpCode}, psql ${psqlCode}): ${errors.trim().slice(-800)}`);
 }
 
 /**
@@ -48,21 +84,14 @@ export async function planRestore(file: string, targetUrl: string, backupId: num
  * rows are loaded; foreign keys are DEFERRABLE, so one transaction loads them in any order.
  */
 export async function restorePostgres(file: string, targetUrl: string, pgBin: string | undefined, plan: RestorePlan, expected: RowCounts): Promise<{ mismatches: string[]; counts: RowCounts }> {
-  const args = ['--no-password', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '--schema=public'];
   if (plan.mode === 'data-into-existing-schema') {
-    const client = new pg.Client({ connectionString: targetUrl });
-    await client.connect();
-    try {
-      const tables = Object.keys(await countToyboxRows(pgClientQuery(client)));
-      if (tables.length) await client.query(`TRUNCATE ${tables.map((t) => `public.${quoteIdent(t)}`).join(', ')}`);
-    } finally {
-      await client.end();
-    }
-    args.push('--data-only');
+    await restoreRowsAtomically(file, targetUrl, pgBin);
+  } else {
+    const env = libpqEnv(targetUrl);
+    const args = ['--no-password', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '--schema=public', '-d', env.PGDATABASE!, file];
+    const r = await runProgram(pgProgram(pgBin, 'pg_restore'), args, { env });
+    if (r.code !== 0) throw new Error(`pg_restore exited with ${r.code}: ${r.stderr.trim().slice(-800)}`);
   }
-  const env = libpqEnv(targetUrl);
-  const r = await runProgram(pgProgram(pgBin, 'pg_restore'), [...args, '-d', env.PGDATABASE!, file], { env });
-  if (r.code !== 0) throw new Error(`pg_restore exited with ${r.code}: ${r.stderr.trim().slice(-800)}`);
   const client = new pg.Client({ connectionString: targetUrl });
   await client.connect();
   try {

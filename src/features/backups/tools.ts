@@ -24,7 +24,7 @@ export function runProgram(cmd: string, args: string[], opts: { env?: NodeJS.Pro
 }
 
 /** A PostgreSQL client program: from PG_BIN when set, else from PATH. */
-export function pgProgram(pgBin: string | undefined, name: 'pg_dump' | 'pg_restore'): string {
+export function pgProgram(pgBin: string | undefined, name: 'pg_dump' | 'pg_restore' | 'psql'): string {
   return pgBin ? path.join(pgBin, name) : name;
 }
 
