@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/export';
+import { sweepExpiredExports } from '../../src/features/export/service';
 import { seedUserData, binaryParser, unzipChecked, type SeededUser } from '../support/export-seed';
 
 describe('export: cooldown, repeat downloads, rate limit and staff exports', () => {
@@ -62,6 +63,19 @@ describe('export: cooldown, repeat downloads, rate limit and staff exports', () 
     });
     const agent = await signIn(u.display_id, u.password);
     expect((await agent.get('/api/me/export?format=json')).status).toBe(200);
+  });
+
+  it('does not let an export interrupted by a restart block the user, and the sweep closes it as failed', async () => {
+    const u = await buildUser(portal.ctx.knex);
+    const id = '00000000-0000-4000-8000-000000000002';
+    await portal.ctx.knex('portal.export_jobs').insert({
+      id, user_id: u.id, requested_by: 'test', counted: true, format: 'zip', mode: 'stream', status: 'running', lang: 'ja',
+      created_at: portal.ctx.knex.raw("now() - interval '2 hours'"), started_at: portal.ctx.knex.raw("now() - interval '2 hours'"),
+    });
+    const agent = await signIn(u.display_id, u.password);
+    expect((await agent.get('/api/me/export?format=json')).status).toBe(200);
+    await sweepExpiredExports(portal.ctx);
+    expect((await portal.ctx.knex('portal.export_jobs').where({ id }).first()).status).toBe('failed');
   });
 
   it('rate-limits rapid requests per user with a message saying when to retry', async () => {

@@ -94,6 +94,8 @@ export async function latestCounted(db: Db, userId: number, hours: number): Prom
   return db(JOBS)
     .where({ user_id: userId, counted: true })
     .whereIn('status', ['queued', 'running', 'done', 'expired'])
+    // a streamed export that died with its process never finished: it must not block the user for a day
+    .where((q) => q.whereNot({ status: 'running', mode: 'stream' }).orWhere('started_at', '>', db.raw(`now() - ${STALE_RUNNING}`)))
     .where('created_at', '>', db.raw('now() - make_interval(secs => ?)', [hours * 3600]))
     .orderBy('created_at', 'desc')
     .first();
@@ -109,6 +111,14 @@ export async function countRunningStreams(db: Db): Promise<number> {
 
 export async function listJobsForUser(db: Db, userId: number, limit = 10): Promise<ExportJob[]> {
   return db(JOBS).where({ user_id: userId }).orderBy('created_at', 'desc').limit(limit);
+}
+
+/** Streams whose process died mid-export (a restart) are closed as failed. */
+export async function failStaleStreams(db: Db): Promise<number> {
+  return db(JOBS)
+    .where({ status: 'running', mode: 'stream' })
+    .where('started_at', '<=', db.raw(`now() - ${STALE_RUNNING}`))
+    .update({ status: 'failed', error: 'interrupted', finished_at: db.fn.now() });
 }
 
 export async function listExpiredFiles(db: Db): Promise<ExportJob[]> {

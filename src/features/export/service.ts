@@ -282,6 +282,7 @@ export async function openSignedDownload(ctx: AppContext, id: string, expires: s
 
 /** Deletes archives whose time is up. Run periodically by the feature's start(). */
 export async function sweepExpiredExports(ctx: AppContext): Promise<number> {
+  await repo.failStaleStreams(ctx.knex);
   const expired = await repo.listExpiredFiles(ctx.knex);
   for (const job of expired) {
     if (job.file_path) await fs.promises.rm(job.file_path, { force: true });
