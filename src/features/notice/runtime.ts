@@ -109,10 +109,21 @@ export class NoticeRuntime {
     let reconnectTimer: NodeJS.Timeout | null = null;
     let backoff = 500;
 
+    let inFlight = false;
+    const schedule = (ms: number) => {
+      if (pollTimer) clearTimeout(pollTimer);
+      pollTimer = setTimeout(poll, ms);
+    };
     const poll = async () => {
-      if (stopped) return;
-      await this.sync();
-      if (!stopped) pollTimer = setTimeout(poll, this.listening ? SLOW_POLL_MS : FAST_POLL_MS);
+      pollTimer = null;
+      if (stopped || inFlight) return;
+      inFlight = true;
+      try {
+        await this.sync();
+      } finally {
+        inFlight = false;
+      }
+      if (!stopped && !pollTimer) schedule(this.listening ? SLOW_POLL_MS : FAST_POLL_MS);
     };
 
     const connect = async () => {
@@ -125,6 +136,8 @@ export class NoticeRuntime {
         this.listening = false;
         c.end().catch(() => undefined);
         if (!stopped) {
+          // back to fast polling at once, and find out now whether the database itself is gone
+          schedule(0);
           reconnectTimer = setTimeout(connect, backoff);
           backoff = Math.min(backoff * 2, 5000);
         }
