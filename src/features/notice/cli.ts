@@ -9,7 +9,8 @@ import * as service from './service';
 const t = translator('en');
 
 function invalid(errors: FieldErrors): CliError {
-  const lines = Object.entries(errors).map(([field, key]) => `--${field.replace(/_/g, '-')}: ${t(key)}`);
+  const flags: Record<string, string> = { starts_at: '--starts', ends_at: '--ends', kind: '--maintenance' };
+  const lines = Object.entries(errors).map(([field, key]) => `${flags[field] ?? `--${field.replace(/_/g, '-')}`}: ${t(key)}`);
   return new CliError(lines.join('; '), 2);
 }
 
