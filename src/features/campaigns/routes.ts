@@ -79,6 +79,7 @@ function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; 
     title: req.t(locals.campaign ? 'campaigns.form.edit_title' : 'campaigns.form.new_title'),
     headExtra: HEAD,
     variables: TEMPLATE_VARIABLES,
+    campaign: null,
     ...locals,
   });
 }
