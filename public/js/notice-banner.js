@@ -73,8 +73,7 @@
         return dismissed.indexOf(n.id + ':' + n.version) < 0;
       });
       if (!notices.length) return;
-      var host = el('div');
-      host.setAttribute('data-toybox-notice', '');
+      var host = el('toybox-notice'); // an element name no site stylesheet targets
       var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
       if ('adoptedStyleSheets' in root && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
         var sheet = new CSSStyleSheet();
@@ -96,7 +95,8 @@
       document.body.insertBefore(host, document.body.firstChild);
     };
 
-    fetch(origin + '/api/notice', { credentials: 'omit' })
+    // revalidate on every page view (a 304 from memory): an update must show on the next page
+    fetch(origin + '/api/notice', { credentials: 'omit', cache: 'no-cache' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (d) {
         try { render(d); } catch (e) { /* never break the host page */ }

@@ -22,7 +22,7 @@ export const BANNER_JS: string = fs
   .replace(/^\s*\/\*[\s\S]*?\*\/\s*$/gm, '')
   .split('\n')
   .map((l) => l.trim())
-  .filter(Boolean)
+  .filter((l) => l && !l.startsWith('//'))
   .join('\n');
 
 export function escapeHtml(s: string): string {

@@ -1,0 +1,159 @@
+import http from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { launchBrowser, artifact } from '../support/browser';
+import * as service from '../../src/features/notice/service';
+import { parseNoticeInput } from '../../src/features/notice/schema';
+
+const actor = { label: 'test:e2e', userId: null };
+
+/**
+ * A stand-in for a TOYBOX page: another origin, hostile site CSS, a strict
+ * CSP of its own, and the one script tag.
+ */
+function hostPage(lang: 'ja' | 'en', portal: string): string {
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><title>TOYBOX</title><link rel="stylesheet" href="/site.css"></head>
+<body><header id="site-header">TOYBOX</header><main><h1>${lang === 'ja' ? 'ようこそ' : 'Welcome'}</h1><p>Site content.</p></main>
+<script src="${portal}/banner.js" defer></script></body></html>`;
+}
+
+async function startHost(): Promise<{ server: http.Server; url: string; setPortal(p: string): void }> {
+  let portal = '';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/site.css') {
+      res.writeHead(200, { 'content-type': 'text/css' });
+      return res.end('div, p, button { color: lime !important; font-size: 40px !important; display: none !important; } body { margin: 0; }');
+    }
+    const lang = req.url?.startsWith('/en') ? 'en' : 'ja';
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'`,
+    });
+    res.end(hostPage(lang, portal));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { server, url, setPortal: (p) => (portal = p) };
+}
+
+function input(fields: Record<string, unknown>) {
+  const r = parseNoticeInput({ kind: 'incident', ...fields });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.value;
+}
+
+describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
+  let portal: TestPortal;
+  let browser: Browser;
+  let host: Awaited<ReturnType<typeof startHost>>;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    host = await startHost();
+    portal = await startTestPortal({ TOYBOX_URL: host.url });
+    host.setPortal(await portal.listen());
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+    await new Promise((r) => host.server.close(r));
+  });
+
+  async function open(path: string) {
+    const apiDone = page.waitForResponse((r) => r.url().endsWith('/api/notice'));
+    await page.goto(`${host.url}${path}`);
+    await apiDone;
+    await page.waitForLoadState('networkidle');
+  }
+
+  const banner = () => page.locator('toybox-notice');
+
+  it('renders nothing when no notice is active', async () => {
+    await open('/ja.html');
+    expect(await banner().count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the active notice in Japanese and English, styled inside its shadow root', async () => {
+    const id = await service.createNotice(
+      portal.ctx,
+      input({ severity: 'critical', title_ja: 'サイトに接続できない障害', body_ja: '現在**調査中**です。', title_en: 'The site is unreachable', body_en: 'We are **investigating**.' }),
+      actor,
+      { publish: true },
+    );
+    await open('/ja.html');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('サイトに接続できない障害');
+    expect(await alert.textContent()).toContain('現在調査中です。');
+    const box = await banner().boundingBox();
+    expect(box!.y).toBe(0); // at the top of the page
+    expect(box!.height).toBeGreaterThan(30);
+    expect(box!.height).toBeLessThan(200); // site CSS (40px, display:none) did not reach inside
+    const link = page.getByRole('link', { name: '詳しくは障害情報ページへ' });
+    expect(await link.getAttribute('href')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status\?lang=ja$/);
+    await page.screenshot({ path: artifact('notice-banner-ja.png') });
+
+    await open('/en.html');
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('The site is unreachable');
+    expect(await page.getByRole('button', { name: /Dismiss notice/ }).isVisible()).toBe(true);
+    await page.screenshot({ path: artifact('notice-banner-en.png') });
+    expect(errors).toEqual([]);
+    expect(id).toBeGreaterThan(0);
+  });
+
+  it('is dismissed by keyboard, stays dismissed across a reload, and a newer version shows again', async () => {
+    await open('/ja.html');
+    await page.getByRole('alert').waitFor();
+    await page.keyboard.press('Tab'); // the status link
+    await page.keyboard.press('Tab'); // the dismiss button
+    const focused = await page.evaluate(() => {
+      let a: Element | null = document.activeElement;
+      while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+      return a?.getAttribute('aria-label') ?? '';
+    });
+    expect(focused).toContain('お知らせを閉じる');
+    await page.keyboard.press('Enter');
+    expect(await banner().count()).toBe(0);
+
+    await open('/ja.html');
+    expect(await banner().count()).toBe(0);
+    await open('/en.html'); // same site, same dismissal
+    expect(await banner().count()).toBe(0);
+
+    const [active] = (await service.listAllNotices(portal.ctx)).filter((n) => n.published_at && !n.resolved_at);
+    await service.addUpdate(portal.ctx, active!.id, { state: 'identified', body_ja: '原因を特定しました。', body_en: 'We found the cause.' }, actor);
+    await open('/ja.html');
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('原因を特定しました。');
+    await page.screenshot({ path: artifact('notice-banner-ja-update.png') });
+
+    await service.resolveNotice(portal.ctx, active!.id, actor);
+    await open('/ja.html');
+    expect(await banner().count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('uses role="status" for a non-critical notice and shows maintenance times', async () => {
+    await service.createNotice(
+      portal.ctx,
+      input({ kind: 'maintenance', state: 'scheduled', severity: 'info', title_ja: '定期メンテナンス', title_en: 'Planned maintenance', body_ja: '一時停止します。', starts_at: '2026-12-05T01:00', ends_at: '2026-12-05T03:00' }),
+      actor,
+      { publish: true },
+    );
+    await open('/en.html');
+    const status = page.getByRole('status');
+    await status.waitFor();
+    expect(await status.textContent()).toContain('5 Dec 2026, 01:00 – 5 Dec 2026, 03:00 (Japan time)');
+    await page.screenshot({ path: artifact('notice-banner-en-maintenance.png') });
+    expect(errors).toEqual([]);
+  });
+});
