@@ -60,4 +60,26 @@ describe('admin: /admin/backups and the dashboard panel', () => {
     const again = await agent.post(`/admin/backups/${suspect!.id}/acknowledge`).type('form').send({ _csrf: csrfFrom(after.text) });
     expect(again.status).toBe(409);
   });
+
+  it('starts a backup from the button and shows it when done', async () => {
+    const admin = await buildUser(portal.ctx.knex, { is_staff: true });
+    const agent = await signIn(admin.display_id, admin.password);
+    const page = await agent.get('/admin/backups');
+    const res = await agent.post('/admin/backups/run').type('form').send({ _csrf: csrfFrom(page.text), kind: 'database' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/admin/backups?done=started');
+    const trigger = `admin:${admin.display_id}`;
+    const deadline = Date.now() + 30_000;
+    let row: { id: number; status: string } | undefined;
+    while (Date.now() < deadline) {
+      row = await portal.ctx.knex('portal.backups').where({ trigger }).whereNot({ status: 'running' }).first();
+      if (row) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(row?.status).toBe('good');
+    const after = await agent.get('/admin/backups');
+    expect(after.text).toMatch(new RegExp(`<td>${row!.id}</td>\\s*<td>データベース</td>\\s*<td><span class="badge badge-info" data-status="good">正常</span>`));
+    const media = await agent.post('/admin/backups/run').type('form').send({ _csrf: csrfFrom(after.text), kind: 'media' });
+    expect(media.status).toBe(409); // no TOYBOX_MEDIA_DIR in this portal
+  });
 });

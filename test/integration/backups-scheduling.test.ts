@@ -80,6 +80,39 @@ describe('one runner per slot, off-host copy, media archive', () => {
   });
 });
 
+describe('the schedule inside the server process', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    // cron-parser accepts a seconds field: every 3 seconds stands in for 03:00 daily.
+    portal = await startTestPortal({ BACKUP_DB_CRON: '*/3 * * * * *' });
+    await buildUser(portal.ctx.knex);
+  });
+  afterAll(() => portal.close());
+
+  it('runs scheduled backups from two instances without ever doubling a slot', async () => {
+    const { feature } = await import('../../src/features/backups');
+    const second = await buildContext(portal.config);
+    const stops = [await feature.start!(portal.ctx), await feature.start!(second)];
+    try {
+      const deadline = Date.now() + 30_000;
+      let rows: Array<{ scheduled_for: Date; status: string }> = [];
+      while (Date.now() < deadline) {
+        rows = await portal.ctx.knex('portal.backups').where({ trigger: 'schedule' }).whereNot({ status: 'running' }).select('scheduled_for', 'status');
+        if (rows.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      expect(rows.every((r) => r.status === 'good')).toBe(true);
+      expect(rows.every((r) => r.scheduled_for.getUTCSeconds() % 3 === 0 && r.scheduled_for.getUTCMilliseconds() === 0)).toBe(true);
+    } finally {
+      for (const stop of stops) await stop();
+      await second.close();
+    }
+    const slots = await portal.ctx.knex.raw('SELECT scheduled_for, count(*)::int AS n FROM portal.backups WHERE scheduled_for IS NOT NULL GROUP BY 1 HAVING count(*) > 1');
+    expect(slots.rows).toEqual([]);
+  });
+});
+
 describe('a failing backup alerts by e-mail and webhook', () => {
   let portal: TestPortal;
   let sink: SmtpSink;

@@ -148,3 +148,11 @@ export async function backupsInstalledAt(db: Db): Promise<Date | null> {
   const row = await db('portal.knex_migrations').where('name', 'like', '20261130500000_%').first<{ migration_time: Date } | undefined>('migration_time');
   return row?.migration_time ?? null;
 }
+
+/** Backups left `running` by a process that stopped mid-way; old enough that no live instance can still own them. */
+export async function failInterruptedBackups(db: Db, olderThanHours = 12): Promise<number> {
+  return db('portal.backups')
+    .where({ status: 'running' })
+    .where('started_at', '<', db.raw(`now() - make_interval(hours => ?)`, [olderThanHours]))
+    .update({ status: 'failed', error: 'interrupted: the portal stopped during this backup', finished_at: new Date() });
+}

@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
 import { logger } from '../../logger';
+import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
 import { drillEmbedded, drillPostgres, type DrillOutcome } from './drill';
 import { pgProgram, programVersion, runProgram, sha256File } from './tools';
@@ -151,8 +152,9 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
       tools: await toolVersions(ctx, 'database'),
     };
     await writeManifest(dir, manifest);
+    // A suspect backup shows (and stops pruning, and alerts) at once; "good" waits for the drill.
     backup = await updateBackup(ctx.knex, row.id, {
-      status: reasons.length ? 'suspect' : 'good',
+      status: reasons.length ? 'suspect' : 'running',
       suspect_reasons: reasons.length ? reasons : null,
       files: [file],
       total_bytes: file.size,
@@ -160,15 +162,19 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
       manifest,
       finished_at: finishedAt,
     });
-    if (reasons.length) progress(`backup ${row.id}: SUSPECT (${reasons.join('; ')}); pruning stops until acknowledged`);
+    if (reasons.length) {
+      progress(`backup ${row.id}: SUSPECT (${reasons.join('; ')}); pruning stops until acknowledged`);
+      await evaluateAlerts(ctx).catch((err: unknown) => logger.error({ err }, 'alert evaluation failed'));
+    }
   } catch (err) {
     await markFailed(ctx, row.id, dir, err);
     throw err;
   }
-  const drill = await drillBackup(ctx, backup, progress);
-  if (!drill.ok) backup = await updateBackup(ctx.knex, backup.id, { status: 'bad', error: drill.error ?? drill.mismatches.join('; ') });
-  else if (backup.status === 'good') backup = await copyOffHost(ctx, backup, progress);
-  return backup;
+  const drill = await drillBackup(ctx, backup, progress).catch((err: Error) => ({ ok: false, error: `drill could not run: ${err.message}`, mismatches: [] as string[] }));
+  if (!drill.ok) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: drill.error ?? drill.mismatches.join('; ') });
+  if (backup.status === 'suspect') return backup;
+  backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
+  return copyOffHost(ctx, backup, progress);
 }
 
 async function walkMedia(root: string): Promise<{ files: number; bytes: number }> {
@@ -211,13 +217,14 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
       tools: await toolVersions(ctx, 'media'),
     };
     await writeManifest(dir, manifest);
-    backup = await updateBackup(ctx.knex, row.id, { status: 'good', files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
+    backup = await updateBackup(ctx.knex, row.id, { files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
   } catch (err) {
     await markFailed(ctx, row.id, dir, err);
     throw err;
   }
   const listed = await runProgram('tar', ['-tf', backupPath(ctx, backup, MEDIA_FILE)]);
   if (listed.code !== 0) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: `tar cannot read the archive back: ${listed.stderr.slice(-300)}` });
+  backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
   logger.info({ id: backup.id }, 'media backup written');
   return copyOffHost(ctx, backup, progress);
 }

@@ -2,7 +2,7 @@ import { parseExpression } from 'cron-parser';
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
 import { backupNow, evaluateAlerts } from './service';
-import type { BackupKind } from './repo';
+import { failInterruptedBackups, type BackupKind } from './repo';
 
 export const SCHEDULE_TZ = 'Asia/Tokyo';
 
@@ -19,28 +19,31 @@ const MAX_SLEEP_MS = 60_000;
  * lock and the unique (kind, scheduled_for) slot make exactly one of them
  * take each run.
  */
-function scheduleBackups(ctx: AppContext, kind: BackupKind, expression: string): () => void {
+function scheduleBackups(ctx: AppContext, kind: BackupKind, expression: string): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<unknown> = Promise.resolve();
   let due = nextRun(expression, new Date());
   const tick = async () => {
     if (stopped) return;
     if (Date.now() >= due.getTime()) {
       const slot = due;
       due = nextRun(expression, new Date(Math.max(Date.now(), slot.getTime())));
-      try {
-        const backup = await backupNow(ctx, kind, { trigger: 'schedule', scheduledFor: slot });
-        if (backup) logger.info({ id: backup.id, kind, status: backup.status }, 'scheduled backup finished');
-      } catch (err) {
-        logger.error({ err, kind }, 'scheduled backup failed');
-      }
+      const run = backupNow(ctx, kind, { trigger: 'schedule', scheduledFor: slot }).then(
+        (backup) => backup && logger.info({ id: backup.id, kind, status: backup.status }, 'scheduled backup finished'),
+        (err: unknown) => logger.error({ err, kind }, 'scheduled backup failed'),
+      );
+      inFlight = run;
+      await run;
     }
     if (!stopped) timer = setTimeout(() => void tick(), Math.min(MAX_SLEEP_MS, Math.max(0, due.getTime() - Date.now())));
   };
   timer = setTimeout(() => void tick(), Math.min(MAX_SLEEP_MS, Math.max(0, due.getTime() - Date.now())));
-  return () => {
+  // Stopping waits for a running backup: killing pg_dump half-way would only leave a failed row behind.
+  return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    await inFlight;
   };
 }
 
@@ -60,12 +63,13 @@ function scheduleAlertChecks(ctx: AppContext): { stop: () => void; idle: () => P
 
 /** Starts the backup schedules and the alert checks; the returned function stops them. */
 export async function startBackgroundWork(ctx: AppContext): Promise<() => Promise<void>> {
+  await failInterruptedBackups(ctx.knex).catch((err: unknown) => logger.error({ err }, 'could not close interrupted backups'));
   const stops = [scheduleBackups(ctx, 'database', ctx.config.BACKUP_DB_CRON)];
   if (ctx.config.TOYBOX_MEDIA_DIR) stops.push(scheduleBackups(ctx, 'media', ctx.config.BACKUP_MEDIA_CRON));
   const alerts = scheduleAlertChecks(ctx);
   return async () => {
-    for (const stop of stops) stop();
     alerts.stop();
+    for (const stop of stops) await stop();
     await alerts.idle();
   };
 }
