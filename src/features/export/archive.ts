@@ -52,13 +52,20 @@ async function openClient(settings: ExportSettings): Promise<pg.Client> {
   return client;
 }
 
-/** Ends the connection; a COPY cut off mid-stream may never answer, so do not wait long. */
+/** Ends the connection; a COPY cut off mid-stream may never answer, so its socket is closed instead. */
 async function closeClient(client: pg.Client): Promise<void> {
-  await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+  const ended = await Promise.race([
+    client.end().then(() => true, () => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 1000).unref()),
+  ]);
+  if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 function copy(client: pg.Client, sql: string): AsyncIterable<Buffer> {
-  return client.query(copyTo(sql));
+  const stream = client.query(copyTo(sql));
+  // An export cut short ends the connection under a COPY nobody reads any more; that error is expected.
+  stream.on('error', () => undefined);
+  return stream;
 }
 
 /** data.json, streamed: rows straight from COPY, media index last (so the first bytes leave at once). */
@@ -158,15 +165,16 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     manifest.push({ path: name, size: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') });
     zip.addBuffer(buf, name, { compressionLevel: 6 });
   };
-  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean }) =>
-    new Promise<void>((resolve, reject) => {
+  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean }) => {
+    const added = new Promise<void>((resolve, reject) => {
       zip.addReadStreamLazy(name, opts.compress ? { compressionLevel: level } : { compress: false }, (cb) => {
         const source = make();
         const readable = source instanceof Readable ? source : Readable.from(coalesce(source));
         const hasher = new Hasher();
-        readable.once('error', (err) => {
-          hasher.destroy(err);
+        hasher.on('error', reject);
+        readable.on('error', (err) => {
           reject(err);
+          hasher.destroy(err);
         });
         readable.pipe(hasher);
         hasher.done.then((d) => {
@@ -176,6 +184,10 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
         cb(null, hasher);
       });
     });
+    // An export cut short leaves entries that fail later, when nobody waits for them any more.
+    added.catch(() => undefined);
+    return added;
+  };
 
   const client = await openClient(settings);
   try {

@@ -164,15 +164,14 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
   setDownloadHeaders(res, job, subject, new Date());
   res.flushHeaders();
   const hasher = new Hasher();
+  hasher.on('error', () => undefined); // reported through the export's promise below
   const fileOut = fs.createWriteStream(part);
   const onClose = () => {
     if (!res.writableFinished) hasher.destroy(new Error('client closed the connection'));
   };
   res.on('close', onClose);
   try {
-    const copied = teeInto(hasher, [res, fileOut]);
-    const result = await writeExport(ctx, job, subject, hasher);
-    await copied;
+    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut])]);
     const digest = await hasher.done;
     await fs.promises.rename(part, file);
     await repo.markDone(ctx.knex, job.id, {
@@ -216,9 +215,7 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
   const part = `${file}.part`;
   try {
     const hasher = new Hasher();
-    const copied = teeInto(hasher, [fs.createWriteStream(part)]);
-    const result = await writeExport(ctx, job, user, hasher);
-    await copied;
+    const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [fs.createWriteStream(part)])]);
     const digest = await hasher.done;
     await fs.promises.rename(part, file);
     const done = await repo.markDone(ctx.knex, job.id, {
