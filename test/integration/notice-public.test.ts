@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -6,6 +7,16 @@ import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 
 const TOYBOX = 'http://toybox.test:8000';
+
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
 const actor = { label: 'test:public', userId: null };
 
 function input(fields: Record<string, unknown>) {
@@ -96,9 +107,17 @@ describe('public notice endpoints (fast path, before Express)', () => {
     expect(js).toContain('attachShadow');
     expect(js).toContain('/api/notice');
     expect(() => new Function(js)).not.toThrow(); // parses as a classic script
-    const head = await fetch(`${base}/banner.js`, { method: 'HEAD' });
+    const head = await fetch(`${base}/banner.js`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(js)));
+    const gz = await rawGet(`${base}/banner.js`, { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.vary).toContain('Accept-Encoding');
+    expect(gz.body.length).toBeLessThan(4096);
+    expect(zlib.gunzipSync(gz.body).toString()).toBe(js);
+    expect(gz.headers.etag).not.toBe(head.headers.get('etag')); // each encoding its own strong ETag
+    const again = await rawGet(`${base}/banner.js`, { 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) });
+    expect(again.status).toBe(304);
   });
 
   it('serves the banner as an HTML fragment in either language', async () => {

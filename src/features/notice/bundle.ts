@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { translator, type Lang } from '../../http/i18n';
 import type { NoticeSnapshot, PublicNotice } from './model';
 
@@ -52,8 +53,9 @@ export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: s
 /** The JSON /api/notice answers: active notices in both languages, without timelines. */
 export function apiPayload(snapshot: NoticeSnapshot, statusUrl: string) {
   return {
+    // no generation time here: the same version must give the same bytes (and ETag) on every instance
     version: snapshot.version,
-    generatedAt: snapshot.generatedAt,
+    updatedAt: snapshot.active.reduce((max, n) => (n.updatedAt > max ? n.updatedAt : max), ''),
     statusUrl,
     notices: snapshot.active.map((n) => ({
       id: n.id,
@@ -73,13 +75,16 @@ export function apiPayload(snapshot: NoticeSnapshot, statusUrl: string) {
 
 export interface Entity {
   body: Buffer;
+  /** The same bytes gzipped, computed once; sent when the client accepts gzip and it is smaller. */
+  gzip: Buffer | null;
   etag: string;
   contentType: string;
 }
 
 function entity(body: string, contentType: string): Entity {
   const buf = Buffer.from(body, 'utf8');
-  return { body: buf, contentType, etag: `"${crypto.createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"` };
+  const gz = buf.length > 512 ? zlib.gzipSync(buf, { level: 9 }) : null;
+  return { body: buf, gzip: gz && gz.length < buf.length ? gz : null, contentType, etag: `"${crypto.createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"` };
 }
 
 export interface PublicBundle {

@@ -33,18 +33,33 @@ export const FAST_SECURITY_HEADERS: Readonly<Headers> = Object.freeze(helmetHead
 export const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=60';
 const JS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=86400';
 
-interface Prepared {
+interface Variant {
+  body: Buffer;
+  etag: string;
   ok: Headers;
   okCors: Headers;
   notModified: Headers;
   notModifiedCors: Headers;
 }
 
-function prepare(e: Entity, cacheControl: string, corsOrigin: string): Prepared {
-  const common = { ...FAST_SECURITY_HEADERS, etag: e.etag, 'cache-control': cacheControl, vary: 'Origin' };
+/** Identity and (when it pays) gzip, each with its own strong ETag, headers computed once per version. */
+interface Prepared {
+  identity: Variant;
+  gzip: Variant | null;
+}
+
+function variant(body: Buffer, etag: string, e: Entity, cacheControl: string, corsOrigin: string, encoding: string | null): Variant {
+  const common: Headers = { ...FAST_SECURITY_HEADERS, etag, 'cache-control': cacheControl, vary: e.gzip ? 'Origin, Accept-Encoding' : 'Origin' };
   const cors = { 'access-control-allow-origin': corsOrigin };
-  const ok = { ...common, 'content-type': e.contentType, 'content-length': String(e.body.length) };
-  return { ok, okCors: { ...ok, ...cors }, notModified: common, notModifiedCors: { ...common, ...cors } };
+  const ok: Headers = { ...common, 'content-type': e.contentType, 'content-length': String(body.length), ...(encoding ? { 'content-encoding': encoding } : {}) };
+  return { body, etag, ok, okCors: { ...ok, ...cors }, notModified: common, notModifiedCors: { ...common, ...cors } };
+}
+
+function prepare(e: Entity, cacheControl: string, corsOrigin: string): Prepared {
+  return {
+    identity: variant(e.body, e.etag, e, cacheControl, corsOrigin, null),
+    gzip: e.gzip ? variant(e.gzip, `${e.etag.slice(0, -1)}-gz"`, e, cacheControl, corsOrigin, 'gzip') : null,
+  };
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -98,22 +113,19 @@ export function createNoticeFastPath(ctx: AppContext): FastPath {
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const { bundle, prepared: p } = current();
-    let entity: Entity;
+    const { prepared: p } = current();
     let h: Prepared;
-    if (which === 'api') [entity, h] = [bundle.api, p.api];
-    else if (which === 'js') [entity, h] = [bundle.js, p.js];
-    else {
-      const en = q >= 0 && /(?:^|&)lang=en(?:&|$)/.test(url.slice(q + 1));
-      [entity, h] = en ? [bundle.html.en, p.en] : [bundle.html.ja, p.ja];
-    }
-    if (matches(req.headers['if-none-match'], entity.etag)) {
-      res.writeHead(304, allowed ? h.notModifiedCors : h.notModified);
+    if (which === 'api') h = p.api;
+    else if (which === 'js') h = p.js;
+    else h = q >= 0 && /(?:^|&)lang=en(?:&|$)/.test(url.slice(q + 1)) ? p.en : p.ja;
+    const v = h.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') ? h.gzip : h.identity;
+    if (matches(req.headers['if-none-match'], v.etag)) {
+      res.writeHead(304, allowed ? v.notModifiedCors : v.notModified);
       res.end();
       return true;
     }
-    res.writeHead(200, allowed ? h.okCors : h.ok);
-    res.end(method === 'HEAD' ? undefined : entity.body);
+    res.writeHead(200, allowed ? v.okCors : v.ok);
+    res.end(method === 'HEAD' ? undefined : v.body);
     return true;
   };
 }
