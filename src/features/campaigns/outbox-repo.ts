@@ -85,12 +85,13 @@ export async function claimBatch(knex: Knex, campaignId: number, max: number, wo
   });
 }
 
-/** The server said 250: recorded at once, before anything else happens in this worker. */
-export async function markSent(knex: Knex, id: number, worker: string): Promise<void> {
+/** The server said 250 for these rows (at these times): one statement, one commit for the whole group. */
+export async function markSent(knex: Knex, rows: Array<{ id: number; at: Date }>, worker: string): Promise<void> {
   await knex.raw(
-    `UPDATE portal.campaign_recipients SET status = 'sent', sent_at = clock_timestamp(), lease_until = NULL, last_error = NULL
-      WHERE id = ? AND status = 'sending' AND worker = ?`,
-    [id, worker],
+    `UPDATE portal.campaign_recipients r SET status = 'sent', sent_at = v.at, lease_until = NULL, last_error = NULL
+       FROM unnest(?::bigint[], ?::timestamptz[]) AS v(id, at)
+      WHERE r.id = v.id AND r.status = 'sending' AND r.worker = ?`,
+    [rows.map((r) => r.id), rows.map((r) => r.at.toISOString()), worker],
   );
 }
 
