@@ -97,6 +97,12 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     expect(box!.y).toBe(0); // at the top of the page
     expect(box!.height).toBeGreaterThan(30);
     expect(box!.height).toBeLessThan(200); // site CSS (40px, display:none) did not reach inside
+    // its own stylesheet applies under the host's strict style-src (constructed stylesheet in the shadow root)
+    const bg = await page.evaluate(() => {
+      const box = document.querySelector('toybox-notice')!.shadowRoot!.querySelector('.tbx-notice')!;
+      return getComputedStyle(box).backgroundColor;
+    });
+    expect(bg).toBe('rgb(253, 236, 234)');
     const link = page.getByRole('link', { name: '詳しくは障害情報ページへ' });
     expect(await link.getAttribute('href')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status\?lang=ja$/);
     await page.screenshot({ path: artifact('notice-banner-ja.png') });
