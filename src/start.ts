@@ -17,7 +17,7 @@ export interface RunningPortal {
 export async function startPortal(config: Config): Promise<RunningPortal> {
   const ctx = await buildContext(config);
   const stops: Array<() => Promise<void>> = [];
-  for (const f of features) if (f.start && (config.WORKER || f.name === 'notice')) stops.push(await f.start(ctx));
+  for (const f of features) if (f.start && (config.WORKER || f.startOnEveryInstance)) stops.push(await f.start(ctx));
   const fastPaths = features.flatMap((f) => (f.fastPath ? [f.fastPath(ctx)] : []));
   const server = createHttpServer(createApp(ctx), fastPaths);
   const port = await listen(server, config.PORT, config.HOST);

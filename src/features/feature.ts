@@ -26,6 +26,12 @@ export interface Feature {
   fastPath?(ctx: AppContext): FastPath;
   /** Background work started by the server process (workers, schedules, listeners); returns its stop function. */
   start?(ctx: AppContext): Promise<() => Promise<void>>;
+  /**
+   * True when `start` serves this instance's own pages (the notice cache, the
+   * bootstrap token) and must run even with WORKER=false; otherwise `start` is
+   * queue/schedule work that only worker instances run.
+   */
+  startOnEveryInstance?: boolean;
   /** A panel on the staff dashboard at /admin. */
   dashboard?(ctx: AppContext, req: Request): Promise<DashboardPanel | null>;
   /** Registers the feature's `recovery-portal` subcommands. */
