@@ -33,8 +33,13 @@ describe('GET /metrics', () => {
     expect(before).toMatch(/portal_dir_free_ratio\{dir="DATA_DIR"\} 0\.\d+/);
     expect(before).not.toMatch(/portal_backup_last_good_age_seconds\{/);
 
+    // A drill killed 7 hours ago left its scratch database: the next drill sweeps it.
+    const stale = `portal_drill_${(Date.now() - 7 * 3600_000).toString(36)}_dead01`;
+    await portal.ctx.knex.raw(`CREATE DATABASE "${stale}"`);
     const backup = await backupNow(portal.ctx, 'database', { trigger: 'test' });
     expect(backup!.status).toBe('good');
+    const left = await portal.ctx.knex.raw('SELECT datname FROM pg_database WHERE datname = ?', [stale]);
+    expect(left.rows).toEqual([]);
     const after = (await portal.agent().get('/metrics')).text;
     const age = Number(/portal_backup_last_good_age_seconds\{kind="database"\} ([\d.e+-]+)/.exec(after)?.[1]);
     expect(age).toBeGreaterThanOrEqual(0);

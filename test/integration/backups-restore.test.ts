@@ -138,8 +138,10 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
     expect(drill.ok).toBe(false);
     expect(drill.checksumOk).toBe(false);
     expect((await getBackup(portal.ctx, id))!.status).toBe('bad');
-    const { rows } = await portal.ctx.knex.raw("SELECT datname FROM pg_database WHERE datname LIKE 'portal_drill_%'");
-    expect(rows).toEqual([]); // the scratch database is always dropped
+    const drills = await portal.ctx.knex('portal.backup_drills').where({ backup_id: id }).orderBy('id');
+    expect(drills.map((d) => d.ok)).toEqual([true, false]);
+    const { rows } = await portal.ctx.knex.raw('SELECT datname FROM pg_database WHERE datname = ANY(?)', [drills.map((d) => d.scratch)]);
+    expect(rows).toEqual([]); // the scratch databases are always dropped
   });
 
   it('marks a backup after a wipe suspect, stops pruning until acknowledged, and audits the acknowledgement', async () => {

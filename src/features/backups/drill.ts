@@ -37,15 +37,33 @@ async function connectAdmin(databaseUrl: string): Promise<pg.Client> {
   throw lastError;
 }
 
+const SCRATCH_PREFIX = 'portal_drill_';
+const STALE_SCRATCH_MS = 6 * 3600_000;
+
+/**
+ * Drops scratch databases a killed drill left behind. Their names carry their
+ * creation time, so only those older than any drill could run are touched.
+ */
+async function dropStaleScratch(admin: pg.Client, now = Date.now()): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [SCRATCH_PREFIX]);
+  for (const { datname } of rows) {
+    const created = parseInt(datname.slice(SCRATCH_PREFIX.length).split('_')[0] ?? '', 36);
+    if (Number.isFinite(created) && now - created > STALE_SCRATCH_MS) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`).catch(() => undefined);
+    }
+  }
+}
+
 /**
  * Restores a pg_dump archive into a scratch database on the same server,
  * counts TOYBOX's rows there, and always drops the scratch database.
  */
 export async function drillPostgres(databaseUrl: string, pgBin: string | undefined, file: string, expected: RowCounts): Promise<DrillOutcome> {
-  const scratch = `portal_drill_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+  const scratch = `${SCRATCH_PREFIX}${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
   const admin = await connectAdmin(databaseUrl);
   let created = false;
   try {
+    await dropStaleScratch(admin);
     await admin.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
     created = true;
     const scratchUrl = urlForDatabase(databaseUrl, scratch);
