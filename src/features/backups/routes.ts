@@ -25,7 +25,7 @@ export function adminBackupRoutes(ctx: AppContext): Router {
   router.get('/admin/backups', requireStaff, async (req, res) => {
     const data = await overview(ctx);
     const flash = typeof req.query.done === 'string' ? req.query.done : null;
-    res.render('backups/index', { title: req.t('backups.title'), flash, ...data });
+    res.render('backups/index', { title: req.t('backups.title'), headExtra: '<link rel="stylesheet" href="/static/css/backups.css">', flash, ...data });
   });
 
   router.post('/admin/backups/:id/acknowledge', requireStaff, async (req, res) => {
