@@ -32,6 +32,8 @@ export interface PersonalDataKind {
   columns: Column[];
   /** Output columns that hold media paths or URLs. */
   media: string[];
+  /** For summaries (rows per group) rather than the rows themselves. */
+  groupBy?: string;
   orderBy: string;
   label: { ja: string; en: string };
 }
@@ -120,6 +122,18 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
     media: [],
     orderBy: 't.id',
     label: { ja: 'リアクション', en: 'Reactions' },
+  },
+  {
+    // Reactions other users gave to this user's posts: counts only, never who reacted.
+    kind: 'reactions_received',
+    table: 'submissions',
+    owner: 't.author_id',
+    joins: 'JOIN public.reactions r ON r.submission_id = t.id',
+    columns: columns('submission_id int = t.id', 'type text = r.type', 'count int = count(*)::int'),
+    media: [],
+    groupBy: 't.id, r.type',
+    orderBy: 't.id, r.type',
+    label: { ja: '受け取ったリアクション（件数）', en: 'Reactions received (counts)' },
   },
   {
     kind: 'bookmarks',
@@ -247,7 +261,8 @@ function assertUserId(userId: number): number {
 }
 
 function fromWhere(k: PersonalDataKind, userId: number): string {
-  return `FROM public.${k.table} t ${k.joins ?? ''} WHERE ${k.owner} = ${assertUserId(userId)}`;
+  const group = k.groupBy ? ` GROUP BY ${k.groupBy}` : '';
+  return `FROM public.${k.table} t ${k.joins ?? ''} WHERE ${k.owner} = ${assertUserId(userId)}${group}`;
 }
 
 /** The kind's rows with output column names, as data.json holds them. */
@@ -279,7 +294,11 @@ export function csvCopySql(k: PersonalDataKind, userId: number): string {
 
 /** Row counts of every kind for one user, in one round trip. */
 export function countsSql(userId: number): string {
-  const parts = PERSONAL_DATA.map((k) => `(SELECT count(*) ${fromWhere(k, userId)})::bigint AS "${k.kind}"`);
+  const parts = PERSONAL_DATA.map((k) =>
+    k.groupBy
+      ? `(SELECT count(*) FROM (SELECT 1 ${fromWhere(k, userId)}) g)::bigint AS "${k.kind}"`
+      : `(SELECT count(*) ${fromWhere(k, userId)})::bigint AS "${k.kind}"`,
+  );
   return `SELECT ${parts.join(', ')}`;
 }
 

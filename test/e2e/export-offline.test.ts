@@ -70,6 +70,7 @@ describe('downloading my data and reading it offline, in headless Chromium', () 
     await expect(viewer.locator('#cards').textContent()).resolves.toContain('炎のドラゴン');
     await expect(viewer.locator('#reactions').textContent()).resolves.toContain('cute');
     await expect(viewer.locator('#bookmarks h2').textContent()).resolves.toContain('(1 件)');
+    await expect(viewer.locator('#reactions_received h2').textContent()).resolves.toContain('受け取ったリアクション');
     await expect(viewer.locator('#point_history').textContent()).resolves.toContain('リポスト');
     // the post image is the archived file, really loaded from disk
     const firstImage = viewer.locator(`#posts article[data-post-id="${user.postIds[0]}"] img`);

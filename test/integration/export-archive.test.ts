@@ -32,6 +32,7 @@ describe('personal data export archive', () => {
     a = await seedUserData(portal.ctx.knex, mediaDir, 'alice', b);
     // B reacts to and follows A too, so each has rows pointing at the other.
     await portal.ctx.knex('public.user_follows').insert({ follower_id: b.id, following_id: a.id, created_at: new Date() });
+    await portal.ctx.knex('public.reactions').insert({ user_id: b.id, submission_id: a.postIds[0], type: 'cute', created_at: new Date() });
   });
   afterAll(async () => {
     await portal.close();
@@ -98,6 +99,8 @@ describe('personal data export archive', () => {
     expect(data.kinds.point_history!.map((r) => r.id).sort()).toEqual(await owned('point_history', 'user_id'));
     expect(data.kinds.follows!.map((r) => r.following_id)).toEqual([other.id].slice(0, dbCounts.follows));
     expect(data.kinds.cards![0]).toMatchObject({ card_name: expect.any(String), card_rarity: expect.any(String), card_code: expect.any(String) });
+    // reactions received are counts per post and type, never who gave them
+    expect(data.kinds.reactions_received!.every((r) => owner.postIds.includes(r.submission_id as number) && Object.keys(r).length === 3)).toBe(true);
     expect(data.kinds.titles![0]).toMatchObject({ name: `${owner.tag}-title`, is_active_title: true });
 
     // nothing secret and nothing of the other user's own content

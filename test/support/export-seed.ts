@@ -159,6 +159,14 @@ export async function countOwnedRows(knex: Knex, userId: number): Promise<Record
     points: await count('user_points', 'user_id'),
     point_history: await count('point_history', 'user_id'),
     titles: Number(titles.rows[0]!.n),
+    reactions_received: Number(
+      (
+        await knex.raw<{ rows: Array<{ n: string }> }>(
+          'SELECT count(DISTINCT (r.submission_id, r.type)) AS n FROM public.reactions r JOIN public.submissions s ON s.id = r.submission_id WHERE s.author_id = ?',
+          [userId],
+        )
+      ).rows[0]!.n,
+    ),
     articles: await count('articles', 'author_id'),
     article_reactions: await count('article_reactions', 'user_id'),
     article_media: await count('article_media', 'uploader_id'),

@@ -171,7 +171,8 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
   };
   res.on('close', onClose);
   try {
-    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut])]);
+    // The response ends only once the job is recorded as done, so an immediate repeat finds it.
+    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut], [res])]);
     const digest = await hasher.done;
     await fs.promises.rename(part, file);
     await repo.markDone(ctx.knex, job.id, {
@@ -182,6 +183,7 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
       row_count: result.rows,
       expiresInSeconds: REUSE_MINUTES * 60,
     });
+    res.end();
   } catch (err) {
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);
     fileOut.destroy();

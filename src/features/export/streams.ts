@@ -130,8 +130,11 @@ export async function* escapeLessThan(source: AsyncIterable<Buffer>): AsyncGener
   }
 }
 
-/** Copies a readable into several writables, waiting for the slowest (bounded memory). */
-export function teeInto(source: Readable, targets: Writable[]): Promise<void> {
+/**
+ * Copies a readable into several writables, waiting for the slowest (bounded
+ * memory). Targets in `keepOpen` are not ended: the caller ends them.
+ */
+export function teeInto(source: Readable, targets: Writable[], keepOpen: Writable[] = []): Promise<void> {
   return new Promise((resolve, reject) => {
     let waiting = 0;
     const resume = () => {
@@ -150,8 +153,9 @@ export function teeInto(source: Readable, targets: Writable[]): Promise<void> {
     source.once('error', reject);
     source.once('end', () => {
       // end() without a callback: express-session's wrapped res.end takes its first argument as data.
-      const finished = targets.map((t) => new Promise<void>((r) => (t.writableFinished ? r() : t.once('finish', () => r()))));
-      for (const t of targets) t.end();
+      const closing = targets.filter((t) => !keepOpen.includes(t));
+      const finished = closing.map((t) => new Promise<void>((r) => (t.writableFinished ? r() : t.once('finish', () => r()))));
+      for (const t of closing) t.end();
       Promise.all(finished).then(() => resolve(), reject);
     });
   });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { PERSONAL_DATA } from '../../toybox/personal-data';
 
 const TEMPLATE = path.resolve(__dirname, '..', '..', '..', 'views', 'export', 'offline-viewer.html');
 const MARKER = '__TOYBOX_DATA__';
@@ -11,7 +12,8 @@ let cached: string | null = null;
  */
 export function viewerParts(lang: 'ja' | 'en'): { head: string; tail: string } {
   cached ??= fs.readFileSync(TEMPLATE, 'utf8');
-  const html = cached.replace('__LANG__', lang);
+  const labels = Object.fromEntries(PERSONAL_DATA.map((k) => [k.kind, k.label]));
+  const html = cached.replace('__LANG__', lang).replace('__TOYBOX_LABELS__', JSON.stringify(labels).replace(/</g, '\\u003c'));
   const at = html.indexOf(MARKER);
   return { head: html.slice(0, at), tail: html.slice(at + MARKER.length) };
 }
