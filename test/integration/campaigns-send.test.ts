@@ -93,7 +93,7 @@ describe('sending a campaign through a real SMTP server', () => {
 
     const page = await portal.agent().get(pathOf(link)).expect(200);
     expect(page.text).toContain('http://localhost:8000/signup/?email=click%40example.jp');
-    expect((await portal.agent().get(pathOf(link).slice(0, -2) + 'xx')).status).toBe(400);
+    expect((await portal.agent().get(pathOf(link).slice(0, -2) + (link.endsWith('xx') ? 'yy' : 'xx'))).status).toBe(400);
     let p = await campaignProgress(portal.ctx.knex, (await getCampaign(portal.ctx.knex, id))!);
     expect(p.clicked).toBe(1);
 
@@ -182,8 +182,31 @@ describe('bounces', () => {
   it('imports RFC 3464 reports from an mbox, once', async () => {
     await setup([{ email: 'gone@example.net' }, { email: 'full@example.net' }]);
     const buf = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'campaigns', 'dsn.mbox'));
-    expect(await importBounceMbox(portal.ctx.knex, buf, 'dsn.mbox')).toEqual({ reports: 2, hard: 1, soft: 1, duplicates: 0, unreadable: 0 });
-    expect(await importBounceMbox(portal.ctx.knex, buf, 'dsn.mbox')).toEqual({ reports: 2, hard: 0, soft: 0, duplicates: 2, unreadable: 0 });
+    expect(await importBounceMbox(portal.ctx.knex, buf, 'dsn.mbox')).toEqual({ reports: 2, hard: 1, soft: 1, duplicates: 0, unsubscribes: 0, unreadable: 0 });
+    expect(await importBounceMbox(portal.ctx.knex, buf, 'dsn.mbox')).toEqual({ reports: 2, hard: 0, soft: 0, duplicates: 2, unsubscribes: 0, unreadable: 0 });
     expect(await portal.ctx.knex('portal.suppressions').select('email_key', 'reason')).toEqual([{ email_key: 'gone@example.net', reason: 'hard_bounce' }]);
+  });
+
+  it('a reply to the mailto: unsubscribe address, imported from the mailbox, unsubscribes only with a valid token', async () => {
+    const id = await setup([{ email: 'mailto@example.net' }]);
+    await startSending(portal.ctx.knex, id, 'test');
+    await runCampaign(portal.ctx, id);
+    const [mail] = await sink.waitFor(1);
+    const token = /subject=unsubscribe%20([\w.-]+)>/.exec(mail!.raw.replace(/\r?\n\s+/g, ' '))![1]!;
+    const mbox = [
+      'From mailto@example.net Mon Feb  2 10:00:00 2026',
+      'From: someone <mailto@example.net>',
+      `Subject: unsubscribe ${token}`,
+      '',
+      '',
+      'From attacker@example.net Mon Feb  2 10:01:00 2026',
+      'From: attacker <attacker@example.net>',
+      `Subject: unsubscribe ${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`,
+      '',
+      '',
+    ].join('\n');
+    const r = await importBounceMbox(portal.ctx.knex, Buffer.from(mbox), 'unsub.mbox', portal.config.SESSION_SECRET);
+    expect(r).toMatchObject({ unsubscribes: 1, unreadable: 1 });
+    expect(await portal.ctx.knex('portal.suppressions').select('email_key', 'reason')).toEqual([{ email_key: 'mailto@example.net', reason: 'unsubscribed' }]);
   });
 });

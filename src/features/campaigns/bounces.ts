@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { addressKey } from './addresses/normalise';
 import { splitMbox, decodeInput } from './addresses/parse';
 import { suppressAddress } from './suppressions';
+import { verifyLink } from './links';
 
 export type BounceKind = 'hard' | 'soft' | 'complaint';
 
@@ -79,15 +80,39 @@ export interface BounceImportResult {
   hard: number;
   soft: number;
   duplicates: number;
+  unsubscribes: number;
   unreadable: number;
 }
 
-/** Imports every delivery-status report of an mbox; importing the same file twice counts nothing twice. */
-export async function importBounceMbox(knex: Knex, buf: Buffer, filename: string): Promise<BounceImportResult> {
-  const result: BounceImportResult = { reports: 0, hard: 0, soft: 0, duplicates: 0, unreadable: 0 };
+/**
+ * A reply to the List-Unsubscribe mailto: carries `unsubscribe <token>` in
+ * its subject; the token is checked like the https one, so a forged
+ * request cannot unsubscribe anyone else.
+ */
+async function mailtoUnsubscribe(knex: Knex, raw: string, secret: string): Promise<boolean> {
+  const subject = /^Subject:\s*(.*)$/im.exec(raw)?.[1] ?? '';
+  const token = /unsubscribe\s+([0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{22})/i.exec(subject)?.[1];
+  const claims = token ? verifyLink(secret, 'u', token) : null;
+  if (!claims) return false;
+  const r = await knex('portal.campaign_recipients').where({ id: claims.recipientId, campaign_id: claims.campaignId }).first('email_key');
+  if (!r) return false;
+  await knex.transaction(async (trx) => {
+    await trx('portal.campaign_recipients').where({ id: claims.recipientId }).whereNull('unsubscribed_at').update({ unsubscribed_at: trx.fn.now() });
+    await suppressAddress(trx, r.email_key, 'unsubscribed', 'mailto request', claims.campaignId);
+  });
+  return true;
+}
+
+/** Imports every delivery-status report (and mailto: unsubscribe request) of an mbox; importing the same file twice counts nothing twice. */
+export async function importBounceMbox(knex: Knex, buf: Buffer, filename: string, secret?: string): Promise<BounceImportResult> {
+  const result: BounceImportResult = { reports: 0, hard: 0, soft: 0, duplicates: 0, unsubscribes: 0, unreadable: 0 };
   for (const msg of splitMbox(decodeInput(buf, 'utf-8'))) {
     const recipients = parseDeliveryStatus(msg.raw);
     if (!recipients.length) {
+      if (secret && (await mailtoUnsubscribe(knex, msg.raw, secret))) {
+        result.unsubscribes++;
+        continue;
+      }
       result.unreadable++;
       continue;
     }

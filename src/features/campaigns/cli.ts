@@ -11,6 +11,7 @@ import {
   resumeCampaign,
   cancelCampaign,
   retryFailed,
+  scheduleCampaign,
   getCampaign,
   campaignProgress,
   CampaignInvalid,
@@ -19,6 +20,8 @@ import {
 import { runCampaign, DEFAULT_LEASE_SECONDS } from './sender';
 import { importBounceMbox } from './bounces';
 import { progressLine } from './progress';
+import { normaliseAddress } from './addresses/normalise';
+import { blockAddress } from './suppressions';
 
 const readText = (file: string) => {
   try {
@@ -86,6 +89,21 @@ function registerAddresses(program: Command): void {
         out.write(`format: ${result.format}, rows: ${result.total}\n`);
         out.write(`imported: ${result.imported}\nmerged: ${result.merged} (unchanged: ${result.unchanged})\nrejected: ${result.rejected.length}\n`);
         for (const r of result.rejected) out.write(`  ${r.file ? `${r.file}:` : 'line '}${r.line}: ${r.reason} ${JSON.stringify(r.value)}\n`);
+      });
+    });
+
+  addresses
+    .command('block <email...>')
+    .description('add addresses to the suppression list (never mailed by any campaign)')
+    .option('--reason <text>', 'note kept with the block')
+    .action(async (emails: string[], o: { reason?: string }) => {
+      const keys = emails.map((e) => {
+        const n = normaliseAddress(e);
+        if (!n.ok) throw new CliError(`not an address: ${e} (${n.reason})`, 2);
+        return n.key;
+      });
+      await withContext(async (ctx) => {
+        for (const k of keys) process.stdout.write(`${k}: ${(await blockAddress(ctx.knex, k, o.reason ?? `blocked by ${cliActor()}`)) ? 'blocked' : 'already suppressed'}\n`);
       });
     });
 }
@@ -187,6 +205,21 @@ function registerCampaign(program: Command): void {
     });
 
   campaign
+    .command('schedule <id>')
+    .description("start sending at a given time (the server's worker starts it)")
+    .requiredOption('--at <time>', 'ISO 8601 time, e.g. 2026-12-01T10:00:00+09:00')
+    .action(async (idArg: string, o: { at: string }) => {
+      const id = campaignId(idArg);
+      const at = new Date(o.at);
+      if (Number.isNaN(at.getTime())) throw new CliError(`--at is not a time: ${o.at}`, 2);
+      await withContext(async (ctx) => {
+        if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, 4);
+        await stateful(() => scheduleCampaign(ctx.knex, id, at, cliActor()));
+        process.stdout.write(`campaign ${id}: scheduled for ${at.toISOString()}\n`);
+      });
+    });
+
+  campaign
     .command('status <id>')
     .description('counts per recipient state, rate and funnel')
     .option('--json', 'print as JSON')
@@ -236,13 +269,13 @@ function registerCampaign(program: Command): void {
 
   campaign
     .command('bounces <file>')
-    .description('import RFC 3464 delivery-status reports from an mbox: hard bounces suppress, soft ones are counted')
+    .description('import an mbox of RFC 3464 delivery-status reports (hard bounces suppress, soft ones count) and mailto: unsubscribe requests')
     .option('--json', 'print as JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       await withContext(async (ctx) => {
-        const r = await importBounceMbox(ctx.knex, await fs.promises.readFile(file), file);
+        const r = await importBounceMbox(ctx.knex, await fs.promises.readFile(file), file, ctx.config.SESSION_SECRET);
         if (o.json) return printJson(r);
-        process.stdout.write(`reports: ${r.reports}, hard: ${r.hard}, soft: ${r.soft}, duplicates: ${r.duplicates}, unreadable: ${r.unreadable}\n`);
+        process.stdout.write(`reports: ${r.reports}, hard: ${r.hard}, soft: ${r.soft}, duplicates: ${r.duplicates}, unsubscribes: ${r.unsubscribes}, unreadable: ${r.unreadable}\n`);
       });
     });
 }

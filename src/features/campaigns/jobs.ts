@@ -2,6 +2,7 @@ import type { AppContext } from '../../app-context';
 import { enqueue, work } from '../../jobs/queue';
 import { logger } from '../../logger';
 import { runCampaign } from './sender';
+import { startDueCampaigns } from './service';
 
 /** Job names are a contract with jobs already waiting in the database: never rename in place. */
 export const CAMPAIGN_JOBS = { send: 'campaigns.send' } as const;
@@ -33,6 +34,7 @@ export async function startCampaignWorker(ctx: AppContext): Promise<() => Promis
   };
   await work<{ campaignId: number }>(ctx, CAMPAIGN_JOBS.send, async ({ campaignId }) => launch(Number(campaignId)), { batchSize: 5, pollingIntervalSeconds: 2 });
   const sweep = async () => {
+    await startDueCampaigns(ctx.knex);
     const rows = await ctx.knex('portal.campaigns').where({ status: 'sending' }).select('id');
     for (const r of rows) launch(Number(r.id));
   };

@@ -14,13 +14,16 @@ import {
   resumeCampaign,
   cancelCampaign,
   retryFailed,
+  scheduleCampaign,
   campaignProgress,
   CampaignInvalid,
   CampaignStateError,
 } from './service';
 import { listCampaigns, countRecipients, type Campaign } from './repo';
 import { countAddresses } from './addresses/repo';
-import { countSuppressions } from './suppressions';
+import { countSuppressions, blockAddress } from './suppressions';
+import { normaliseAddress } from './addresses/normalise';
+import { recordAudit } from '../../audit/service';
 import { previewMessage, sendTestMessage } from './preview';
 import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
@@ -115,6 +118,7 @@ export function campaignRoutes(ctx: AppContext): Router {
       addresses: await countAddresses(ctx.knex),
       suppressions: await countSuppressions(ctx.knex),
       outbox: ctx.mailer.kind === 'outbox',
+      notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,
     });
   });
 
@@ -193,6 +197,29 @@ export function campaignRoutes(ctx: AppContext): Router {
     if (!to) return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_no_email`);
     await sendTestMessage(ctx, c, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
     return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
+  });
+
+  // datetime-local has no zone: the site's times are Japan time.
+  router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {
+    const c = await loadCampaign(ctx, req);
+    const raw = typeof req.body.at === 'string' ? req.body.at : '';
+    const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw) ? new Date(`${raw}:00+09:00`) : new Date(NaN);
+    if (Number.isNaN(at.getTime())) return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule_invalid`);
+    try {
+      await scheduleCampaign(ctx.knex, c.id, at, userActor(req.user!));
+    } catch (err) {
+      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.bad_state', { status: req.t(`campaigns.status.${err.status}`) });
+      throw err;
+    }
+    return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule`);
+  });
+
+  router.post('/admin/campaigns/suppressions', requireStaff, async (req, res) => {
+    const n = normaliseAddress(typeof req.body.email === 'string' ? req.body.email : '');
+    if (!n.ok) return res.redirect(303, `/admin/campaigns?notice=block_invalid`);
+    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`);
+    await recordAudit(ctx.knex, userActor(req.user!), 'campaigns.block', null, {});
+    return res.redirect(303, `/admin/campaigns?notice=blocked`);
   });
 
   const actions: Record<string, (id: number, actor: string) => Promise<unknown>> = {

@@ -106,7 +106,7 @@ async function move(knex: Knex, id: number, from: CampaignStatus[], to: Campaign
   await knex.transaction(async (trx) => {
     const c = await findCampaign(trx, id);
     if (!c) throw new CampaignStateError('cancelled', action);
-    if (c.status === to) return;
+    if (c.status === to && to !== 'scheduled') return;
     if (!(await transition(trx, id, from, to, extra))) throw new CampaignStateError(c.status, action);
     await recordAudit(trx, actor, `campaigns.${action}`, `campaign:${id}`, {});
   });
@@ -117,6 +117,22 @@ export async function startSending(knex: Knex, id: number, actor: string): Promi
   const c = await findCampaign(knex, id);
   if (c?.status === 'draft') await addRecipients(knex, id);
   await move(knex, id, ['draft', 'scheduled'], 'sending', 'send', actor, { started_at: knex.fn.now() });
+}
+
+/** draft -> scheduled: the server's worker starts it at `at` (checked every 30 s). */
+export async function scheduleCampaign(knex: Knex, id: number, at: Date, actor: string): Promise<void> {
+  await addRecipients(knex, id);
+  await move(knex, id, ['draft', 'scheduled'], 'scheduled', 'schedule', actor, { scheduled_at: at });
+}
+
+/** Scheduled campaigns whose time has come move to sending; returns their ids. */
+export async function startDueCampaigns(knex: Knex): Promise<number[]> {
+  const rows = await knex('portal.campaigns')
+    .where({ status: 'scheduled' })
+    .where('scheduled_at', '<=', knex.fn.now())
+    .update({ status: 'sending', started_at: knex.fn.now(), updated_at: knex.fn.now() })
+    .returning('id');
+  return rows.map((r: { id: string | number }) => Number(r.id));
 }
 
 export const pauseCampaign = (knex: Knex, id: number, actor: string) =>

@@ -34,3 +34,8 @@ export async function countSuppressions(db: Knex): Promise<Record<SuppressionRea
   for (const r of rows) out[r.reason] = Number(r.n);
   return out;
 }
+
+/** Admin's block list entry: the address is normalised first, so `Ｘ＠Example.com` blocks x@example.com. */
+export async function blockAddress(db: Knex, emailKey: string, detail: string | null): Promise<boolean> {
+  return db.transaction((trx) => suppressAddress(trx, emailKey, 'manual', detail));
+}

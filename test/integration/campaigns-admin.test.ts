@@ -1,0 +1,102 @@
+import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { buildUser } from '../support/factories';
+import { importCandidates } from '../../src/features/campaigns/addresses/service';
+import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/service';
+
+let portal: TestPortal;
+beforeAll(async () => {
+  portal = await startTestPortal(); // no SMTP_URL: the outbox
+});
+afterAll(async () => {
+  await portal.close();
+});
+
+async function signIn(staff: boolean) {
+  const u = await buildUser(portal.ctx.knex, { is_staff: staff });
+  const agent = portal.agent();
+  const page = await agent.get('/login');
+  await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: u.display_id, password: u.password }).expect(303);
+  return { agent, user: u };
+}
+
+const form = (over: Record<string, string> = {}) => ({
+  name: 'spring invitation',
+  subject_ja: 'TOYBOX 再登録のお願い',
+  text_ja: '{{display_name}} 様\n{{link}}',
+  rate_per_minute: '30',
+  concurrency: '2',
+  pause_after_failures: '5',
+  ...over,
+});
+
+describe('campaign admin pages', () => {
+  it('are for staff only', async () => {
+    expect((await portal.agent().get('/admin/campaigns')).status).toBe(303);
+    const { agent } = await signIn(false);
+    expect((await agent.get('/admin/campaigns')).status).toBe(403);
+    expect((await agent.get('/admin/campaigns/outbox')).status).toBe(403);
+  });
+
+  it('reject a template with an unknown variable or a missing link, beside the field, with 422', async () => {
+    const { agent } = await signIn(true);
+    const page = await agent.get('/admin/campaigns/new').expect(200);
+    const bad = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrfFrom(page.text), ...form({ text_ja: 'こんにちは {{nmae}}', subject_en: 'Hi', text_en: 'no link' }) });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toMatch(/id="text_ja-error">未知の変数 \{\{nmae\}\}/);
+    expect(bad.text).toMatch(/id="text_en-error">個人用リンク \{\{link\}\}/);
+    expect(bad.text).toContain('こんにちは {{nmae}}'); // what was typed is kept
+    const empty = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrfFrom(page.text), ...form({ name: '', concurrency: '99' }) });
+    expect(empty.status).toBe(422);
+    expect(empty.text).toMatch(/id="name-error">入力してください。/);
+    expect(empty.text).toMatch(/id="concurrency-error">1〜50/);
+  });
+
+  it('create, schedule, start when due, pause, resume, cancel; wrong-state actions answer 409', async () => {
+    await importCandidates(portal.ctx.knex, [{ line: 1, raw: 'someone@example.jp' }], 'test');
+    const { agent } = await signIn(true);
+    const page = await agent.get('/admin/campaigns/new');
+    const csrf = csrfFrom(page.text);
+    const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrf, ...form() }).expect(303);
+    const id = Number(/(\d+)$/.exec(created.headers.location!)![1]);
+    const show = await agent.get(`/admin/campaigns/${id}`).expect(200);
+    expect(show.text).toContain('下書き');
+
+    await agent.post(`/admin/campaigns/${id}/schedule`).type('form').send({ _csrf: csrf, at: '2020-01-01T09:00' }).expect(303);
+    expect((await getCampaign(portal.ctx.knex, id))!).toMatchObject({ status: 'scheduled', scheduled_at: new Date('2020-01-01T00:00:00Z') });
+    expect(await startDueCampaigns(portal.ctx.knex)).toEqual([id]);
+
+    await agent.post(`/admin/campaigns/${id}/pause`).type('form').send({ _csrf: csrf }).expect(303);
+    const paused = await agent.get(`/admin/campaigns/${id}/progress.json`).expect(200);
+    expect(paused.body).toMatchObject({ status: 'paused', total: 1, queued: 1 });
+    expect(paused.body.pause_reason).toMatch(/^paused by user:/);
+    expect((await agent.post(`/admin/campaigns/${id}/pause`).type('form').send({ _csrf: csrf })).status).toBe(303); // already paused: no-op
+    await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf }).expect(303);
+    await agent.post(`/admin/campaigns/${id}/cancel`).type('form').send({ _csrf: csrf }).expect(303);
+    const again = await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf });
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('中止');
+    expect((await agent.post(`/admin/campaigns/${id}/edit`).type('form').send({ _csrf: csrf, ...form() })).status).toBe(409);
+    const audit = await portal.ctx.knex('portal.audit_log').where('target', `campaign:${id}`).orderBy('id').pluck('action');
+    expect(audit).toEqual(['campaigns.create', 'campaigns.schedule', 'campaigns.pause', 'campaigns.resume', 'campaigns.cancel']);
+  });
+
+  it('blocks an address by hand and shows test messages in the outbox viewer', async () => {
+    const { agent, user } = await signIn(true);
+    const page = await agent.get('/admin/campaigns');
+    const csrf = csrfFrom(page.text);
+    await agent.post('/admin/campaigns/suppressions').type('form').send({ _csrf: csrf, email: 'ＢＬＯＣＫ＠Example.com' }).expect(303);
+    expect(await portal.ctx.knex('portal.suppressions').where({ email_key: 'block@example.com' }).first()).toMatchObject({ reason: 'manual' });
+
+    const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrf, ...form({ name: 'outbox check' }) }).expect(303);
+    await agent.post(`${created.headers.location}/test-send`).type('form').send({ _csrf: csrf, lang: 'ja' }).expect(303);
+    const list = await agent.get('/admin/campaigns/outbox').expect(200);
+    expect(list.text).toContain(user.email);
+    const name = /href="\/admin\/campaigns\/outbox\/([\w.-]+\.eml)"/.exec(list.text)![1];
+    const msg = await agent.get(`/admin/campaigns/outbox/${name}`).expect(200);
+    expect(msg.text).toContain('[TEST] TOYBOX 再登録のお願い');
+    expect(msg.text).toContain('List-Unsubscribe=One-Click');
+    const html = await agent.get(`/admin/campaigns/outbox/${name}?part=html`).expect(200);
+    expect(html.headers['content-security-policy']).toContain('sandbox');
+    expect((await agent.get('/admin/campaigns/outbox/..%2Fsession-secret')).status).toBe(404);
+  });
+});
