@@ -4,7 +4,7 @@
  * path), through Express alone (no fast path), and from a bare node:http
  * server returning the same bytes, all in one run on this machine.
  *
- *   npx tsx bench/notice.ts            (BENCH_SECONDS=5 BENCH_CONNECTIONS=50)
+ *   npx tsx bench/notice.ts            (BENCH_SECONDS=5 BENCH_CONNECTIONS=50 BENCH_ROUNDS=3)
  *
  * Load comes from wrk when installed (`apt-get install -y wrk`), else from a
  * small keep-alive node:http generator in a child process.
@@ -26,6 +26,7 @@ import { parseNoticeInput } from '../src/features/notice/schema';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const run = promisify(execFile);
 
 interface Result {
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
       { name: '/api/notice 304', path: '/api/notice', headers: { 'If-None-Match': bundle.api.etag } },
       { name: '/banner.js 200', path: '/banner.js', headers: {} },
     ];
-    process.stdout.write(`notice bench: ${useWrk ? 'wrk -t1' : 'node keep-alive generator'}, ${CONNECTIONS} connections, ${SECONDS} s per run; api body ${bundle.api.body.length} B, banner.js ${bundle.js.body.length} B\n\n`);
+    process.stdout.write(`notice bench: ${useWrk ? 'wrk -t1' : 'node keep-alive generator'}, ${CONNECTIONS} connections, ${SECONDS} s per run, best of ${ROUNDS}; api body ${bundle.api.body.length} B, banner.js ${bundle.js.body.length} B\n\n`);
     const rows: string[] = [];
     for (const c of cases) {
       const results: Record<string, Result> = {};
@@ -147,9 +148,9 @@ async function main(): Promise<void> {
         const want = c.name.endsWith('304') ? 304 : 200;
         if (probe.status !== want) throw new Error(`${name} ${c.path} answered ${probe.status}, expected ${want}`);
       }
-      // two rounds, alternating order, best of each: other processes share these 2 cores
-      for (const round of [0, 1]) {
-        const order = round === 0 ? Object.entries(ports) : Object.entries(ports).reverse();
+      // several rounds, alternating order, best of each: other processes share these 2 cores
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const order = round % 2 === 0 ? Object.entries(ports) : Object.entries(ports).reverse();
         for (const [name, port] of order) {
           const r = await load(`http://127.0.0.1:${port}${c.path}`, c.headers);
           if (!results[name] || r.rps > results[name]!.rps) results[name] = r;

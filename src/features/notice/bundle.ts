@@ -31,7 +31,7 @@ export function escapeHtml(s: string): string {
 }
 
 /** The banner as HTML, the same markup banner.js builds (minus the dismiss button, which needs script). */
-export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean } = {}): string {
+export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean; dismiss?: boolean } = {}): string {
   if (notices.length === 0) return '';
   const t = translator(lang);
   const items = notices
@@ -42,7 +42,10 @@ export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: s
         `<div class="tbx-notice tbx-${n.severity}" role="${role}" data-notice="${n.id}:${n.version}">` +
         `<div class="tbx-main"><p class="tbx-title">${escapeHtml(n.title[lang])}${when}</p>` +
         `<div class="tbx-body">${n.message[lang]}</div>` +
-        `<p class="tbx-more"><a href="${escapeHtml(statusUrl)}?lang=${lang}">${escapeHtml(t('notice.banner.more'))}</a></p></div></div>`
+        `<p class="tbx-more"><a href="${escapeHtml(statusUrl)}?lang=${lang}">${escapeHtml(t('notice.banner.more'))}</a></p></div>` +
+        // the admin preview shows the button banner.js adds (inert here)
+        (opts.dismiss ? `<button class="tbx-dismiss" type="button" disabled>${escapeHtml(t('notice.banner.close'))}</button>` : '') +
+        '</div>'
       );
     })
     .join('');

@@ -72,7 +72,7 @@ async function renderForm(ctx: AppContext, req: Request, res: Response, o: FormO
     states: notice?.published_at ? statesFor(notice.kind) : [...INCIDENT_STATES, ...MAINTENANCE_STATES],
     kindStates: notice ? statesFor(notice.kind) : [],
     preview,
-    previewBanner: preview ? { ja: bannerFragment([preview], 'ja', statusUrl), en: bannerFragment([preview], 'en', statusUrl) } : null,
+    previewBanner: preview ? { ja: bannerFragment([preview], 'ja', statusUrl, { dismiss: true }), en: bannerFragment([preview], 'en', statusUrl, { dismiss: true }) } : null,
     flash: o.flash ?? null,
     audit,
     fmt: (d: Date | string) => formatTokyo(d, req.lang),
