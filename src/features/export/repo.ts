@@ -109,8 +109,10 @@ export async function countRunningStreams(db: Db): Promise<number> {
   return Number(row[0]?.n ?? 0);
 }
 
+/** The user's own exports, newest first. */
 export async function listJobsForUser(db: Db, userId: number, limit = 10): Promise<ExportJob[]> {
-  return db(JOBS).where({ user_id: userId }).orderBy('created_at', 'desc').limit(limit);
+  // Staff exports for a data-subject request go to the staff member, not onto the user's page.
+  return db(JOBS).where({ user_id: userId, counted: true }).orderBy('created_at', 'desc').limit(limit);
 }
 
 /** Streams whose process died mid-export (a restart) are closed as failed. */
