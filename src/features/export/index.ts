@@ -1,7 +1,7 @@
 import type { Feature } from '../feature';
 import { exportRoutes } from './routes';
-import { startExportWorker } from './jobs';
-import { runBackgroundExport, sweepExpiredExports } from './service';
+import { startExportWorker, startLoginLinkWorker } from './jobs';
+import { runBackgroundExport, sweepExpiredExports, mailExportLoginLink } from './service';
 import { registerExportCli } from './cli';
 import { logger } from '../../logger';
 import { jobStats } from './repo';
@@ -14,6 +14,7 @@ export const feature: Feature = {
   routes: exportRoutes,
   async start(ctx) {
     await startExportWorker(ctx, (id) => runBackgroundExport(ctx, id));
+    await startLoginLinkWorker(ctx, (userId, lang) => mailExportLoginLink(ctx, userId, lang));
     const sweep = () => sweepExpiredExports(ctx).catch((err: unknown) => logger.warn({ err }, 'export sweep failed'));
     void sweep();
     const timer = setInterval(sweep, SWEEP_MS);

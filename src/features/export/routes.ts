@@ -106,7 +106,7 @@ export function exportRoutes(ctx: AppContext): Router {
         headExtra,
       });
     }
-    await service.sendExportLoginLink(ctx, parsed.data.email, req.lang);
+    await service.requestExportLoginLink(ctx, parsed.data.email, req.lang);
     res.render('export/link-request', { title: req.t('export.link_title'), sent: true, errors: [], email: '', headExtra });
   });
 

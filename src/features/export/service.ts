@@ -13,7 +13,7 @@ import * as repo from './repo';
 import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
-import { enqueueBuild } from './jobs';
+import { enqueueBuild, enqueueLoginLink } from './jobs';
 
 /** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
 export const REUSE_MINUTES = 5;
@@ -295,20 +295,27 @@ function hashToken(token: string): string {
 }
 
 /**
- * For users who forgot their password: mails a one-time link (15 minutes)
+ * For users who forgot their password: queues a one-time link (15 minutes)
  * that signs in for export only. Says nothing about whether the address
  * exists; placeholder addresses (<id>@toybox.local) never receive mail.
  */
-export async function sendExportLoginLink(ctx: AppContext, email: string, lang: Lang): Promise<void> {
+export async function requestExportLoginLink(ctx: AppContext, email: string, lang: Lang): Promise<void> {
   if (!isRealEmail(email)) return;
   const users = await repo.findExportUser(ctx.knex, { login: email });
   const user = users.length === 1 ? users[0] : undefined;
   if (!user || !user.is_active) return;
+  await enqueueLoginLink(ctx, user.id, lang);
+}
+
+/** The queued half: makes the token (stored hashed only) and mails the link. */
+export async function mailExportLoginLink(ctx: AppContext, userId: number, lang: Lang): Promise<void> {
+  const [user] = await repo.findExportUser(ctx.knex, { id: userId });
+  if (!user || !isRealEmail(user.email)) return;
   const token = crypto.randomBytes(32).toString('base64url');
   await repo.insertLoginLink(ctx.knex, user.id, hashToken(token), LOGIN_LINK_MINUTES);
   const url = `${ctx.config.PUBLIC_URL}/export/link/${token}`;
   const { html, text } = await renderEmail('export-link', lang, { url, minutes: LOGIN_LINK_MINUTES, displayId: user.display_id });
-  await ctx.mailer.send({ to: user.email!, subject: translator(lang)('export.email_link_subject'), html, text });
+  await ctx.mailer.send({ to: user.email, subject: translator(lang)('export.email_link_subject'), html, text });
 }
 
 export async function loginLinkIsUsable(ctx: AppContext, token: string): Promise<boolean> {
