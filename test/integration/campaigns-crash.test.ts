@@ -87,6 +87,9 @@ describe('exactly once under crashes and concurrency', () => {
     const counts = sink.countByRecipient();
     expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
     expect(await states(id)).toEqual({ sent: 60 });
+    // The rows taken over after the crash stay flagged, so an operator can see who was in the window.
+    const flagged = await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id, last_error: 'worker lost during send (lease expired)' }).count({ n: '*' });
+    expect(Number(flagged[0]!.n)).toBe(crashed.sending);
     // A resend after the crash reuses the recipient's Message-ID.
     const ids = new Set(sink.received.map((r) => r.messageId));
     expect(ids.size).toBe(60);

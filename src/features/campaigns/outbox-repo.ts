@@ -85,10 +85,15 @@ export async function claimBatch(knex: Knex, campaignId: number, max: number, wo
   });
 }
 
-/** The server said 250 for these rows (at these times): one statement, one commit for the whole group. */
+/**
+ * The server said 250 for these rows (at these times): one statement, one
+ * commit for the whole group. last_error is kept: on a row that was taken
+ * over after a crash it says so, which is how an operator finds the few
+ * recipients who may hold two copies (see docs/readme/campaigns.md).
+ */
 export async function markSent(knex: Knex, rows: Array<{ id: number; at: Date }>, worker: string): Promise<void> {
   await knex.raw(
-    `UPDATE portal.campaign_recipients r SET status = 'sent', sent_at = v.at, lease_until = NULL, last_error = NULL
+    `UPDATE portal.campaign_recipients r SET status = 'sent', sent_at = v.at, lease_until = NULL
        FROM unnest(?::bigint[], ?::timestamptz[]) AS v(id, at)
       WHERE r.id = v.id AND r.status = 'sending' AND r.worker = ?`,
     [rows.map((r) => r.id), rows.map((r) => r.at.toISOString()), worker],

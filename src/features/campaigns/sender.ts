@@ -141,7 +141,8 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
         outcome = 'stopped';
         return;
       }
-      await reclaimExpired(ctx.knex, campaignId);
+      const reclaimed = await reclaimExpired(ctx.knex, campaignId);
+      if (reclaimed) logger.warn({ campaignId, reclaimed }, 'took over rows of a sender that stopped mid-send; sending them again with their Message-IDs');
       const res = await claimBatch(ctx.knex, campaignId, batch, worker, lease, domain);
       if (res.consecutiveFailures > 0) failuresSeen = true;
       if (res.status !== 'sending') {
