@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
 import { runCli } from '../../src/cli/main';
 import { feature } from '../../src/features/notice';
@@ -78,6 +81,15 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
     expect(row).toMatchObject({ kind: 'maintenance', state: 'scheduled' });
     expect(row.starts_at.toISOString()).toBe('2026-12-09T16:00:00.000Z');
     expect(row.ends_at.toISOString()).toBe('2026-12-09T18:00:00.000Z');
+  });
+
+  it('runs as the real command (child process) and prints JSON', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'notice', 'list', '--json'], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env },
+    });
+    const rows = JSON.parse(stdout) as Array<{ title_ja: string }>;
+    expect(rows.map((r) => r.title_ja)).toEqual(expect.arrayContaining(['CLIからの障害', '計画メンテナンス']));
   });
 
   it('explains bad input and unknown ids with a non-zero exit', async () => {

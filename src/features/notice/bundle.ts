@@ -5,7 +5,10 @@ import zlib from 'node:zlib';
 import { translator, type Lang } from '../../http/i18n';
 import type { NoticeSnapshot, PublicNotice } from './model';
 
-const PUBLIC_DIR = path.resolve(__dirname, '..', '..', '..', 'public');
+// public/ beside src/ (tsx, jest) or beside dist/ (the compiled image keeps it at the app root)
+const PUBLIC_DIR = [path.resolve(__dirname, '..', '..', '..', 'public'), path.resolve(__dirname, '..', '..', '..', '..', 'public')].find((d) =>
+  fs.existsSync(path.join(d, 'js', 'notice-banner.js')),
+) ?? path.resolve(__dirname, '..', '..', '..', 'public');
 
 /** The banner's stylesheet: one file shared by the shadow root, /banner.html and the admin preview. */
 export const BANNER_CSS = fs.readFileSync(path.join(PUBLIC_DIR, 'css', 'notice-banner.css'), 'utf8').trim();
@@ -58,7 +61,7 @@ export function apiPayload(snapshot: NoticeSnapshot, statusUrl: string) {
   return {
     // no generation time here: the same version must give the same bytes (and ETag) on every instance
     version: snapshot.version,
-    updatedAt: snapshot.active.reduce((max, n) => (n.updatedAt > max ? n.updatedAt : max), ''),
+    updatedAt: snapshot.active.reduce<string | null>((max, n) => (max === null || n.updatedAt > max ? n.updatedAt : max), null),
     statusUrl,
     notices: snapshot.active.map((n) => ({
       id: n.id,
