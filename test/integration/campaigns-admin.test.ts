@@ -82,6 +82,8 @@ describe('campaign admin pages', () => {
 
   it('blocks an address by hand and shows test messages in the outbox viewer', async () => {
     const { agent, user } = await signIn(true);
+    const dashboard = await agent.get('/admin').expect(200);
+    expect(dashboard.text).toMatch(/<h2>再登録キャンペーン<\/h2>\s*<p>登録済みアドレス \d+ 件<\/p>/);
     const page = await agent.get('/admin/campaigns');
     const csrf = csrfFrom(page.text);
     await agent.post('/admin/campaigns/suppressions').type('form').send({ _csrf: csrf, email: 'ＢＬＯＣＫ＠Example.com' }).expect(303);

@@ -114,13 +114,13 @@ function printProgress(label: string) {
   let firstSent: number | null = null;
   return {
     bar,
-    onProgress(c: { sent: number; failed: number; skipped: number; total: number; queued: number; sending: number }) {
+    onProgress(c: { sent: number; failed: number; skipped: number; total: number; queued: number; sending: number }, force = false) {
       firstSent ??= c.sent;
       const secs = (Date.now() - started) / 1000;
       const rate = secs > 0 ? (c.sent - firstSent) / secs : 0;
       const left = c.queued + c.sending;
       const eta = rate > 0 ? `${Math.ceil(left / rate)}s` : '-';
-      bar.update(c.sent + c.failed + c.skipped, c.total, `sent ${c.sent} failed ${c.failed} skipped ${c.skipped} ${rate.toFixed(1)}/s ETA ${eta}`);
+      bar.update(c.sent + c.failed + c.skipped, c.total, `sent ${c.sent} failed ${c.failed} skipped ${c.skipped} ${rate.toFixed(1)}/s ETA ${eta}`, force);
     },
   };
 }
@@ -193,8 +193,11 @@ function registerCampaign(program: Command): void {
         const p = printProgress(`campaign ${id}`);
         try {
           const outcome = await runCampaign(ctx, id, { leaseSeconds: o.lease, signal: abort.signal, onProgress: o.quiet ? undefined : p.onProgress });
-          if (!o.quiet) p.bar.done();
           const final = await campaignProgress(ctx.knex, (await getCampaign(ctx.knex, id))!);
+          if (!o.quiet) {
+            p.onProgress(final, true);
+            p.bar.done();
+          }
           process.stdout.write(`${outcome}: sent ${final.sent}, failed ${final.failed}, skipped ${final.skipped}, remaining ${final.remaining}\n`);
           if (outcome === 'paused') throw new CliError(`campaign paused: ${final.pause_reason ?? ''}`, 3);
         } finally {
