@@ -95,6 +95,24 @@ describe('exactly once under crashes and concurrency', () => {
     expect(ids.size).toBe(60);
   });
 
+  it('Ctrl-C (SIGINT) stops cleanly: messages in flight finish and are recorded, nothing is left mid-send', async () => {
+    const { id, emails } = await campaignFor(60, 4);
+    sink.delay(30);
+    const first = sender(id);
+    await until(() => sink.received.length >= 10);
+    first.child.kill('SIGINT');
+    expect(await first.exit).toBe(0);
+    const stopped = await states(id);
+    expect(stopped.sending ?? 0).toBe(0);
+    expect(stopped.sent).toBe(sink.received.length);
+    expect(stopped.queued).toBeGreaterThan(0);
+
+    const second = sender(id);
+    expect(await second.exit).toBe(0);
+    const counts = sink.countByRecipient();
+    expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
+  });
+
   it('two instances on one campaign share the work and still send each recipient one message', async () => {
     const { id, emails } = await campaignFor(100, 2);
     sink.delay(50); // ~2.5 s for one instance alone, so the two overlap

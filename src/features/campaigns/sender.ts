@@ -210,8 +210,15 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
     }
   };
 
+  let fatal: unknown = null;
   const lane = async () => {
-    for (let r = await take(); r; r = await take()) await sendOne(r);
+    try {
+      for (let r = await take(); r; r = await take()) await sendOne(r);
+    } catch (err) {
+      // The database went away mid-run: stop every lane; rows left 'sending' are taken over after their lease.
+      fatal ??= err;
+      outcome ??= 'stopped';
+    }
   };
 
   try {
@@ -222,6 +229,7 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
     if (progressTimer) clearInterval(progressTimer);
     await releaseRows(ctx.knex, buffer.splice(0).map((r) => r.id), worker).catch((err) => logger.error({ err }, 'release failed'));
   }
+  if (fatal) throw fatal;
   if (opts.onProgress) opts.onProgress(await countRecipients(ctx.knex, campaignId));
   return outcome ?? 'stopped';
 }
