@@ -32,6 +32,7 @@ describe('GET /metrics', () => {
     expect(before).toContain('portal_dir_writable{dir="DATA_DIR"} 1');
     expect(before).toMatch(/portal_dir_free_ratio\{dir="DATA_DIR"\} 0\.\d+/);
     expect(before).not.toMatch(/portal_backup_last_good_age_seconds\{/);
+    expect(before).not.toMatch(/^portal_backup_last_drill_success/m); // no drill yet is not a failed drill
 
     // A drill killed 7 hours ago left its scratch database: the next drill sweeps it.
     const stale = `portal_drill_${(Date.now() - 7 * 3600_000).toString(36)}_dead01`;
@@ -44,7 +45,7 @@ describe('GET /metrics', () => {
     const age = Number(/portal_backup_last_good_age_seconds\{kind="database"\} ([\d.e+-]+)/.exec(after)?.[1]);
     expect(age).toBeGreaterThanOrEqual(0);
     expect(age).toBeLessThan(120);
-    expect(after).toContain('portal_backup_last_drill_success 1');
+    expect(after).toContain('portal_backup_last_drill_success{kind="database"} 1');
     expect(after).toContain('portal_backup_suspect_unacknowledged 0');
   });
 

@@ -16,8 +16,9 @@ export function createMetricsRegistry(ctx: AppContext): { registry: Registry; re
   const g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
   const lastGoodAge = g('portal_backup_last_good_age_seconds', 'Age of the newest good backup (absent when none)', ['kind']);
   const lastGoodTime = g('portal_backup_last_good_timestamp_seconds', 'Finish time of the newest good backup', ['kind']);
-  const drillOk = g('portal_backup_last_drill_success', '1 when the newest restore drill passed, 0 when it failed');
-  const drillTime = g('portal_backup_last_drill_timestamp_seconds', 'When the newest restore drill finished');
+  // Labelled so that "no drill yet" is an absent series, not a 0 that reads as a failure.
+  const drillOk = g('portal_backup_last_drill_success', '1 when the newest restore drill passed, 0 when it failed (absent before the first)', ['kind']);
+  const drillTime = g('portal_backup_last_drill_timestamp_seconds', 'When the newest restore drill finished', ['kind']);
   const suspects = g('portal_backup_suspect_unacknowledged', 'Suspect backups (wipe guard) awaiting acknowledgement; pruning is stopped while > 0');
   const writable = g('portal_dir_writable', '1 when a probe file can be written', ['dir']);
   const freeBytes = g('portal_dir_free_bytes', 'Free bytes for the portal user', ['dir']);
@@ -46,8 +47,8 @@ export function createMetricsRegistry(ctx: AppContext): { registry: Registry; re
       lastGoodTime.set({ kind }, at / 1000);
     }
     if (h.lastDrill) {
-      drillOk.set(h.lastDrill.ok ? 1 : 0);
-      drillTime.set((h.lastDrill.finished_at ?? h.lastDrill.started_at).getTime() / 1000);
+      drillOk.set({ kind: 'database' }, h.lastDrill.ok ? 1 : 0);
+      drillTime.set({ kind: 'database' }, (h.lastDrill.finished_at ?? h.lastDrill.started_at).getTime() / 1000);
     }
     suspects.set(h.suspects.length);
     for (const a of await selectOpenAlerts(ctx.knex)) alertsOpen.set({ condition: a.condition }, 1);
