@@ -61,6 +61,8 @@ async function notify(ctx: AppContext, alert: AlertRow, state: 'raised' | 'clear
   let error: string | null = null;
   try {
     const to = await activeSuperuserEmails(ctx.knex);
+    // Logged too, so log-based monitoring sees it and an install without superusers is not silent.
+    logger.warn({ condition: alert.condition, state, details: alert.details, recipients: to.length }, `alert ${state}: ${alert.condition}`);
     if (to.length) {
       const { html, text } = await renderEmail(`alert-${state}`, 'ja', locals);
       const subject = `${ja(`backups.mail.subject_${state}`)} ${ja(`backups.alerts.${kind}.title`, vars)} / ${en(`backups.alerts.${kind}.title`, vars)}`;

@@ -99,6 +99,9 @@ export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: 
   return { ...outcome, ok, error, checksumOk };
 }
 
+/** A hung copy must not hold the backup lock (and so every later backup) forever. */
+const OFFHOST_TIMEOUT_MS = 4 * 3600_000;
+
 /** Runs BACKUP_OFFHOST_COMMAND with the backup's paths in the environment; records its exit status. */
 async function copyOffHost(ctx: AppContext, backup: BackupRow, progress: Progress): Promise<BackupRow> {
   const command = ctx.config.BACKUP_OFFHOST_COMMAND;
@@ -112,7 +115,7 @@ async function copyOffHost(ctx: AppContext, backup: BackupRow, progress: Progres
     BACKUP_MANIFEST: path.join(dir, MANIFEST_FILE),
     BACKUP_FILES: [...backup.files.map((f) => path.join(dir, f.name)), path.join(dir, MANIFEST_FILE)].join('\n'),
   };
-  const r = await runProgram('/bin/sh', ['-c', command], { env }).catch((err: Error) => ({ code: 127, stdout: '', stderr: err.message }));
+  const r = await runProgram('/bin/sh', ['-c', command], { env, timeoutMs: OFFHOST_TIMEOUT_MS }).catch((err: Error) => ({ code: 127, stdout: '', stderr: err.message }));
   progress(`off-host copy: exit status ${r.code}`);
   return updateBackup(ctx.knex, backup.id, { offhost_exit_code: r.code, offhost_at: new Date(), offhost_output: `${r.stdout}${r.stderr}`.slice(-4000) });
 }

@@ -10,9 +10,10 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; output is kept (trimmed to the last 64 KB) for the record. */
-export function runProgram(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; shell?: boolean } = {}): Promise<RunResult> {
+export function runProgram(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; shell?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, shell: opts.shell ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A timed-out child is sent SIGTERM and reported with its non-zero status.
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, shell: opts.shell ?? false, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs });
     let stdout = '';
     let stderr = '';
     const keep = (acc: string, chunk: Buffer) => (acc + chunk.toString('utf8')).slice(-65_536);
