@@ -7,7 +7,7 @@ import { logger } from '../../logger';
 import { evaluateAlerts } from './alerts';
 import { selectPrunable } from './retention';
 import { planRestore, restorePostgres, type RestorePlan } from './restore';
-import { backupPath, drillBackup, embeddedDatabase, MANIFEST_FILE, runDatabaseBackup, runMediaBackup, type Progress } from './run';
+import { backupPath, drillBackup, MANIFEST_FILE, runDatabaseBackup, runMediaBackup, type Progress } from './run';
 import { runProgram, sha256File } from './tools';
 import {
   findBackup,
@@ -248,4 +248,3 @@ export async function acknowledgeBackup(ctx: AppContext, id: number, actor: stri
   return updated;
 }
 
-export { embeddedDatabase };
