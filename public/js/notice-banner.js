@@ -4,7 +4,7 @@
   'use strict';
   try {
     var script = document.currentScript;
-    if (!script || !script.src || !window.fetch || !document.body) return;
+    if (!script || !script.src || !window.fetch) return;
     var origin = new URL(script.src, location.href).origin;
     var CSS = __CSS__;
     var LABELS = __LABELS__;
@@ -99,7 +99,12 @@
     fetch(origin + '/api/notice', { credentials: 'omit', cache: 'no-cache' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (d) {
-        try { render(d); } catch (e) { /* never break the host page */ }
+        var show = function () {
+          try { render(d); } catch (e) { /* never break the host page */ }
+        };
+        // without defer (a tag in <head>) the body may not exist yet
+        if (document.body) show();
+        else document.addEventListener('DOMContentLoaded', show);
       })
       .catch(function () { /* portal unreachable: show nothing */ });
   } catch (e) { /* never break the host page */ }

@@ -11,11 +11,12 @@ const actor = { label: 'test:e2e', userId: null };
  * A stand-in for a TOYBOX page: another origin, hostile site CSS, a strict
  * CSP of its own, and the one script tag.
  */
-function hostPage(lang: 'ja' | 'en', portal: string): string {
+function hostPage(lang: 'ja' | 'en', portal: string, inHead = false): string {
+  const tag = inHead ? `<script src="${portal}/banner.js"></script>` : `<script src="${portal}/banner.js" defer></script>`;
   return `<!doctype html>
-<html lang="${lang}"><head><meta charset="utf-8"><title>TOYBOX</title><link rel="stylesheet" href="/site.css"></head>
+<html lang="${lang}"><head><meta charset="utf-8"><title>TOYBOX</title><link rel="stylesheet" href="/site.css">${inHead ? tag : ''}</head>
 <body><header id="site-header">TOYBOX</header><main><h1>${lang === 'ja' ? 'ようこそ' : 'Welcome'}</h1><p>Site content.</p></main>
-<script src="${portal}/banner.js" defer></script></body></html>`;
+${inHead ? '' : tag}</body></html>`;
 }
 
 async function startHost(): Promise<{ server: http.Server; url: string; setPortal(p: string): void }> {
@@ -25,12 +26,12 @@ async function startHost(): Promise<{ server: http.Server; url: string; setPorta
       res.writeHead(200, { 'content-type': 'text/css' });
       return res.end('div, p, button { color: lime !important; font-size: 40px !important; display: none !important; } body { margin: 0; }');
     }
-    const lang = req.url?.startsWith('/en') ? 'en' : 'ja';
+    const lang = req.url?.includes('en') ? 'en' : 'ja';
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'`,
     });
-    res.end(hostPage(lang, portal));
+    res.end(hostPage(lang, portal, req.url?.startsWith('/head-')));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -48,12 +49,14 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
   let browser: Browser;
   let host: Awaited<ReturnType<typeof startHost>>;
   let page: Page;
+  let portalUrl: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
     host = await startHost();
     portal = await startTestPortal({ TOYBOX_URL: host.url });
-    host.setPortal(await portal.listen());
+    portalUrl = await portal.listen();
+    host.setPortal(portalUrl);
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
     page = await context.newPage();
@@ -161,5 +164,37 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     expect(await status.textContent()).toContain('5 Dec 2026, 01:00 – 5 Dec 2026, 03:00 (Japan time)');
     await page.screenshot({ path: artifact('notice-banner-en-maintenance.png') });
     expect(errors).toEqual([]);
+  });
+
+  it('works from <head> without defer, and shows nothing (and no error) when the API fails', async () => {
+    await open('/head-en.html');
+    await page.getByRole('status').waitFor();
+    expect(await banner().count()).toBe(1);
+
+    // a portal whose API answers 500, then garbage: the host page must not notice
+    const js = Buffer.from(await (await fetch(`${portalUrl}/banner.js`, { headers: { 'accept-encoding': 'identity' } })).text());
+    let mode = 500;
+    const broken = http.createServer((req, res) => {
+      if (req.url === '/banner.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        return res.end(js);
+      }
+      res.writeHead(mode, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      res.end(mode === 500 ? '{"error":1}' : '{"notices": [{"id": 1, "version": 1, "title": null}');
+    });
+    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+    const brokenUrl = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;
+    host.setPortal(brokenUrl);
+    try {
+      for (const m of [500, 200]) {
+        mode = m;
+        await open('/ja.html');
+        expect(await banner().count()).toBe(0);
+      }
+      expect(errors.filter((e) => !e.includes('500'))).toEqual([]);
+    } finally {
+      host.setPortal(portalUrl);
+      await new Promise((r) => broken.close(r));
+    }
   });
 });
