@@ -25,6 +25,8 @@ import { writeZipExport, writeJsonExport, type ExportFormat } from '../src/featu
 
 const POSTS = Number(process.env.POSTS ?? 100_000);
 const CARDS = Number(process.env.CARDS ?? 10_000);
+/** MEDIA=1: every post names an image and an image URL (files absent: the worst case for the media index). */
+const MEDIA = process.env.MEDIA === '1';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface ChildResult {
@@ -70,9 +72,10 @@ async function seed(url: string): Promise<number> {
          hashtags, spell, ai_tool, created_at, updated_at, image, image_url)
        SELECT $1, left('投稿 ' || g, 20), 'キャプション "' || g || '", テキスト, with some length to look like a real post body ' || md5(g::text),
          true, 'published', '', '[]', 'none', '', g % 50, '["art","テスト"]', 'a prompt ' || g, 'tool', now() - g * interval '1 minute',
-         now() - g * interval '1 minute', NULL, NULL
+         now() - g * interval '1 minute', CASE WHEN $3 THEN 'submissions/' || g || '.jpg' END,
+         CASE WHEN $3 THEN 'https://toybox.example/uploads/submissions/' || g || '_x.png' END
        FROM generate_series(1, $2) g`,
-      [id, POSTS],
+      [id, POSTS, MEDIA],
     );
     await c.query(
       `INSERT INTO cards (code, name, rarity, description, created_at, updated_at, attribute, atk_points, def_points, card_type)
@@ -127,7 +130,7 @@ async function child(format: ExportFormat, url: string, userId: number, out: str
       file.end(() => cb());
     },
   });
-  const settings = { databaseUrl: url, tmpDir: path.dirname(out), embedded: false, lang: 'ja' as const };
+  const settings = { databaseUrl: url, tmpDir: path.dirname(out), embedded: false, lang: 'ja' as const, mediaDir: MEDIA ? path.dirname(out) : undefined };
   const subject = { id: userId, display_id: 'bench_user' };
   const result = format === 'zip' ? await writeZipExport(subject, settings, sink) : await writeJsonExport(subject, settings, sink);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

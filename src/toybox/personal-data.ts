@@ -308,7 +308,7 @@ export function mediaValuesSql(userId: number): string {
     const exprs = k.media.map((name) => k.columns.find((c) => c.name === name)!.expr);
     return `SELECT unnest(ARRAY[${exprs.map((e) => `${e}::text`).join(', ')}]) AS v ${fromWhere(k, userId)}`;
   });
-  return `SELECT DISTINCT v FROM (${parts.join(' UNION ALL ')}) x WHERE v IS NOT NULL AND v <> '' ORDER BY v`;
+  return `SELECT DISTINCT (v COLLATE "C") AS v FROM (${parts.join(' UNION ALL ')}) x WHERE v IS NOT NULL AND v <> '' ORDER BY 1`;
 }
 
 export function findKind(kind: string): PersonalDataKind | undefined {

@@ -8,7 +8,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import yazl from 'yazl';
 import { PERSONAL_DATA, jsonLinesCopySql, csvCopySql, mediaValuesSql } from '../../toybox/personal-data';
 import { coalesce, Hasher, jsonLinesToArrayItems, lfToCrlf, escapeLessThan, type Digest } from './streams';
-import { resolveMedia, missingMediaText, type MediaEntry } from './media';
+import { MediaResolver, missingMediaLine, MISSING_MEDIA_HEADER, type MediaEntry } from './media';
 import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
@@ -68,13 +68,82 @@ function copy(client: pg.Client, sql: string): AsyncIterable<Buffer> {
   return stream;
 }
 
+/**
+ * Where the media index goes besides data.json: the files to add and the
+ * missing-media.txt lines are spooled to disk, so a media-heavy account
+ * costs disk, not memory.
+ */
+class MediaSpool {
+  readonly includedFile: string;
+  readonly missingFile: string;
+  private readonly included: fs.WriteStream;
+  private readonly missing: fs.WriteStream;
+
+  constructor(dir: string, id: string) {
+    this.includedFile = path.join(dir, `${id}-media.jsonl`);
+    this.missingFile = path.join(dir, `${id}-missing.txt`);
+    this.included = fs.createWriteStream(this.includedFile);
+    this.missing = fs.createWriteStream(this.missingFile);
+  }
+
+  async record(m: MediaEntry): Promise<void> {
+    const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file])}\n` : missingMediaLine(m)!;
+    const out = m.status === 'included' ? this.included : this.missing;
+    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+
+  private closed: Promise<void[]> | null = null;
+
+  async close(): Promise<void> {
+    this.closed ??= Promise.all([this.included, this.missing].map((w) => new Promise<void>((r) => w.end(() => r()))));
+    await this.closed;
+  }
+
+  remove(): void {
+    fs.rmSync(this.includedFile, { force: true });
+    fs.rmSync(this.missingFile, { force: true });
+  }
+}
+
+interface ExportState {
+  counts: Record<string, number>;
+  media: MediaSpool | null;
+}
+
+async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of source) {
+    const text = rest + chunk.toString('utf8');
+    const parts = text.split('\n');
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest) yield rest;
+}
+
+/** The user's media values (one JSON string per COPY line), resolved 64 at a time. */
+async function* mediaBatches(client: pg.Client, userId: number, settings: ExportSettings): AsyncGenerator<MediaEntry[]> {
+  const resolver = await new MediaResolver(settings.mediaDir).init();
+  const sql = `COPY (SELECT to_json(v) FROM (${mediaValuesSql(userId)}) m) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
+  let pending: string[] = [];
+  const flush = () => Promise.all(pending.map((line) => resolver.resolve(JSON.parse(line) as string)));
+  for await (const line of lines(copy(client, sql))) {
+    pending.push(line);
+    if (pending.length >= 64) {
+      yield await flush();
+      pending = [];
+    }
+  }
+  if (pending.length) yield await flush();
+}
+
 /** data.json, streamed: rows straight from COPY, media index last (so the first bytes leave at once). */
 async function* dataJson(
   client: pg.Client,
   user: ExportSubject,
   settings: ExportSettings,
   exportedAt: string,
-  state: { counts: Record<string, number>; media: MediaEntry[] },
+  state: ExportState,
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(
     `{"format_version":${FORMAT_VERSION},"exported_at":${JSON.stringify(exportedAt)},` +
@@ -86,10 +155,15 @@ async function* dataJson(
     yield Buffer.from('\n]');
   }
   yield Buffer.from(`},\n"counts":${JSON.stringify(state.counts)},\n"media":[`);
-  const values = (await client.query<{ v: string }>(mediaValuesSql(user.id))).rows.map((r) => r.v);
-  state.media = await resolveMedia(settings.mediaDir, values);
-  for (const [i, m] of state.media.entries()) {
-    yield Buffer.from(`${i > 0 ? ',' : ''}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status })}`);
+  let first = true;
+  for await (const batch of mediaBatches(client, user.id, settings)) {
+    const out: string[] = [];
+    for (const m of batch) {
+      out.push(`${first ? '' : ','}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status })}`);
+      first = false;
+      await state.media?.record(m);
+    }
+    yield Buffer.from(out.join(''));
   }
   yield Buffer.from('\n]}\n');
 }
@@ -125,7 +199,7 @@ function countRows(counts: Record<string, number>): number {
 /** Streams the user's data.json (format=json) into the sink. */
 export async function writeJsonExport(user: ExportSubject, settings: ExportSettings, sink: Writable): Promise<ExportResult> {
   const client = await openClient(settings);
-  const state = { counts: {} as Record<string, number>, media: [] as MediaEntry[] };
+  const state: ExportState = { counts: {}, media: null };
   try {
     await pipeline(Readable.from(coalesce(dataJson(client, user, settings, new Date().toISOString(), state))), sink);
     return { rows: countRows(state.counts), counts: state.counts, files: 1 };
@@ -138,7 +212,9 @@ export async function writeJsonExport(user: ExportSubject, settings: ExportSetti
  * Streams the whole archive into the sink: README, data.json, one CSV per
  * kind, media files, missing-media.txt, schema.json, index.html, and
  * manifest.json with every other file's size and SHA-256 computed on the way.
- * Memory stays bounded: nothing is held but the media index and 64 KB chunks.
+ * Memory stays bounded: rows pass in 64 KB chunks and the media index is
+ * spooled to disk (only the names of included files are kept, to keep ZIP
+ * names unique).
  */
 export async function writeZipExport(user: ExportSubject, settings: ExportSettings, sink: Writable): Promise<ExportResult> {
   const exportedAt = new Date().toISOString();
@@ -153,7 +229,9 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   broken.catch(() => undefined);
   const step = <T>(p: Promise<T>) => Promise.race([p, broken]);
   const manifest: Array<{ path: string } & Digest> = [];
-  const state = { counts: {} as Record<string, number>, media: [] as MediaEntry[] };
+  const spoolId = crypto.randomBytes(8).toString('hex');
+  fs.mkdirSync(settings.tmpDir, { recursive: true });
+  const state: ExportState = { counts: {}, media: new MediaSpool(settings.tmpDir, spoolId) };
   const csvRecords: Record<string, number> = {};
   const tmpFile = path.join(settings.tmpDir, `viewer-${crypto.randomBytes(8).toString('hex')}.json`);
   fs.mkdirSync(settings.tmpDir, { recursive: true });
@@ -201,17 +279,27 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
       );
     }
     if (!settings.embedded) await client.query('COMMIT');
+    await state.media!.close();
+    // ZIP names must be unique; different values can name the same file.
     const seen = new Set<string>();
-    const fileJobs: Promise<void>[] = [];
-    for (const m of state.media) {
-      if (m.status !== 'included' || !m.path || seen.has(m.path)) continue;
-      seen.add(m.path);
-      const file = m.file!;
+    for await (const line of lines(fs.createReadStream(state.media!.includedFile))) {
+      const [archivePath, file] = JSON.parse(line) as [string, string];
+      if (seen.has(archivePath)) continue;
+      seen.add(archivePath);
       // Media files are mostly compressed already; storing them keeps the export fast.
-      fileJobs.push(addStream(m.path, () => fs.createReadStream(file), { compress: false }));
+      await step(addStream(archivePath, () => fs.createReadStream(file), { compress: false }));
     }
-    await step(Promise.all(fileJobs));
-    addBuffer('missing-media.txt', missingMediaText(state.media));
+    const missingFile = state.media!.missingFile;
+    await step(
+      addStream(
+        'missing-media.txt',
+        async function* () {
+          yield Buffer.from(MISSING_MEDIA_HEADER);
+          yield* fs.createReadStream(missingFile) as AsyncIterable<Buffer>;
+        },
+        { compress: true },
+      ),
+    );
     addBuffer('schema.json', `${JSON.stringify(dataJsonSchema(), null, 2)}\n`);
     await step(addStream('index.html', () => viewerHtml(tmpFile, settings), { compress: true }));
     const manifestDoc = {
@@ -231,6 +319,8 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   } finally {
     await closeClient(client);
     fs.rmSync(tmpFile, { force: true });
+    await state.media?.close().catch(() => undefined);
+    state.media?.remove();
   }
 }
 

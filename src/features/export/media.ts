@@ -52,50 +52,72 @@ export function mediaKey(value: string): { key: string } | { status: 'refused' |
 }
 
 /**
- * Resolves database values to files strictly inside the media directory:
- * realpath follows symlinks, so one pointing out of the directory is refused.
+ * Resolves database values to files strictly inside the media directory.
+ * Directories go through realpath (cached: a few directories hold most
+ * files), files through lstat, and a symlinked file through realpath again,
+ * so nothing that resolves outside the directory is ever opened.
  */
-export async function resolveMedia(mediaDir: string | undefined, values: string[]): Promise<MediaEntry[]> {
-  const root = mediaDir ? await fs.promises.realpath(mediaDir).catch(() => null) : null;
-  const out: MediaEntry[] = [];
-  for (const source of values) {
-    const k = mediaKey(source);
-    if (!('key' in k)) {
-      out.push({ source, path: null, status: k.status });
-      continue;
-    }
-    const archivePath = `media/${k.key}`;
-    if (!root) {
-      out.push({ source, path: archivePath, status: 'missing' });
-      continue;
-    }
-    let real: string;
-    try {
-      real = await fs.promises.realpath(path.join(root, k.key));
-    } catch {
-      out.push({ source, path: archivePath, status: 'missing' });
-      continue;
-    }
-    if (!real.startsWith(root + path.sep)) {
-      out.push({ source, path: null, status: 'refused' });
-      continue;
-    }
-    const stat = await fs.promises.stat(real).catch(() => null);
-    if (!stat?.isFile()) out.push({ source, path: archivePath, status: 'missing' });
-    else out.push({ source, path: archivePath, status: 'included', file: real, size: stat.size });
+export class MediaResolver {
+  private root: string | null = null;
+  private readonly dirs = new Map<string, string | null>();
+
+  constructor(private readonly mediaDir: string | undefined) {}
+
+  async init(): Promise<this> {
+    this.root = this.mediaDir ? await fs.promises.realpath(this.mediaDir).catch(() => null) : null;
+    return this;
   }
+
+  private inside(real: string): boolean {
+    return real.startsWith(this.root! + path.sep);
+  }
+
+  private async realDir(dir: string): Promise<string | null> {
+    if (this.dirs.has(dir)) return this.dirs.get(dir)!;
+    const real = await fs.promises.realpath(path.join(this.root!, dir)).catch(() => null);
+    if (this.dirs.size > 10_000) this.dirs.clear();
+    this.dirs.set(dir, real);
+    return real;
+  }
+
+  async resolve(source: string): Promise<MediaEntry> {
+    const k = mediaKey(source);
+    if (!('key' in k)) return { source, path: null, status: k.status };
+    const archivePath = `media/${k.key}`;
+    if (!this.root) return { source, path: archivePath, status: 'missing' };
+    const dir = await this.realDir(path.posix.dirname(k.key));
+    if (dir === null) return { source, path: archivePath, status: 'missing' };
+    if (dir !== this.root && !this.inside(dir)) return { source, path: null, status: 'refused' };
+    let file = path.join(dir, path.posix.basename(k.key));
+    let stat = await fs.promises.lstat(file).catch(() => null);
+    if (stat?.isSymbolicLink()) {
+      const real = await fs.promises.realpath(file).catch(() => null);
+      if (real === null) return { source, path: archivePath, status: 'missing' };
+      if (!this.inside(real)) return { source, path: null, status: 'refused' };
+      file = real;
+      stat = await fs.promises.stat(real).catch(() => null);
+    }
+    if (!stat?.isFile()) return { source, path: archivePath, status: 'missing' };
+    return { source, path: archivePath, status: 'included', file, size: stat.size };
+  }
+}
+
+/** Resolves a list at once (small lists; the export streams through MediaResolver). */
+export async function resolveMedia(mediaDir: string | undefined, values: string[]): Promise<MediaEntry[]> {
+  const resolver = await new MediaResolver(mediaDir).init();
+  const out: MediaEntry[] = [];
+  for (const v of values) out.push(await resolver.resolve(v));
   return out;
 }
 
-/** missing-media.txt: one line per file the rows name but the archive does not hold, with the reason. */
-export function missingMediaText(entries: MediaEntry[]): string {
-  const lines = entries
-    .filter((e) => e.status !== 'included')
-    .map((e) => `${e.status}\t${e.source.replace(/[\r\n\t]/g, ' ')}`);
-  const head = [
-    '# Files referenced by your data that are not in this archive / このアーカイブに含まれていないファイル',
-    '# missing = not found in the media store (見つかりませんでした); refused = points outside the media store (保存場所の外を指すため除外);',
-    '# external = a URL on another site, not stored by TOYBOX (他サイトの URL)',
-  ];
-  return `${[...head, ...lines].join('\n')}\n`;
+/** One line of missing-media.txt, or null for a file that is in the archive. */
+export function missingMediaLine(e: MediaEntry): string | null {
+  return e.status === 'included' ? null : `${e.status}\t${e.source.replace(/[\r\n\t]/g, ' ')}\n`;
 }
+
+export const MISSING_MEDIA_HEADER = [
+  '# Files referenced by your data that are not in this archive / このアーカイブに含まれていないファイル',
+  '# missing = not found in the media store (見つかりませんでした); refused = points outside the media store (保存場所の外を指すため除外);',
+  '# external = a URL on another site, not stored by TOYBOX (他サイトの URL)',
+  '',
+].join('\n');
