@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
-import { startDatabaseLink, type DatabaseLink } from '../support/outages';
+import { startDatabaseLink, makeReadOnly, type DatabaseLink } from '../support/outages';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createTestDatabase, adminDatabaseUrl } from '../support/database';
 import { parseConfig, withSessionSecret } from '../../src/config';
 import { buildContext, type RunningContext } from '../../src/context';
@@ -132,5 +134,33 @@ describe('notice changes reach another instance on the same database', () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('notice with a read-only DATA_DIR', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal();
+  });
+  afterAll(() => portal.close());
+
+  it('still publishes and serves from memory, and writes the files again once writable', async () => {
+    await service.createNotice(portal.ctx, input('書き込める間の障害'), actor, { publish: true });
+    const file = path.join(portal.dataDir, 'public', 'notice.json');
+    const before = fs.readFileSync(file, 'utf8');
+    const undo = makeReadOnly(portal.dataDir);
+    try {
+      await service.createNotice(portal.ctx, input('読み取り専用の間の障害'), actor, { publish: true });
+      expect(runtimeFor(portal.ctx).snapshot.active.map((n) => n.title.ja)).toContain('読み取り専用の間の障害');
+      expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    } finally {
+      undo();
+    }
+    await runtimeFor(portal.ctx).sync(); // the next version check writes what could not be written
+    expect(titles(JSON.parse(fs.readFileSync(file, 'utf8')))).toContain('読み取り専用の間の障害');
+    await service.createNotice(portal.ctx, input('戻った後の障害'), actor, { publish: true });
+    const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(titles(written)).toEqual(expect.arrayContaining(['読み取り専用の間の障害', '戻った後の障害']));
+    expect(fs.readdirSync(path.join(portal.dataDir, 'public')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -57,7 +57,10 @@ export class NoticeRuntime {
     try {
       const version = await withTimeout(currentVersion(this.ctx.knex));
       if (this.source !== 'database' || version !== this.snapshot.version) await this.refresh();
-      else this.markSynced();
+      else {
+        this.markSynced();
+        if (this.writtenVersion !== this.snapshot.version) await this.writeFiles(); // DATA_DIR was read-only last time
+      }
       return true;
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -71,14 +74,17 @@ export class NoticeRuntime {
     this.bundle = buildBundle(snapshot, this.ctx.config.PUBLIC_URL);
     this.source = 'database';
     this.markSynced();
-    if (snapshot.version !== this.writtenVersion) {
-      try {
-        await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, this.bundle);
-        this.writtenVersion = snapshot.version;
-      } catch (err) {
-        // a read-only DATA_DIR must not stop the banner: /readyz reports data_dir
-        logger.warn({ err }, 'notice snapshot files could not be written');
-      }
+    if (snapshot.version !== this.writtenVersion) await this.writeFiles();
+  }
+
+  private async writeFiles(): Promise<void> {
+    const { snapshot, bundle } = this;
+    try {
+      await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, bundle);
+      this.writtenVersion = snapshot.version;
+    } catch (err) {
+      // a read-only DATA_DIR must not stop the banner: /readyz reports data_dir
+      logger.warn({ err }, 'notice snapshot files could not be written');
     }
   }
 
