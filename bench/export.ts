@@ -130,7 +130,14 @@ async function child(format: ExportFormat, url: string, userId: number, out: str
       file.end(() => cb());
     },
   });
-  const settings = { databaseUrl: url, tmpDir: path.dirname(out), embedded: false, lang: 'ja' as const, mediaDir: MEDIA ? path.dirname(out) : undefined };
+  const settings = {
+    databaseUrl: url,
+    tmpDir: path.dirname(out),
+    embedded: false,
+    lang: 'ja' as const,
+    mediaDir: MEDIA ? path.dirname(out) : undefined,
+    compressionLevel: process.env.ZIP_LEVEL === undefined ? undefined : Number(process.env.ZIP_LEVEL),
+  };
   const subject = { id: userId, display_id: 'bench_user' };
   const result = format === 'zip' ? await writeZipExport(subject, settings, sink) : await writeJsonExport(subject, settings, sink);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
