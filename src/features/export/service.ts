@@ -287,7 +287,22 @@ export async function sweepExpiredExports(ctx: AppContext): Promise<number> {
     if (job.file_path) await fs.promises.rm(job.file_path, { force: true });
     await repo.markExpired(ctx.knex, job.id);
   }
+  await removeLeftovers(exportsDir(ctx));
   return expired.length;
+}
+
+/** Scratch and half-written files left by a process that died mid-export. */
+async function removeLeftovers(dir: string): Promise<void> {
+  const cutoff = Date.now() - 6 * 3600_000;
+  for (const sub of [dir, path.join(dir, 'tmp')]) {
+    const names = await fs.promises.readdir(sub).catch(() => [] as string[]);
+    for (const name of names) {
+      if (sub === dir && !name.endsWith('.part')) continue;
+      const file = path.join(sub, name);
+      const stat = await fs.promises.stat(file).catch(() => null);
+      if (stat?.isFile() && stat.mtimeMs < cutoff) await fs.promises.rm(file, { force: true });
+    }
+  }
 }
 
 function hashToken(token: string): string {
