@@ -40,6 +40,7 @@ describe('downloading my data and reading it offline, in headless Chromium', () 
     await page.getByRole('button', { name: 'ログイン' }).click();
     await page.waitForURL(`${base}/export`);
     await expect(page.locator('tr[data-kind="posts"] td.num').textContent()).resolves.toBe('4');
+    await page.screenshot({ path: artifact('export-page.png'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ZIP をダウンロード' }).click()]);
     expect(download.suggestedFilename()).toBe(`toybox-export-${user.display_id}-${new Date().toISOString().slice(0, 10)}.zip`);
