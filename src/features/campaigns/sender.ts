@@ -117,11 +117,12 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
   const worker = opts.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   const lease = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const concurrency = opts.concurrency ?? campaign.concurrency;
-  const batch = Math.min(100, Math.max(10, concurrency * 5));
+  const batch = Math.min(200, Math.max(10, concurrency * 10));
   const domain = mailDomain(ctx.config);
   const buffer: Recipient[] = [];
   let outcome: RunOutcome | null = null;
   let claiming: Promise<void> | null = null;
+  let fatal: unknown = null;
   let failuresSeen = campaign.consecutive_failures > 0;
   const marker = new SentMarker(ctx, worker);
   let inFlight = 0;
@@ -169,14 +170,26 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
     }
   };
 
+  const startRefill = () =>
+    (claiming ??= refill()
+      .catch((err) => {
+        fatal ??= err;
+        outcome ??= 'stopped';
+      })
+      .finally(() => {
+        claiming = null;
+      }));
+
+  // Claims the next batch while the lanes still have work, so SMTP never idles waiting for PostgreSQL.
   const take = async (): Promise<Recipient | null> => {
     while (!outcome) {
-      const next = buffer.shift();
-      if (next) return next;
-      claiming ??= refill().finally(() => {
-        claiming = null;
-      });
-      await claiming;
+      if (opts.signal?.aborted) outcome = 'stopped';
+      const next = outcome ? undefined : buffer.shift();
+      if (next) {
+        if (buffer.length < concurrency) void startRefill();
+        return next;
+      }
+      await startRefill();
     }
     return null;
   };
@@ -210,7 +223,6 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
     }
   };
 
-  let fatal: unknown = null;
   const lane = async () => {
     try {
       for (let r = await take(); r; r = await take()) await sendOne(r);
