@@ -50,3 +50,18 @@ describe('download file names', () => {
     expect(decodeURIComponent(star)).toBe('toybox-export-たろう"; x=\r\n/../\\y-2026-11-30.json');
   });
 });
+
+describe('lfToCrlf', () => {
+  it('ends records with CRLF but leaves newlines inside quoted fields alone, across chunk boundaries', async () => {
+    const { lfToCrlf } = await import('../../src/features/export/streams');
+    const csv = 'id,caption\n1,"two\nlines ""quoted"""\n2,plain\n3,"a,b"\n';
+    for (let cut = 0; cut <= csv.length; cut += 1) {
+      const chunks = [Buffer.from(csv.slice(0, cut)), Buffer.from(csv.slice(cut))];
+      let records = 0;
+      const out: Buffer[] = [];
+      for await (const c of lfToCrlf((async function* () { yield* chunks; })(), (n) => (records = n))) out.push(c);
+      expect(Buffer.concat(out).toString()).toBe('id,caption\r\n1,"two\nlines ""quoted"""\r\n2,plain\r\n3,"a,b"\r\n');
+      expect(records).toBe(4);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import './native-crc32';
 import yazl from 'yazl';
 import { PERSONAL_DATA, jsonLinesCopySql, csvCopySql, mediaValuesSql } from '../../toybox/personal-data';
 import { coalesce, Hasher, jsonLinesToArrayItems, lfToCrlf, escapeLessThan, type Digest } from './streams';

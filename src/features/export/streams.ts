@@ -54,6 +54,7 @@ export class Hasher extends Transform {
 
 const NL = 0x0a;
 const QUOTE = 0x22;
+const CRLF = Buffer.from('\r\n');
 
 /**
  * COPY's JSON lines ("{..}\n{..}\n") become array items ("{..},\n{..}"):
@@ -91,18 +92,34 @@ export async function* lfToCrlf(source: AsyncIterable<Buffer>, onRecords: (n: nu
   let inQuotes = false;
   let records = 0;
   for await (const chunk of source) {
-    const out = Buffer.allocUnsafe(chunk.length * 2);
-    let o = 0;
-    for (let i = 0; i < chunk.length; i += 1) {
-      const b = chunk[i]!;
-      if (b === QUOTE) inQuotes = !inQuotes;
-      else if (b === NL && !inQuotes) {
-        out[o++] = 0x0d;
+    // Native indexOf jumps between quotes and newlines; most bytes are never looked at in JavaScript.
+    const parts: Buffer[] = [];
+    let start = 0;
+    let pos = 0;
+    let q = chunk.indexOf(QUOTE, pos);
+    for (;;) {
+      const n = chunk.indexOf(NL, pos);
+      if (n === -1) break;
+      if (q !== -1 && q < n) {
+        inQuotes = !inQuotes;
+        pos = q + 1;
+        q = chunk.indexOf(QUOTE, pos);
+        continue;
+      }
+      if (!inQuotes) {
+        parts.push(chunk.subarray(start, n), CRLF);
+        start = n + 1;
         records += 1;
       }
-      out[o++] = b;
+      pos = n + 1;
     }
-    yield out.subarray(0, o);
+    // quotes after the last newline still change the state for the next chunk
+    while (q !== -1) {
+      inQuotes = !inQuotes;
+      q = chunk.indexOf(QUOTE, q + 1);
+    }
+    parts.push(chunk.subarray(start));
+    yield parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
   onRecords(records);
 }
