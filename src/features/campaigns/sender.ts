@@ -123,6 +123,8 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
   let outcome: RunOutcome | null = null;
   let claiming: Promise<void> | null = null;
   let fatal: unknown = null;
+  let lastReclaim = 0;
+  let idle = true;
   let failuresSeen = campaign.consecutive_failures > 0;
   const marker = new SentMarker(ctx, worker);
   let inFlight = 0;
@@ -142,7 +144,9 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
         outcome = 'stopped';
         return;
       }
-      const reclaimed = await reclaimExpired(ctx.knex, campaignId);
+      // Looking for rows of dead senders costs a statement: every few seconds, or whenever the queue looks empty.
+      const reclaimed = Date.now() - lastReclaim > 5000 || idle ? await reclaimExpired(ctx.knex, campaignId) : 0;
+      if (reclaimed || Date.now() - lastReclaim > 5000) lastReclaim = Date.now();
       if (reclaimed) logger.warn({ campaignId, reclaimed }, 'took over rows of a sender that stopped mid-send; sending them again with their Message-IDs');
       const res = await claimBatch(ctx.knex, campaignId, batch, worker, lease, domain);
       if (res.consecutiveFailures > 0) failuresSeen = true;
@@ -150,6 +154,7 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
         outcome = res.status === 'completed' ? 'completed' : res.status === 'cancelled' ? 'cancelled' : 'paused';
         return;
       }
+      idle = res.rows.length === 0;
       if (res.rows.length) {
         buffer.push(...res.rows);
         return;
@@ -186,7 +191,7 @@ export async function runCampaign(ctx: AppContext, campaignId: number, opts: Sen
       if (opts.signal?.aborted) outcome = 'stopped';
       const next = outcome ? undefined : buffer.shift();
       if (next) {
-        if (buffer.length < concurrency) void startRefill();
+        if (buffer.length < Math.max(concurrency, batch / 2)) void startRefill();
         return next;
       }
       await startRefill();
