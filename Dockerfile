@@ -18,9 +18,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY src/toybox/fixtures ./dist/src/toybox/fixtures
-COPY views ./views
-COPY locales ./locales
-COPY public ./public
+# Code finds views/, locales/ and public/ beside its compiled tree (dist/src/.. = dist), as in a checkout.
+COPY views ./dist/views
+COPY locales ./dist/locales
+COPY public ./dist/public
 COPY bin ./bin
 RUN ln -s /app/bin/recovery-portal.js /usr/local/bin/recovery-portal && mkdir -p /data && chown node:node /data
 USER node
