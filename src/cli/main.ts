@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import pino from 'pino';
 import { loadConfigOrExit } from '../config';
 import { logger } from '../logger';
 import { registerCoreCommands } from './core-commands';
@@ -17,8 +18,10 @@ export function buildProgram(): Command {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  // Logs go to stderr so stdout stays clean for --json and printed ids.
+  // Logs go to stderr so stdout stays clean for --json and printed ids
+  // (the shared logger writes to stdout, as the server's log collector expects).
   logger.level = process.env.LOG_LEVEL ?? 'warn';
+  (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] = pino.destination({ fd: 2, sync: true });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -120,7 +120,7 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
 
   it('catches a corrupted backup file in verify and in the restore drill, and marks it bad', async () => {
     const run = cli(portal, ['run']);
-    expect(run.code).toBe(0);
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const id = Number(run.stdout.trim());
     const backup = (await getBackup(portal.ctx, id))!;
     expect(cli(portal, ['verify', String(id)]).code).toBe(0);
@@ -146,12 +146,13 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
 
   it('marks a backup after a wipe suspect, stops pruning until acknowledged, and audits the acknowledgement', async () => {
     const good = cli(portal, ['run']);
+    expect({ code: good.code, stdout: good.stdout, stderr: good.stderr }).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) });
     const goodId = Number(good.stdout.trim());
     expect((await getBackup(portal.ctx, goodId))!.status).toBe('good');
 
     await portal.ctx.knex.raw('TRUNCATE public.submissions CASCADE');
     const wiped = cli(portal, ['run']);
-    expect(wiped.code).toBe(0);
+    expect({ code: wiped.code, stdout: wiped.stdout, stderr: wiped.stderr }).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) });
     expect(wiped.stderr).toContain('SUSPECT (submissions: 6 -> 0)');
     expect(wiped.stderr).toContain('pruning stopped');
     const suspectId = Number(wiped.stdout.trim());
