@@ -13,8 +13,22 @@ export const REDACT_PATHS = [
   'req.body',
 ];
 
+// The server logs to stdout for the log collector; the CLI moves logs to stderr so
+// that stdout carries only what a script reads (printed ids, --json).
+const stdout = pino.destination({ fd: 1, sync: true }); // sync: a fatal line before exit is never lost
+const stderr = pino.destination({ fd: 2, sync: true });
+let target = stdout;
+const switchable = { write: (line: string) => target.write(line) };
+
+export function sendLogsToStderr(): void {
+  target = stderr;
+}
+
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): pino.Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'recovery-portal' } });
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'recovery-portal' } },
+    switchable,
+  );
 }
 
 /** The process-wide logger; entry points set its level from the config. */

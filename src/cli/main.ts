@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import pino from 'pino';
 import { loadConfigOrExit } from '../config';
-import { logger } from '../logger';
+import { logger, sendLogsToStderr } from '../logger';
 import { registerCoreCommands } from './core-commands';
 import { cliCommands } from './commands';
 import { CliError } from './context';
@@ -18,10 +17,9 @@ export function buildProgram(): Command {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  // Logs go to stderr so stdout stays clean for --json and printed ids
-  // (the shared logger writes to stdout, as the server's log collector expects).
+  // Logs go to stderr so stdout stays clean for --json and printed ids.
   logger.level = process.env.LOG_LEVEL ?? 'warn';
-  (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] = pino.destination({ fd: 2, sync: true });
+  sendLogsToStderr();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
