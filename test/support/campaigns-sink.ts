@@ -11,6 +11,8 @@ export interface ControlledSink {
   /** Transactions currently held at RCPT. */
   held(): number;
   hold(on: boolean): void;
+  /** Lets every held transaction continue normally. */
+  releaseHeld(): void;
   delay(ms: number): void;
   countByRecipient(): Map<string, number>;
   close(): Promise<void>;
@@ -20,23 +22,23 @@ export async function startControlledSink(): Promise<ControlledSink> {
   const received: ControlledSink['received'] = [];
   let holding = false;
   let delayMs = 0;
-  const waiting = new Set<() => void>();
+  const waiting = new Set<(accept: boolean) => void>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(_address, session, callback) {
       if (!holding) return callback();
-      // Never answered: the client is killed while waiting; the connection's close drops it.
-      const release = () => {
+      // Answered only when released (or refused at shutdown); a client killed meanwhile just disappears.
+      const release = (accept: boolean) => {
         waiting.delete(release);
-        callback(Object.assign(new Error('shutting down'), { responseCode: 421 }));
+        callback(accept ? undefined : Object.assign(new Error('shutting down'), { responseCode: 421 }));
       };
       waiting.add(release);
-      (session as unknown as { _held?: () => void })._held = release;
+      (session as unknown as { _held?: (accept: boolean) => void })._held = release;
     },
     onClose(session) {
-      const release = (session as unknown as { _held?: () => void })._held;
+      const release = (session as unknown as { _held?: (accept: boolean) => void })._held;
       if (release) waiting.delete(release);
     },
     onData(stream, session, callback) {
@@ -63,6 +65,9 @@ export async function startControlledSink(): Promise<ControlledSink> {
     hold(on) {
       holding = on;
     },
+    releaseHeld() {
+      for (const w of [...waiting]) w(true);
+    },
     delay(ms) {
       delayMs = ms;
     },
@@ -73,7 +78,7 @@ export async function startControlledSink(): Promise<ControlledSink> {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const w of [...waiting]) w();
+        for (const w of [...waiting]) w(false);
         server.close(() => resolve());
       }),
   };
