@@ -1,20 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, recordAudit } from '../../audit/service';
 import { BadRequest, Forbidden, NotFound } from '../../http/errors';
 import { logger } from '../../logger';
-import { parseMultipart } from './multipart';
+import { readMultipartForm } from '../../http/multipart';
 import { decodeInput, detectFormat, readTable, guessMapping, MappingError, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
 import { candidatesFromBuffer, importCandidates } from './addresses/service';
 import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/repo';
 import { mappingSchema } from './schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
-const UPLOAD_LIMIT = '64mb';
+const UPLOAD_LIMIT = 64 * 1024 * 1024;
 
 interface Upload {
   filename: string;
@@ -62,9 +62,8 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     res.render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: null });
   });
 
-  router.post('/admin/campaigns/import', requireStaff, express.raw({ type: 'multipart/form-data', limit: UPLOAD_LIMIT }), async (req, res) => {
-    if (!Buffer.isBuffer(req.body)) throw BadRequest('campaigns.import.no_file');
-    const form = parseMultipart(req.body, String(req.headers['content-type']));
+  router.post('/admin/campaigns/import', requireStaff, async (req, res) => {
+    const form = await readMultipartForm(req, UPLOAD_LIMIT);
     checkCsrf(req, form.fields._csrf);
     if (!form.file || form.file.data.length === 0) {
       return res.status(422).render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: req.t('campaigns.import.no_file') });
