@@ -1,4 +1,4 @@
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { insertSubmissionRow } from '../../src/toybox/rows';
 import { backupNow } from '../../src/features/backups/service';
@@ -10,12 +10,7 @@ describe('admin: /admin/backups and the dashboard panel', () => {
   });
   afterAll(() => portal.close());
 
-  async function signIn(login: string, password: string) {
-    const agent = portal.agent();
-    const page = await agent.get('/login');
-    await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password });
-    return agent;
-  }
+  const signIn = (login: string, password: string) => signedInAgent(portal, login, password);
 
   it('shows a suspect backup, and acknowledging it is audited with the admin as actor', async () => {
     const admin = await buildUser(portal.ctx.knex, { is_staff: true, is_superuser: true });

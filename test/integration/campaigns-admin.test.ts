@@ -1,4 +1,4 @@
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/service';
@@ -13,10 +13,7 @@ afterAll(async () => {
 
 async function signIn(staff: boolean) {
   const u = await buildUser(portal.ctx.knex, { is_staff: staff });
-  const agent = portal.agent();
-  const page = await agent.get('/login');
-  await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: u.display_id, password: u.password }).expect(303);
-  return { agent, user: u };
+  return { agent: await signedInAgent(portal, u.display_id, u.password), user: u };
 }
 
 const form = (over: Record<string, string> = {}) => ({

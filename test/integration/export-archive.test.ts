@@ -3,7 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import Ajv from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
+import { startTestPortal, tempDir, type TestPortal, signedInAgent } from '../support/portal';
 import { seedUserData, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
 import { PERSONAL_DATA } from '../../src/toybox/personal-data';
 
@@ -40,12 +40,7 @@ describe('personal data export archive', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  async function signIn(user: SeededUser) {
-    const agent = portal.agent();
-    const page = await agent.get('/login');
-    await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: user.display_id, password: user.password }).expect(303);
-    return agent;
-  }
+  const signIn = (user: SeededUser) => signedInAgent(portal, user.display_id, user.password);
 
   function csvValue(col: { type: string }, value: unknown): unknown {
     if (value === null) return '';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
+import { startTestPortal, csrfFrom, tempDir, type TestPortal, signedInAgent } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
 import { seedUserData, binaryParser, unzipChecked, countOwnedRows, type SeededUser } from '../support/export-seed';
@@ -32,12 +32,7 @@ describe('export: background jobs and e-mailed links', () => {
     fs.rmSync(mediaDir, { recursive: true, force: true });
   });
 
-  async function signIn(login: string, password: string) {
-    const agent = portal.agent();
-    const page = await agent.get('/login');
-    await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password }).expect(303);
-    return agent;
-  }
+  const signIn = (login: string, password: string) => signedInAgent(portal, login, password);
 
   it('builds a large account in the background, mails a signed link, and refuses it once expired (file deleted)', async () => {
     const agent = await signIn(a.display_id, a.password);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
+import { startTestPortal, csrfFrom, tempDir, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/export';
 import { sweepExpiredExports } from '../../src/features/export/service';
@@ -20,12 +20,7 @@ describe('export: cooldown, repeat downloads, rate limit and staff exports', () 
     fs.rmSync(mediaDir, { recursive: true, force: true });
   });
 
-  async function signIn(login: string, password: string) {
-    const agent = portal.agent();
-    const page = await agent.get('/login');
-    await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password }).expect(303);
-    return agent;
-  }
+  const signIn = (login: string, password: string) => signedInAgent(portal, login, password);
 
   const countedJobs = async (userId: number) =>
     Number((await portal.ctx.knex('portal.export_jobs').where({ user_id: userId, counted: true }).count<{ n: string }[]>({ n: '*' }))[0]!.n);

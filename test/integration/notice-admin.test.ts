@@ -1,4 +1,4 @@
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 
 describe('notice admin: create, preview, publish, timeline, resolve, mirror', () => {
@@ -7,11 +7,7 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
 
   async function signIn(opts: { is_staff: boolean }) {
     const u = await buildUser(portal.ctx.knex, { is_staff: opts.is_staff });
-    const agent = portal.agent();
-    const page = await agent.get('/login');
-    const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: u.display_id, password: u.password });
-    expect(res.status).toBe(303);
-    return agent;
+    return signedInAgent(portal, u.display_id, u.password);
   }
 
   async function postForm(path: string, fields: Record<string, string>, formPage = '/admin/notices/new') {

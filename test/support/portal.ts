@@ -72,3 +72,12 @@ export function csrfFrom(html: string): string {
   if (!m) throw new Error('no CSRF field in page');
   return m[1]!;
 }
+
+/** A client signed in through the real login form (fails the test unless sign-in succeeds). */
+export async function signedInAgent(portal: TestPortal, login: string, password: string): Promise<ReturnType<typeof supertest.agent>> {
+  const agent = portal.agent();
+  const page = await agent.get('/login');
+  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password });
+  if (res.status !== 303) throw new Error(`sign-in as ${login} failed with HTTP ${res.status}`);
+  return agent;
+}

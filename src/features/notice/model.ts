@@ -19,9 +19,8 @@ export function closedStateFor(kind: Kind): NoticeState {
   return kind === 'maintenance' ? 'completed' : 'resolved';
 }
 
-/** A row of portal.notices. */
-export interface NoticeRow {
-  id: number;
+/** What an editor sets on a notice (times in UTC). */
+export interface NoticeFields {
   kind: Kind;
   severity: Severity;
   state: NoticeState;
@@ -32,6 +31,11 @@ export interface NoticeRow {
   starts_at: Date | null;
   ends_at: Date | null;
   mirror: boolean;
+}
+
+/** A row of portal.notices. */
+export interface NoticeRow extends NoticeFields {
+  id: number;
   published_at: Date | null;
   resolved_at: Date | null;
   version: number;

@@ -1,20 +1,9 @@
 import { z } from 'zod';
-import { KINDS, SEVERITIES, statesFor, type Kind, type Severity, type NoticeState } from './model';
+import { KINDS, SEVERITIES, statesFor, type NoticeState, type NoticeFields } from './model';
 import { parseTokyoTime } from './time';
 
-/** Validated notice fields, as the service takes them (times in UTC). */
-export interface NoticeInput {
-  kind: Kind;
-  severity: Severity;
-  state: NoticeState;
-  title_ja: string;
-  title_en: string;
-  body_ja: string;
-  body_en: string;
-  starts_at: Date | null;
-  ends_at: Date | null;
-  mirror: boolean;
-}
+/** Validated notice fields, as the service takes them. */
+export type NoticeInput = NoticeFields;
 
 /** field -> message key in locales/<lang>/notice.json */
 export type FieldErrors = Record<string, string>;
