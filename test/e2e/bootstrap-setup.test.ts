@@ -1,31 +1,18 @@
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
+import { useBrowserPortal, artifact } from '../support/browser';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 
 describe('first administrator through /setup, in headless Chromium', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let base: string;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-    base = await portal.listen();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
-  });
+  const web = useBrowserPortal();
 
   it('the operator reads the token file, completes /setup, and lands signed in on /admin with the audit log', async () => {
     const quiet = { warn: () => undefined, info: () => undefined, error: () => undefined };
-    expect(await ensureBootstrapToken(portal.ctx, quiet)).toBe('issued');
-    const token = fs.readFileSync(tokenFilePath(portal.dataDir), 'utf8').trim();
+    expect(await ensureBootstrapToken(web.portal.ctx, quiet)).toBe('issued');
+    const token = fs.readFileSync(tokenFilePath(web.portal.dataDir), 'utf8').trim();
 
-    const page = await browser.newPage({ locale: 'ja-JP' });
-    await page.goto(`${base}/setup`);
+    const page = await web.browser.newPage({ locale: 'ja-JP' });
+    await page.goto(`${web.base}/setup`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('TOYBOX の最初の管理者を設定する');
     await page.getByLabel('設定トークン').fill(token);
     await page.getByLabel('メールアドレス').fill('first.admin@toybox.example');
@@ -44,15 +31,15 @@ describe('first administrator through /setup, in headless Chromium', () => {
     await page.getByLabel('パスワード', { exact: true }).fill('lantern-orbit-kettle-42');
     await page.getByLabel('パスワード（確認）').fill('lantern-orbit-kettle-42');
     await page.getByRole('button', { name: '管理者を作成する' }).click();
-    await page.waitForURL(`${base}/admin`, { timeout: 30_000 });
+    await page.waitForURL(`${web.base}/admin`, { timeout: 30_000 });
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('管理ダッシュボード');
     await expect(page.getByRole('button', { name: /ログアウト \(first_admin\)/ }).isVisible()).resolves.toBe(true);
     await expect(page.locator('table').first().textContent()).resolves.toContain('bootstrap.superuser_created');
     await expect(page.getByText('有効なスーパーユーザー：1 人').isVisible()).resolves.toBe(true);
     await page.screenshot({ path: artifact('bootstrap-setup-admin.png'), fullPage: true });
 
-    expect(fs.existsSync(tokenFilePath(portal.dataDir))).toBe(false);
-    const gone = await page.goto(`${base}/setup`);
+    expect(fs.existsSync(tokenFilePath(web.portal.dataDir))).toBe(false);
+    const gone = await page.goto(`${web.base}/setup`);
     expect(gone?.status()).toBe(404);
     await page.close();
   });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { startTestPortal, type TestPortal } from './portal';
 
 
 export const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
@@ -26,4 +27,22 @@ export async function launchBrowser(): Promise<Browser> {
 
 export function artifact(name: string): string {
   return path.join(ARTIFACTS, name);
+}
+
+/**
+ * A portal listening on a random port and a headless Chromium, for one
+ * describe block: both start before its tests and stop after them.
+ */
+export function useBrowserPortal(env: Record<string, string> = {}): { portal: TestPortal; browser: Browser; base: string } {
+  const web = {} as { portal: TestPortal; browser: Browser; base: string };
+  beforeAll(async () => {
+    web.portal = await startTestPortal(env);
+    web.base = await web.portal.listen();
+    web.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await web.browser?.close();
+    await web.portal?.close();
+  });
+  return web;
 }
