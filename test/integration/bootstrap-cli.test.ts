@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { startTestPortal, type TestPortal } from '../support/portal';
+import { startTestPortal, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
@@ -171,6 +171,8 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
   it('admin set-password gives the locked-out admin a new Django hash (audited), refusing weak passwords', async () => {
     const admin = await buildUser(portal.ctx.knex, { email: 'locked@example.net', is_superuser: true, is_staff: true });
     const before = await portal.ctx.knex('users').where({ id: admin.id }).first();
+    const oldSession = await signedInAgent(portal, admin.display_id, admin.password);
+    expect((await oldSession.get('/admin')).status).toBe(200);
 
     const weak = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'locked@example.net');
     expect(weak.code).toBe(1);
@@ -186,5 +188,7 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'admin.set_password' }).first();
     expect(audit.target).toBe(`user:${admin.id}:${admin.display_id}`);
     expect(JSON.stringify(audit)).not.toContain('copper-kite');
+    // whoever held the old password is signed out
+    expect((await oldSession.get('/admin')).status).toBe(303);
   });
 });

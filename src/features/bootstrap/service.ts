@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { makeDjangoPassword } from '../../auth/django-password';
+import { endPortalSessions } from '../../auth/sessions';
 import { recordAudit } from '../../audit/service';
 import { findUserById, findUsersByLogin, hasActiveSuperuser, type ToyboxUser } from '../../toybox/users';
 import { findClashingUsers, insertSuperuser, normalizeEmail, promoteToSuperuser, setUserPasswordHash, type ExistingUser } from '../../toybox/superusers';
@@ -146,7 +147,7 @@ export async function promoteUser(ctx: Ctx, identifier: string, actor: string, o
   return { user: (await findUserById(ctx.knex, user.id))!, changed: true };
 }
 
-/** `admin set-password`: the locked-out admin's way back, with TOYBOX's password rules. */
+/** `admin set-password`: the locked-out admin's way back, with TOYBOX's password rules; ends their portal sessions. */
 export async function setPassword(ctx: Ctx, identifier: string, password: string, actor: string): Promise<ToyboxUser> {
   const user = await findOneUser(ctx, identifier);
   const problems = passwordProblems(password, user);
@@ -154,7 +155,8 @@ export async function setPassword(ctx: Ctx, identifier: string, password: string
   const passwordHash = await makeDjangoPassword(password);
   await ctx.knex.transaction(async (trx) => {
     await setUserPasswordHash(trx, user.id, passwordHash);
-    await recordAudit(trx, actor, 'admin.set_password', `user:${user.id}:${user.display_id}`, { hasher: 'pbkdf2_sha256' });
+    const sessionsEnded = await endPortalSessions(trx, user.id);
+    await recordAudit(trx, actor, 'admin.set_password', `user:${user.id}:${user.display_id}`, { hasher: 'pbkdf2_sha256', sessionsEnded });
   });
   return (await findUserById(ctx.knex, user.id))!;
 }
