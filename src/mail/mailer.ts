@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { Config } from '../config';
+import { writeFileAtomic } from '../files/atomic-write';
 
 export type MailMessage = Mail.Options;
 
@@ -82,11 +83,8 @@ export function createMailer(config: Config, opts: { pool?: boolean; maxConnecti
     kind: 'outbox',
     async send(message) {
       const info = (await transport.sendMail(message)) as unknown as { messageId: string; envelope: { to: string[] }; message: Buffer };
-      await fs.promises.mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(4).toString('hex')}.eml`;
-      const tmp = path.join(dir, `.${name}.tmp`);
-      await fs.promises.writeFile(tmp, info.message);
-      await fs.promises.rename(tmp, path.join(dir, name));
+      await writeFileAtomic(path.join(dir, name), info.message);
       return { messageId: info.messageId, accepted: info.envelope.to, rejected: [], outboxFile: name };
     },
     close: () => undefined,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../files/atomic-write';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
@@ -54,9 +55,7 @@ async function toolVersions(ctx: AppContext, kind: BackupKind): Promise<Record<s
 }
 
 async function writeManifest(dir: string, manifest: Record<string, unknown>): Promise<void> {
-  const tmp = path.join(dir, `.${MANIFEST_FILE}.tmp`);
-  await fs.promises.writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await fs.promises.rename(tmp, path.join(dir, MANIFEST_FILE));
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 interface RunOptions {

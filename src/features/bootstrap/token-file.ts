@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { writeFileAtomic } from '../../files/atomic-write';
 
 /** Where the one-time setup token is written for the operator on the host (mode 0600). */
 export function tokenFilePath(dataDir: string): string {
@@ -14,16 +14,7 @@ export function tokenFilePath(dataDir: string): string {
  */
 export async function writeTokenFile(dataDir: string, token: string): Promise<string> {
   const file = tokenFilePath(dataDir);
-  await fs.promises.mkdir(dataDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await fs.promises.writeFile(tmp, `${token}\n`, { mode: 0o600, flag: 'wx' });
-    await fs.promises.chmod(tmp, 0o600);
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
   return file;
 }
 

@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { signPayload, signaturesMatch } from '../../auth/signing';
 
 export type LinkPurpose = 'r' | 'u';
 
@@ -12,20 +12,9 @@ export interface LinkClaims {
 /** Personal re-registration links live 90 days; unsubscribe links a year (RFC 8058 senders must honour them long after sending). */
 export const LINK_TTL_SECONDS: Record<LinkPurpose, number> = { r: 90 * 86400, u: 365 * 86400 };
 
-const keys = new Map<string, Buffer>();
-
-/** A key of its own, derived from SESSION_SECRET, so a link can never be replayed as a session or another token. */
-function linkKey(secret: string): Buffer {
-  let k = keys.get(secret);
-  if (!k) {
-    k = Buffer.from(crypto.hkdfSync('sha256', secret, 'toybox-portal', 'campaign-links-v1', 32));
-    keys.set(secret, k);
-  }
-  return k;
-}
-
+// A key of its own (see auth/signing): a link can never be replayed as a session or another token.
 function mac(secret: string, body: string): string {
-  return crypto.createHmac('sha256', linkKey(secret)).update(body).digest('base64url').slice(0, 22);
+  return signPayload(secret, 'campaign-links-v1', body).slice(0, 22);
 }
 
 /** `<campaign>.<recipient>.<expiry>.<mac>` in base 36: short, URL-safe, verifiable without a database read. */
@@ -40,9 +29,7 @@ export function verifyLink(secret: string, purpose: LinkPurpose, token: string, 
   const m = /^([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([A-Za-z0-9_-]{22})$/.exec(token);
   if (!m) return null;
   const body = `${m[1]}.${m[2]}.${m[3]}`;
-  const expected = Buffer.from(mac(secret, `${purpose}:${body}`));
-  const given = Buffer.from(m[4]!);
-  if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return null;
+  if (!signaturesMatch(mac(secret, `${purpose}:${body}`), m[4]!)) return null;
   const expiresAt = parseInt(m[3]!, 36);
   if (expiresAt * 1000 < now) return null;
   return { purpose, campaignId: parseInt(m[1]!, 36), recipientId: parseInt(m[2]!, 36), expiresAt };

@@ -1,3 +1,4 @@
+import { signPayload, signaturesMatch } from '../../auth/signing';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -244,9 +245,8 @@ async function sendReadyEmail(ctx: AppContext, job: ExportJob, displayId: string
   await ctx.mailer.send({ to: job.notify_email!, subject: t('export.email_ready_subject'), html, text });
 }
 
-function sign(ctx: AppContext, payload: string): string {
-  return crypto.createHmac('sha256', ctx.config.SESSION_SECRET).update(payload).digest('base64url');
-}
+const DOWNLOAD_LINKS = 'export-download-links-v1';
+const sign = (ctx: AppContext, payload: string) => signPayload(ctx.config.SESSION_SECRET, DOWNLOAD_LINKS, payload);
 
 /** A link that works without signing in, until the archive's expiry (HMAC over id and expiry). */
 export function signedDownloadUrl(ctx: AppContext, job: Pick<ExportJob, 'id' | 'expires_at'>): string {
@@ -259,10 +259,7 @@ export function signedDownloadUrl(ctx: AppContext, job: Pick<ExportJob, 'id' | '
  * sweeper would anyway) and the link answers 410 Gone.
  */
 export async function openSignedDownload(ctx: AppContext, id: string, expires: string, sig: string): Promise<{ job: ExportJob; subject: ExportSubject }> {
-  const expected = sign(ctx, `export-download:${id}:${expires}`);
-  const a = Buffer.from(expected);
-  const b = Buffer.from(sig);
-  if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw NotFound('export.link_invalid');
+  if (!signaturesMatch(sign(ctx, `export-download:${id}:${expires}`), sig)) throw NotFound('export.link_invalid');
   const job = await repo.findJob(ctx.knex, id);
   if (!job) throw NotFound('export.link_invalid');
   const expired = Number(expires) * 1000 <= Date.now() || !job.expires_at || job.expires_at.getTime() <= Date.now();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { writeFileAtomic } from '../../files/atomic-write';
 import type { NoticeSnapshot } from './model';
 import type { PublicBundle } from './bundle';
 
@@ -11,31 +11,6 @@ export function snapshotPath(dataDir: string): string {
 
 export function publicDir(dataDir: string): string {
   return path.join(dataDir, 'public');
-}
-
-/**
- * Write to a temporary file in the same directory, fsync, rename: a reader
- * (or a crash) sees the old file or the new one, never half of either.
- */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const handle = await fs.promises.open(tmp, 'w', 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // the rename itself is durable once the directory entry is flushed
-  const dir = await fs.promises.open(path.dirname(file), 'r').catch(() => null);
-  if (dir) await dir.sync().catch(() => undefined).finally(() => dir.close());
 }
 
 export function readSnapshotFile(dataDir: string): NoticeSnapshot | null {
