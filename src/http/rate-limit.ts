@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
 import { renderError } from './render-error';
 import { TooManyRequests } from './errors';
+import { formatTokyoClock } from './tokyo-time';
 
 /**
  * Counters in portal.rate_limits, so every portal instance shares one limit.
@@ -68,11 +69,7 @@ export function createLimiter(knex: Knex, opts: LimitOptions) {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime ?? new Date(Date.now() + opts.windowMs);
       const minutes = Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 60_000));
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000))));
-      renderError(req, res, TooManyRequests('errors.too_many', { minutes, time: formatTokyoTime(reset) }));
+      renderError(req, res, TooManyRequests('errors.too_many', { minutes, time: formatTokyoClock(reset) }));
     },
   });
-}
-
-export function formatTokyoTime(date: Date): string {
-  return new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit' }).format(date);
 }

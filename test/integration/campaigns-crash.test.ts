@@ -32,8 +32,8 @@ async function campaignFor(n: number, concurrency: number): Promise<{ id: number
 }
 
 /** `recovery-portal campaign send ID` as the operator runs it, in its own process. */
-function sender(id: number): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', 'campaign', 'send', String(id), '--lease', '2', '--quiet'], {
+function sender(id: number, leaseSeconds = 2): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', 'campaign', 'send', String(id), '--lease', String(leaseSeconds), '--quiet'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: portal.db.url, SMTP_URL: sink.url, DATA_DIR: portal.dataDir, SESSION_SECRET: portal.config.SESSION_SECRET, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,8 +120,10 @@ describe('exactly once under crashes and concurrency', () => {
     // Both instances must be mid-send at once: the server stalls every transaction until each instance
     // holds two of them (its two lanes), then lets them all go.
     sink.hold(true);
-    const a = sender(id);
-    const b = sender(id);
+    // Nothing crashes here, so a production-like lease: a 2 s lease (the crash tests' setting, for a quick
+    // takeover) could lapse under a loaded CI machine and hand a live worker's rows to the other instance.
+    const a = sender(id, 30);
+    const b = sender(id, 30);
     await until(() => sink.held() >= 4, 30_000);
     sink.hold(false);
     sink.releaseHeld();

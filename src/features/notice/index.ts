@@ -5,7 +5,7 @@ import { adminNoticeRoutes } from './routes';
 import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
 import { runtimeFor } from './runtime';
-import { formatTokyo } from './time';
+import { formatTokyo } from '../../http/tokyo-time';
 
 /**
  * The incident notice: the banner on every TOYBOX page, /api/notice, the

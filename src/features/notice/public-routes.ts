@@ -4,7 +4,7 @@ import type { Lang } from '../../http/i18n';
 import type { PublicNotice, NoticeSnapshot } from './model';
 import { runtimeFor } from './runtime';
 import { createNoticeFastPath } from './fast-path';
-import { formatTokyo, tokyoDay } from './time';
+import { formatTokyo, tokyoDay } from '../../http/tokyo-time';
 import { HISTORY_DAYS } from './snapshot';
 import { atomFeed } from './atom';
 

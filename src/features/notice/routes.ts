@@ -8,7 +8,7 @@ import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type Not
 import * as service from './service';
 import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
-import { formatTokyo, toTokyoInput } from './time';
+import { formatTokyo, toTokyoInput } from '../../http/tokyo-time';
 import { runtimeFor } from './runtime';
 
 const HEAD_EXTRA = '<link rel="stylesheet" href="/static/css/notice.css"><link rel="stylesheet" href="/static/css/notice-banner.css">';

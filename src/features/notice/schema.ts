@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KINDS, SEVERITIES, statesFor, type NoticeState, type NoticeFields } from './model';
-import { parseTokyoTime } from './time';
+import { parseTokyoTime } from '../../http/tokyo-time';
 
 /** Validated notice fields, as the service takes them. */
 export type NoticeInput = NoticeFields;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { renderMarkdown } from './markdown';
-import { formatWindow } from './time';
+import { formatWindow } from '../../http/tokyo-time';
 import { CLOSED_STATES, type NoticeRow, type NoticeUpdateRow, type NoticeSnapshot, type PublicNotice, type Bilingual } from './model';
 import { currentVersion, selectPublicNotices, selectUpdates } from './repo';
 

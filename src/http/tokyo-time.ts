@@ -1,4 +1,6 @@
-import type { Lang } from '../../http/i18n';
+import { translator, type Lang } from './i18n';
+
+// TOYBOX shows Japan time everywhere; the database stores UTC.
 
 const TZ = 'Asia/Tokyo';
 
@@ -41,8 +43,13 @@ export function tokyoDay(date: Date | string): string {
 
 export function formatWindow(starts: Date | null, ends: Date | null, lang: Lang): string {
   if (!starts && !ends) return '';
-  const suffix = lang === 'ja' ? '（日本時間）' : ' (Japan time)';
+  const suffix = translator(lang)('common.japan_time_suffix');
   const a = starts ? formatTokyo(starts, lang) : '';
   const b = ends ? formatTokyo(ends, lang) : '';
   return `${a}${a && b ? ' – ' : ''}${b}${suffix}`;
+}
+
+/** Just the clock time in Japan ("14:05"), for "try again after ..." messages. */
+export function formatTokyoClock(date: Date): string {
+  return new Intl.DateTimeFormat('ja-JP', { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(date);
 }
