@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { countEmbeddedDump, countToyboxRows, pgClientQuery } from './snapshot';
+import { countEmbeddedDump, countToyboxRowsAt } from './snapshot';
 import { libpqEnv, pgProgram, quoteIdent, runProgram, urlForDatabase } from './tools';
 import type { RowCounts } from './wipe-guard';
 
@@ -73,14 +73,7 @@ export async function drillPostgres(databaseUrl: string, pgBin: string | undefin
       { env: libpqEnv(scratchUrl) },
     );
     if (r.code !== 0) return { ok: false, scratch, actual: null, mismatches: [], error: `pg_restore exited with ${r.code}: ${r.stderr.trim().slice(-500)}` };
-    const client = new pg.Client({ connectionString: scratchUrl });
-    await client.connect();
-    let actual: RowCounts;
-    try {
-      actual = await countToyboxRows(pgClientQuery(client));
-    } finally {
-      await client.end();
-    }
+    const actual = await countToyboxRowsAt(scratchUrl);
     const mismatches = compareCounts(expected, actual);
     return { ok: mismatches.length === 0, scratch, actual, mismatches, error: null };
   } catch (err) {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import pg from 'pg';
-import { countToyboxRows, pgClientQuery } from './snapshot';
+import { countToyboxRowsAt } from './snapshot';
 import { compareCounts } from './drill';
 import { libpqEnv, pgProgram, quoteIdent, redactUrl, runProgram } from './tools';
 import type { RowCounts } from './wipe-guard';
@@ -20,14 +19,7 @@ export interface RestorePlan {
 /** Looks at the target and says what a restore would do there, without changing anything. */
 export async function planRestore(file: string, targetUrl: string, backupId: number): Promise<RestorePlan> {
   await fs.promises.access(file, fs.constants.R_OK);
-  const client = new pg.Client({ connectionString: targetUrl });
-  await client.connect();
-  let counts: RowCounts;
-  try {
-    counts = await countToyboxRows(pgClientQuery(client));
-  } finally {
-    await client.end();
-  }
+  const counts = await countToyboxRowsAt(targetUrl);
   const tablesWithRows = Object.entries(counts).filter(([t, n]) => n > 0 && !BOOKKEEPING_TABLES.has(t)).map(([t]) => t);
   const rowsInTarget = tablesWithRows.reduce((sum, t) => sum + counts[t]!, 0);
   const hasSchema = 'users' in counts;
@@ -47,14 +39,7 @@ export async function planRestore(file: string, targetUrl: string, backupId: num
  * --single-transaction with ON_ERROR_STOP, so a failure leaves the target as it was.
  */
 async function restoreRowsAtomically(file: string, targetUrl: string, pgBin: string | undefined): Promise<void> {
-  const client = new pg.Client({ connectionString: targetUrl });
-  await client.connect();
-  let tables: string[];
-  try {
-    tables = Object.keys(await countToyboxRows(pgClientQuery(client)));
-  } finally {
-    await client.end();
-  }
+  const tables = Object.keys(await countToyboxRowsAt(targetUrl));
   const env = { ...process.env, ...libpqEnv(targetUrl) };
   const dump = spawn(pgProgram(pgBin, 'pg_restore'), ['--data-only', '--schema=public', '--no-owner', '--no-privileges', '-f', '-', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const psql = spawn(pgProgram(pgBin, 'psql'), ['--no-password', '-X', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-d', env.PGDATABASE!, '-f', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
@@ -92,12 +77,6 @@ export async function restorePostgres(file: string, targetUrl: string, pgBin: st
     const r = await runProgram(pgProgram(pgBin, 'pg_restore'), args, { env });
     if (r.code !== 0) throw new Error(`pg_restore exited with ${r.code}: ${r.stderr.trim().slice(-800)}`);
   }
-  const client = new pg.Client({ connectionString: targetUrl });
-  await client.connect();
-  try {
-    const counts = await countToyboxRows(pgClientQuery(client));
-    return { counts, mismatches: compareCounts(expected, counts) };
-  } finally {
-    await client.end();
-  }
+  const counts = await countToyboxRowsAt(targetUrl);
+  return { counts, mismatches: compareCounts(expected, counts) };
 }

@@ -29,6 +29,17 @@ export function pgClientQuery(client: pg.Client): Query {
   return async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>;
 }
 
+/** Row counts of TOYBOX's tables in the database at `url`, on a connection of its own. */
+export async function countToyboxRowsAt(url: string): Promise<RowCounts> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await countToyboxRows(pgClientQuery(client));
+  } finally {
+    await client.end();
+  }
+}
+
 export interface DumpResult {
   rowCounts: RowCounts;
   serverVersion: string;
