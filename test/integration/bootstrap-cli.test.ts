@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { startTestPortal, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { ROOT, runCli, type CliResult } from '../support/cli';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 function pythonCheck(password: string, encoded: string): boolean {
   const script = `import hashlib,base64,sys,hmac
@@ -17,27 +16,9 @@ print(hmac.compare_digest(base64.b64encode(d).decode(),h))`;
   return execFileSync('python3', ['-c', script, password, encoded], { encoding: 'utf8' }).trim() === 'True';
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI as the operator runs it, in its own process, against the test database. */
+/** The real CLI as the operator runs it, in its own process, against the test database (nothing else in its environment). */
 function cli(portal: TestPortal, args: string[], stdin = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runCli(args, { cleanEnv: true, env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' }, stdin });
 }
 
 describe('recovery-portal admin (CLI)', () => {
@@ -100,7 +81,7 @@ describe('recovery-portal admin (CLI)', () => {
     expect(await portal.ctx.knex('users').whereIn('email', ['new@example.org'])).toHaveLength(0);
 
     const weak = await cli(portal, ['admin', 'create', '--email', 'weak@example.org', '--display-id', 'weak_root', '--password-stdin'], '12345678');
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('This password is too common. This password is entirely numeric.');
   });
 
@@ -175,7 +156,7 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
     expect((await oldSession.get('/admin')).status).toBe(200);
 
     const weak = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'locked@example.net');
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('too similar to the e-mail address');
 
     const r = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'copper-kite-orchard-3\n');

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/service';
 import { CliError, printJson, withContext } from '../../cli/context';
-import { BackupBusy, acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
+import { EXIT } from '../../cli/exit-codes';
+import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
 import { redactUrl } from './tools';
 import type { BackupRow } from './repo';
 
@@ -9,7 +10,7 @@ const progress = (message: string) => process.stderr.write(`${message}\n`);
 
 function parseId(value: string): number {
   const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new CliError(`not a backup id: ${value}`, 2);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new CliError(`not a backup id: ${value}`, EXIT.invalid);
   return id;
 }
 
@@ -52,16 +53,12 @@ export function registerBackupCommands(program: Command): void {
     .option('--media', 'back up TOYBOX_MEDIA_DIR instead of the database')
     .action(async (opts: { media?: boolean }) => {
       await withContext(async (ctx) => {
-        try {
-          const row = await backupNow(ctx, opts.media ? 'media' : 'database', { trigger: 'cli', progress });
-          if (!row) throw new CliError('no backup was made', 1);
-          progress(`backup ${row.id}: ${row.status}`);
-          process.stdout.write(`${row.id}\n`);
-          if (row.status === 'bad') throw new CliError(`backup ${row.id} is bad: ${row.error ?? ''}`, 1);
-        } catch (err) {
-          if (err instanceof BackupBusy) throw new CliError(err.message, 75);
-          throw err;
-        }
+        // Another run holding the lock surfaces as Busy: exit 75, try again later.
+        const row = await backupNow(ctx, opts.media ? 'media' : 'database', { trigger: 'cli', progress });
+        if (!row) throw new CliError('no backup was made', EXIT.failed);
+        progress(`backup ${row.id}: ${row.status}`);
+        process.stdout.write(`${row.id}\n`);
+        if (row.status === 'bad') throw new CliError(`backup ${row.id} is bad: ${row.error ?? ''}`, EXIT.failed);
       });
     });
 
@@ -88,12 +85,10 @@ export function registerBackupCommands(program: Command): void {
     .action(async (idArg: string, opts: { drill?: boolean; json?: boolean }) => {
       const id = parseId(idArg);
       await withContext(async (ctx) => {
-        const report = await verifyBackup(ctx, id, { drill: opts.drill, progress }).catch((err: Error) => {
-          throw new CliError(err.message, 1);
-        });
+        const report = await verifyBackup(ctx, id, { drill: opts.drill, progress });
         if (opts.json) printJson(report);
         else process.stdout.write(report.ok ? `backup ${id}: OK\n` : `backup ${id}: FAILED\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-        if (!report.ok) throw new CliError(`backup ${id} failed verification (now marked bad)`, 1);
+        if (!report.ok) throw new CliError(`backup ${id} failed verification (now marked bad)`, EXIT.failed);
       });
     });
 
@@ -109,15 +104,13 @@ export function registerBackupCommands(program: Command): void {
       const id = parseId(idArg);
       await withContext(async (ctx) => {
         const target = { url: opts.target, dir: opts.targetDir };
-        const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force)).catch((err: Error) => {
-          throw new CliError(err.message, 3);
-        });
+        const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force));
         process.stdout.write(`restore backup ${id} (taken ${prepared.backup.started_at.toISOString()}) into ${prepared.plan.target}:\n`);
         prepared.plan.steps.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
         if (opts.dryRun) return;
         progress('restoring...');
         const result = await performRestore(ctx, prepared.backup, prepared.plan, target);
-        if (result.mismatches.length) throw new CliError(`restored, but row counts differ from the manifest:\n  ${result.mismatches.join('\n  ')}`, 1);
+        if (result.mismatches.length) throw new CliError(`restored, but row counts differ from the manifest:\n  ${result.mismatches.join('\n  ')}`, EXIT.failed);
         const total = Object.values(result.counts).reduce((a, b) => a + b, 0);
         process.stdout.write(`done: ${total} rows in ${Object.keys(result.counts).length} tables match the manifest (users=${result.counts.users ?? 0}, submissions=${result.counts.submissions ?? 0})\n`);
         if (opts.target) progress(`target was ${redactUrl(opts.target)}`);
@@ -131,9 +124,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (idArg: string) => {
       const id = parseId(idArg);
       await withContext(async (ctx) => {
-        const row = await acknowledgeBackup(ctx, id, cliActor()).catch((err: Error) => {
-          throw new CliError(err.message, 3);
-        });
+        const row = await acknowledgeBackup(ctx, id, cliActor());
         process.stdout.write(`backup ${row.id} acknowledged; pruning resumes with the next backup\n`);
       });
     });
@@ -144,7 +135,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async () => {
       await withContext(async (ctx) => {
         const r = await pruneBackups(ctx, progress);
-        if (r.blockedBy.length) throw new CliError(`pruning stopped: suspect backup(s) ${r.blockedBy.join(', ')} await acknowledgement`, 3);
+        if (r.blockedBy.length) throw new CliError(`pruning stopped: suspect backup(s) ${r.blockedBy.join(', ')} await acknowledgement`, EXIT.refused);
         process.stdout.write(`pruned ${r.pruned.length} backup(s)\n`);
       });
     });

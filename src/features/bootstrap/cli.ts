@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
 import { translator } from '../../http/i18n';
 import type { ToyboxUser } from '../../toybox/users';
@@ -11,10 +12,10 @@ import { Prompter, readPasswordFromStdin } from './prompt';
 import { ensureBootstrapToken, type Log } from './tokens';
 import type { RunningContext } from '../../context';
 
-/** Exit codes: 1 bad input or password rules, 3 duplicate account, 4 no such (or ambiguous) account. */
-const EXIT_INVALID = 1;
-const EXIT_DUPLICATE = 3;
-const EXIT_NOT_FOUND = 4;
+// Exit codes (README "Exit codes"): bad input or password rules, duplicate account, no such (or ambiguous) account.
+const EXIT_INVALID = EXIT.invalid;
+const EXIT_DUPLICATE = EXIT.refused;
+const EXIT_NOT_FOUND = EXIT.notFound;
 
 const t = translator('en');
 const describeProblems = (problems: PasswordProblem[]) => problems.map((p) => t(p.key, p.vars)).join(' ');
