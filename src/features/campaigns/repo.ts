@@ -61,6 +61,27 @@ export async function findCampaign(db: Db, id: number): Promise<Campaign | undef
   return row ? { ...row, id: Number(row.id) } : undefined;
 }
 
+/** The campaign row locked for the rest of the transaction: a state check and the change it allows see the same state. */
+export async function lockCampaign(trx: Knex.Transaction, id: number): Promise<Campaign | undefined> {
+  const row = await trx('portal.campaigns').where({ id }).forUpdate().first();
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/** Scheduled campaigns whose time has come move to sending, in one statement; returns their ids. */
+export async function startDue(db: Db): Promise<number[]> {
+  const rows = await db('portal.campaigns')
+    .where({ status: 'scheduled' })
+    .where('scheduled_at', '<=', db.fn.now())
+    .update({ status: 'sending', started_at: db.fn.now(), updated_at: db.fn.now() })
+    .returning('id');
+  return rows.map((r: { id: string | number }) => Number(r.id));
+}
+
+/** Rows waiting out a retry backoff become due now (the operator resumed after fixing the cause). */
+export async function makeQueuedDue(db: Db, campaignId: number): Promise<void> {
+  await db('portal.campaign_recipients').where({ campaign_id: campaignId, status: 'queued' }).update({ next_attempt_at: db.fn.now() });
+}
+
 export async function listCampaigns(db: Db): Promise<Campaign[]> {
   const rows = await db('portal.campaigns').orderBy('id', 'desc').limit(200);
   return rows.map((r: Campaign) => ({ ...r, id: Number(r.id) }));
