@@ -10,7 +10,7 @@ import { logger } from '../../logger';
 import { readMultipartForm } from '../../http/multipart';
 import { decodeInput, detectFormat, readTable, guessMapping, MappingError, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
 import { candidatesFromBuffer, importCandidates } from './addresses/service';
-import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/repo';
+import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/service';
 import { mappingSchema } from './schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';

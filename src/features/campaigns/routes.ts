@@ -16,11 +16,12 @@ import {
   retryFailed,
   scheduleCampaign,
   campaignProgress,
+  listCampaignsWithCounts,
   CampaignInvalid,
   CampaignStateError,
 } from './service';
-import { listCampaigns, countRecipients, type Campaign } from './repo';
-import { countAddresses } from './addresses/repo';
+import type { Campaign } from './repo';
+import { countKnownAddresses } from './addresses/service';
 import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
 import { recordAudit } from '../../audit/service';
@@ -109,13 +110,11 @@ export function campaignRoutes(ctx: AppContext): Router {
   });
 
   router.get('/admin/campaigns', requireStaff, async (req, res) => {
-    const campaigns = await listCampaigns(ctx.knex);
-    const counts = await Promise.all(campaigns.map((c) => countRecipients(ctx.knex, c.id)));
     res.render('campaigns/index', {
       title: req.t('campaigns.index.title'),
       headExtra: HEAD,
-      campaigns: campaigns.map((c, i) => ({ ...c, counts: counts[i] })),
-      addresses: await countAddresses(ctx.knex),
+      campaigns: await listCampaignsWithCounts(ctx.knex),
+      addresses: await countKnownAddresses(ctx.knex),
       suppressions: await countSuppressions(ctx.knex),
       outbox: ctx.mailer.kind === 'outbox',
       notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,

@@ -11,6 +11,7 @@ import {
   transition,
   requeueFailed,
   countRecipients,
+  listCampaigns,
   recentRate,
   updateCampaignFields,
   type Campaign,
@@ -99,6 +100,13 @@ export async function updateDraft(knex: Knex, id: number, input: CampaignInput, 
     await addRecipients(trx, id);
     await recordAudit(trx, actor, 'campaigns.update', `campaign:${id}`, { name: input.name });
   });
+}
+
+/** Every campaign, newest first, with its recipients counted per state (the admin's list). */
+export async function listCampaignsWithCounts(knex: Knex): Promise<Array<Campaign & { counts: StatusCounts }>> {
+  const campaigns = await listCampaigns(knex);
+  const counts = await Promise.all(campaigns.map((c) => countRecipients(knex, c.id)));
+  return campaigns.map((c, i) => ({ ...c, counts: counts[i]! }));
 }
 
 export async function getCampaign(knex: Knex, id: number): Promise<Campaign | undefined> {

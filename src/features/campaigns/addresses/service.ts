@@ -19,6 +19,9 @@ import {
 } from './parse';
 import { upsertAddresses, type AddressRow } from './repo';
 
+// Reads and bookkeeping the admin pages need, passed through so routes never reach the repository.
+export { countAddresses as countKnownAddresses, insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './repo';
+
 export interface Rejected {
   line: number;
   file?: string;
