@@ -4,6 +4,7 @@ import { CliError, printJson, withContext } from '../../cli/context';
 import { BackupBusy, acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
 import { redactUrl } from './tools';
 import type { BackupRow } from './repo';
+import { sendTestAlert } from './test-alert';
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -135,6 +136,17 @@ export function registerBackupCommands(program: Command): void {
           throw new CliError(err.message, 3);
         });
         process.stdout.write(`backup ${row.id} acknowledged; pruning resumes with the next backup\n`);
+      });
+    });
+
+  backup
+    .command('test-alert')
+    .description('send a test alert to every active superuser (and ALERT_WEBHOOK_URL); audited; exit 1 when it could not be delivered')
+    .action(async () => {
+      await withContext(async (ctx) => {
+        const r = await sendTestAlert(ctx, cliActor());
+        process.stdout.write(`test alert: ${r.recipients} recipient(s) accepted via ${r.transport}, webhook ${r.webhook}\n`);
+        if (r.error) throw new CliError(`test alert not delivered: ${r.error}`, 1);
       });
     });
 
