@@ -203,15 +203,19 @@ function toolVersion(bin: string): Promise<string | null> {
   });
 }
 
+/** Pure: a client tool's `--version` output against the server's major version (older cannot dump a newer server). */
+export function judgePgTool(name: string, bin: string, version: string | null, serverMajor: number): Finding {
+  if (!version) return fail(name, `${bin} not found`, `install postgresql-client-${serverMajor} or set PG_BIN`);
+  const major = Number(/\d+/.exec(version)?.[0]);
+  if (!(major >= serverMajor)) return fail(name, `${version} is older than the server (${serverMajor})`, `install postgresql-client-${serverMajor} and set PG_BIN=/usr/lib/postgresql/${serverMajor}/bin`);
+  return ok(name, `${version} (server ${serverMajor})`);
+}
+
 async function checkPgTools(config: Config, db: DbFacts): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const name of ['pg_dump', 'pg_restore']) {
     const bin = config.PG_BIN ? path.join(config.PG_BIN, name) : name;
-    const v = await toolVersion(bin);
-    const major = v ? Number(/(\d+)(\.\d+)?/.exec(v.replace(/^\D+/, ''))?.[1]) : NaN;
-    if (!v) out.push(fail(name, `${bin} not found`, `install postgresql-client-${db.serverMajor} or set PG_BIN`));
-    else if (major < db.serverMajor) out.push(fail(name, `${v} is older than the server (${db.serverMajor})`, `install postgresql-client-${db.serverMajor} and set PG_BIN=/usr/lib/postgresql/${db.serverMajor}/bin`));
-    else out.push(ok(name, `${v} (server ${db.serverMajor})`));
+    out.push(judgePgTool(name, bin, await toolVersion(bin), db.serverMajor));
   }
   return out;
 }
