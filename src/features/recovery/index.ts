@@ -5,6 +5,7 @@ import { buildChecklist, type Checklist } from './service';
 import type { Request } from 'express';
 import type { AppContext } from '../../app-context';
 import { registerDoctorCommand } from './doctor-cli';
+import { registerRehearsalCommand } from './rehearsal-cli';
 
 /** /admin asks twice (landing, then the panel): one computation per request. */
 const perRequest = new WeakMap<Request, Promise<Checklist>>();
@@ -20,7 +21,7 @@ function checklistFor(ctx: AppContext, req: Request): Promise<Checklist> {
 /**
  * The recovery command center: /admin/recovery (every checklist line computed
  * live from the features' recoveryChecks), where /admin sends staff first
- * during an incident, and `recovery-portal doctor`.
+ * during an incident, `recovery-portal doctor` and `recovery-portal drill`.
  */
 export const feature: Feature = {
   name: 'recovery',
@@ -35,5 +36,8 @@ export const feature: Feature = {
     const list = await checklistFor(ctx, req);
     return { partial: 'recovery/panel', first: true, locals: { done: list.done, total: list.total, urgent: list.urgent } };
   },
-  cli: registerDoctorCommand,
+  cli(program) {
+    registerDoctorCommand(program);
+    registerRehearsalCommand(program);
+  },
 };
