@@ -33,21 +33,25 @@ interface Pending {
 }
 
 class Recorder {
-  private pending = new Map<string, Pending>();
+  /** kind -> key -> counts: no string building on the hot path. */
+  private pending = new Map<string, Map<string, Pending>>();
+  private size = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly knex: Knex) {}
 
   record(kind: string, key: string, now = Date.now()): void {
-    const id = `${kind}\u0000${key}`;
-    const p = this.pending.get(id);
+    let byKey = this.pending.get(kind);
+    if (!byKey) this.pending.set(kind, (byKey = new Map()));
+    const p = byKey.get(key);
     if (p) {
       p.hits += 1;
       p.last = now;
     } else {
-      if (this.pending.size >= MAX_KEYS_PER_WINDOW) return;
-      this.pending.set(id, { kind, key, hits: 1, first: now, last: now });
+      if (this.size >= MAX_KEYS_PER_WINDOW) return;
+      byKey.set(key, { kind, key, hits: 1, first: now, last: now });
+      this.size += 1;
     }
     // Idle portals keep no timer; the first record of a window schedules its flush.
     if (!this.timer) {
@@ -59,8 +63,9 @@ class Recorder {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = [...this.pending.values()];
+    const batch = [...this.pending.values()].flatMap((m) => [...m.values()]);
     this.pending.clear();
+    this.size = 0;
     this.flushing = this.flushing.then(() => (batch.length ? this.write(batch) : undefined));
     return this.flushing;
   }

@@ -13,11 +13,30 @@ const ORIGIN_SHAPE = /^https?:\/\/[A-Za-z0-9.\-[\]:]{1,200}$/;
  */
 export function requestingOrigin(req: http.IncomingMessage): string | null {
   const origin = req.headers.origin;
-  if (origin && origin !== 'null') return ORIGIN_SHAPE.test(origin) ? origin : null;
+  if (origin && origin !== 'null') return wellFormed(origin);
   const referer = req.headers.referer;
   if (!referer) return null;
-  const m = /^(https?:\/\/[^/?#]+)/.exec(referer);
-  return m && ORIGIN_SHAPE.test(m[1]!) ? m[1]! : null;
+  // The origin is everything before the first '/', '?' or '#' after "scheme://" (wellFormed checks the scheme).
+  const start = referer.indexOf('://');
+  if (start < 0) return null;
+  let end = start + 3;
+  while (end < referer.length) {
+    const c = referer.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break;
+    end += 1;
+  }
+  return wellFormed(referer.slice(0, end));
+}
+
+// Nearly every request carries the same one or two origins: remember the last verdict instead of re-running the pattern.
+let lastChecked = '';
+let lastVerdict: string | null = null;
+function wellFormed(origin: string): string | null {
+  if (origin !== lastChecked) {
+    lastChecked = origin;
+    lastVerdict = ORIGIN_SHAPE.test(origin) ? origin : null;
+  }
+  return lastVerdict;
 }
 
 /** Counts a banner load by its page's origin, in memory (see src/sightings). */
