@@ -5,6 +5,30 @@ import { EXIT } from '../../cli/exit-codes';
 import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
 import { redactUrl } from './tools';
 import type { BackupRow } from './repo';
+import { sendTestAlert } from './test-alert';
+import { abandonDrills } from './run';
+import { findLastGood } from './repo';
+import type { AppContext } from '../../app-context';
+
+/**
+ * While a drill runs, SIGINT/SIGTERM first drop its scratch database and
+ * close its row, then exit 130/143. Returns the function that removes the handlers.
+ */
+function cleanUpOnInterrupt(ctx: AppContext): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    progress(`${signal}: dropping the drill's scratch database`);
+    void abandonDrills(ctx)
+      .then((names) => progress(names.length ? `dropped ${names.join(', ')}` : 'no scratch database was left'))
+      .catch((err: Error) => progress(`cleanup failed: ${err.message}`))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -79,13 +103,16 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('verify')
     .description('re-check a backup: manifest, size, SHA-256, archive readable (exit 1 on any mismatch)')
-    .argument('<id>', 'backup id (see backup list)')
-    .option('--drill', 'also restore it into a scratch database and compare row counts')
+    .argument('<id>', 'backup id (see backup list), or `latest` for the newest good database backup')
+    .option('--drill', 'also restore it into a scratch database and compare row counts (Ctrl-C drops the scratch database)')
     .option('--json', 'print the report as JSON')
     .action(async (idArg: string, opts: { drill?: boolean; json?: boolean }) => {
-      const id = parseId(idArg);
+      const given = idArg === 'latest' ? null : parseId(idArg);
       await withContext(async (ctx) => {
-        const report = await verifyBackup(ctx, id, { drill: opts.drill, progress });
+        const id = given ?? (await findLastGood(ctx.knex, 'database'))?.id;
+        if (!id) throw new CliError('no good database backup yet: run `recovery-portal backup run`', EXIT.notFound);
+        const stopListening = cleanUpOnInterrupt(ctx);
+        const report = await verifyBackup(ctx, id, { drill: opts.drill, progress }).finally(stopListening);
         if (opts.json) printJson(report);
         else process.stdout.write(report.ok ? `backup ${id}: OK\n` : `backup ${id}: FAILED\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
         if (!report.ok) throw new CliError(`backup ${id} failed verification (now marked bad)`, EXIT.failed);
@@ -126,6 +153,17 @@ export function registerBackupCommands(program: Command): void {
       await withContext(async (ctx) => {
         const row = await acknowledgeBackup(ctx, id, cliActor());
         process.stdout.write(`backup ${row.id} acknowledged; pruning resumes with the next backup\n`);
+      });
+    });
+
+  backup
+    .command('test-alert')
+    .description('send a test alert to every active superuser (and ALERT_WEBHOOK_URL); audited; exit 1 when it could not be delivered')
+    .action(async () => {
+      await withContext(async (ctx) => {
+        const r = await sendTestAlert(ctx, cliActor());
+        process.stdout.write(`test alert: ${r.recipients} recipient(s) accepted via ${r.transport}, webhook ${r.webhook}\n`);
+        if (r.error) throw new CliError(`test alert not delivered: ${r.error}`, EXIT.failed);
       });
     });
 

@@ -7,6 +7,7 @@ import { campaignImportRoutes } from './import-routes';
 import { campaignOutboxRoutes } from './outbox-routes';
 import { startCampaignWorker } from './jobs';
 import { campaignPanel } from './panel';
+import { campaignRecoveryChecks } from './recovery';
 
 /** Re-registration campaigns: known addresses, templates, exactly-once sending, unsubscribe, bounces, funnel. */
 export const feature: Feature = {
@@ -22,5 +23,6 @@ export const feature: Feature = {
   },
   start: startCampaignWorker,
   dashboard: campaignPanel,
+  recoveryChecks: campaignRecoveryChecks,
   cli: registerCampaignCli,
 };
