@@ -214,7 +214,8 @@ export async function prepareRestore(ctx: AppContext, id: number, target: { url?
   if (!target.url) throw new Error('--target DATABASE_URL is required');
   const plan = await planRestore(full, target.url, id);
   if (plan.rowsInTarget > 0 && !force) {
-    throw new Error(`the target holds ${plan.rowsInTarget} TOYBOX rows (${plan.tablesWithRows.join(', ')}); refusing without --force`);
+    const besides = Object.keys(plan.migrationRows).length ? ` besides what TOYBOX's migrations write (${Object.entries(plan.migrationRows).map(([t, n]) => `${n} ${t}`).join(', ')})` : '';
+    throw new Error(`the target holds ${plan.rowsInTarget} TOYBOX rows${besides} (${plan.tablesWithRows.join(', ')}); refusing without --force`);
   }
   return { backup, plan };
 }
