@@ -72,7 +72,9 @@ describe('recovery-portal admin (CLI)', () => {
     expect(u.created_at).toBeInstanceOf(Date);
     expect(u.updated_at).toBeInstanceOf(Date);
     expect(pythonCheck('quiet-harbour-lantern-7', u.password)).toBe(true); // the trailing newline was not part of it
-    expect(await portal.ctx.knex('user_meta').where({ user_id: u.id })).toHaveLength(1);
+    const meta = await portal.ctx.knex('user_meta').where({ user_id: u.id });
+    expect(meta).toHaveLength(1);
+    expect(meta[0].header_url).toBe(''); // as Django writes it (URLField, blank=True): an empty string, not NULL
 
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'bootstrap.superuser_created' }).first();
     expect(audit.actor).toMatch(/^cli:/);
