@@ -106,7 +106,10 @@ export async function reregister(knex: Knex, config: Config, landing: Landing, i
     { apiUrl: config.TOYBOX_API_URL, publicUrl: config.TOYBOX_URL },
     { username: input.username, display_name: input.display_name, password: input.password, email: landing.email },
   );
-  if (outcome.kind === 'unavailable') return { kind: 'unavailable' };
+  if (outcome.kind === 'unavailable') {
+    // TOYBOX does not check the address before inserting: a double submit ends in its unique-constraint 500.
+    return (await emailInUse(knex, landing.email)) ? { kind: 'registered' } : { kind: 'unavailable' };
+  }
   if (outcome.kind === 'invalid') return { kind: 'invalid', errors: errorsFromToybox(outcome) };
   await recordAudit(knex, `recipient:${landing.recipientId}`, 'campaigns.reregistered', `campaign:${landing.campaignId}`, { display_id: wanted });
   return { kind: 'created', displayId: wanted };
