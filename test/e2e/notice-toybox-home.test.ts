@@ -72,8 +72,10 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
     await new Promise((r) => home.server.close(r));
   });
 
-  async function open(width: number, height: number): Promise<Page> {
+  async function open(width: number, height: number, withoutPopover = false): Promise<Page> {
     const context = await browser.newContext({ viewport: { width, height }, locale: 'ja-JP' });
+    // Browsers before popovers (Chrome 114, Safari 17, Firefox 125): the script falls back to a fixed bar.
+    if (withoutPopover) await context.addInitScript(() => delete (HTMLElement.prototype as { showPopover?: unknown }).showPopover);
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(home.url);
@@ -139,4 +141,16 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
       expect(errors).toEqual([]);
     });
   }
+
+  it('without popover support it is still the topmost element (fixed, highest z-index) and minimisable', async () => {
+    const page = await open(1280, 800, true);
+    expect(await page.evaluate(() => document.querySelector('toybox-notice')!.hasAttribute('popover'))).toBe(false);
+    const title = await centre(page, 'toybox-notice .tbx-title');
+    expect(await topmostAt(page, title.x, title.y)).toBe('toybox-notice');
+    await page.locator('toybox-notice .tbx-collapse').click();
+    const login = await centre(page, '#nav-login');
+    expect(await topmostAt(page, login.x, login.y)).toBe('#nav-login');
+    await page.context().close();
+    expect(errors).toEqual([]);
+  });
 });
