@@ -168,8 +168,12 @@ async function register(knex: Knex, data: Record<string, unknown>, iterations: n
     updated_at: knex.fn.now(),
   });
   await knex('user_points').insert({ user_id: userId, total_points: 0, migration_bonus_granted: false, created_at: knex.fn.now(), updated_at: knex.fn.now() });
-  await knex('user_points').where({ user_id: userId }).update({ total_points: 100, updated_at: knex.fn.now() });
-  await knex('point_history').insert({ user_id: userId, action_type: 'registration_bonus', points: 100, description: '初回登録ボーナス', created_at: knex.fn.now() });
+  // award_points runs in its own transaction (@transaction.atomic), the row locked first.
+  await knex.transaction(async (trx) => {
+    await trx('user_points').where({ user_id: userId }).forUpdate().first('id');
+    await trx('user_points').where({ user_id: userId }).update({ total_points: 100, updated_at: trx.fn.now() });
+    await trx('point_history').insert({ user_id: userId, action_type: 'registration_bonus', points: 100, description: '初回登録ボーナス', created_at: trx.fn.now() });
+  });
   return { status: 201, json: { ok: true, access: jwtShaped(userId, 'access', secret), refresh: jwtShaped(userId, 'refresh', secret), role: 'FREE_USER' } };
 }
 
