@@ -113,7 +113,7 @@ describe('re-registration from the personal link, through TOYBOX\'s own register
     expect(await toybox.signUpAsToyboxPage({ username: 'Jiro', display_name: 'じろう', password: 'jiro-password-1' })).toBe(201);
     expect(await knex()('users').where({ display_id: 'jiro' }).first('email')).toEqual({ email: 'jiro@toybox.local' });
 
-    const { links } = await campaignFor([{ email: 'jiro@example.net' }, { email: 'real@example.net' }]);
+    const { id: campaignId, links } = await campaignFor([{ email: 'jiro@example.net' }, { email: 'real@example.net' }]);
     const path = links['jiro@example.net']!;
     const f = await openForm(path);
     const wrong = await f.agent.post(`${path}/attach`).type('form').send({ _csrf: f.csrf, login: 'jiro', password: 'nope-nope' }).expect(401);
@@ -124,6 +124,8 @@ describe('re-registration from the personal link, through TOYBOX\'s own register
     expect(jiro.email).toBe('jiro@example.net');
     const audit = await knex()('portal.audit_log').where({ action: 'campaigns.address_attached' }).first();
     expect(audit).toMatchObject({ actor: `user:${jiro.id}:jiro`, target: `user:${jiro.id}` });
+    // The person can be mailed again, and the funnel sees their return.
+    expect((await campaignProgress(knex(), (await getCampaign(knex(), campaignId))!)).reregistered).toBe(1);
 
     // Someone with a real address cannot have it swapped for another through a link.
     const real = await buildUser(knex(), { display_id: 'realperson', email: 'mine@example.org' });
