@@ -55,6 +55,8 @@ export function authRoutes(ctx: AppContext): Router {
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);
         touchLastLogin(ctx.knex, user.id).catch((e: unknown) => req.log.warn({ err: e }, 'last_login not updated'));
+        // A suspended account may only export its own data: straight to it.
+        if (user.scope === 'export-only') return res.redirect(303, '/export');
         res.redirect(303, safeNext(parsed.data.next, isStaff(user) ? '/admin' : '/account'));
       });
     })(req, res, next);

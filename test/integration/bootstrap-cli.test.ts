@@ -48,11 +48,14 @@ describe('recovery-portal admin (CLI)', () => {
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout) as { id: number };
     const u = await portal.ctx.knex('users').where({ id: printed.id }).first();
-    expect(u).toMatchObject({ email: 'Ops@example.org', display_id: 'ops_root', role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true, is_suspended: false, last_login: null });
+    // role ADMIN by default: TOYBOX's console (/admin/console/) admits only ADMIN; is_staff/is_superuser open Django admin
+    expect(u).toMatchObject({ email: 'Ops@example.org', display_id: 'ops_root', role: 'ADMIN', is_staff: true, is_superuser: true, is_active: true, is_suspended: false, last_login: null });
     expect(u.created_at).toBeInstanceOf(Date);
     expect(u.updated_at).toBeInstanceOf(Date);
     expect(pythonCheck('quiet-harbour-lantern-7', u.password)).toBe(true); // the trailing newline was not part of it
-    expect(await portal.ctx.knex('user_meta').where({ user_id: u.id })).toHaveLength(1);
+    const meta = await portal.ctx.knex('user_meta').where({ user_id: u.id });
+    expect(meta).toHaveLength(1);
+    expect(meta[0].header_url).toBe(''); // as Django writes it (URLField, blank=True): an empty string, not NULL
 
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'bootstrap.superuser_created' }).first();
     expect(audit.actor).toMatch(/^cli:/);
@@ -93,8 +96,21 @@ describe('recovery-portal admin (CLI)', () => {
     expect(r.stderr).toContain("Error: your passwords didn't match.");
     expect(r.stdout).toContain('superuser created: helper_two <helper@example.org>');
     const u = await portal.ctx.knex('users').where({ display_id: 'helper_two' }).first();
-    expect(u.role).toBe('SUPERUSER');
+    expect(u.role).toBe('ADMIN');
+    expect(r.stdout).toContain("role ADMIN: can open Django admin (/admin/) and TOYBOX's console (/admin/console/)");
     expect(pythonCheck('amber-violin-meadow-9', u.password)).toBe(true);
+  });
+
+  it('admin create --role superuser makes what createsuperuser makes, and says the console will not open; a wrong role exits 1', async () => {
+    const r = await cli(portal, ['admin', 'create', '--email', 'django@example.org', '--display-id', 'django_only', '--role', 'superuser', '--password-stdin'], 'copper-kettle-orchard-4');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("role SUPERUSER: can open Django admin (/admin/); TOYBOX's console (/admin/console/) admits only ADMIN");
+    expect(await portal.ctx.knex('users').where({ display_id: 'django_only' }).first('role', 'is_staff', 'is_superuser')).toEqual({ role: 'SUPERUSER', is_staff: true, is_superuser: true });
+    const bad = await cli(portal, ['admin', 'create', '--email', 'x@example.org', '--display-id', 'x_root', '--role', 'owner', '--password-stdin'], 'copper-kettle-orchard-4');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--role: "owner" is not a role; use admin');
+    const help = await cli(portal, ['admin', 'create', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain("admin (default): role ADMIN, opens Django admin (/admin/) and TOYBOX's console (/admin/console/)");
   });
 
   it('on a terminal, admin create echoes the answers but never the password', async () => {
@@ -139,10 +155,22 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`promoted to superuser: ${person.display_id}`);
     const u = await portal.ctx.knex('users').where({ id: person.id }).first();
-    expect(u).toMatchObject({ role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true });
+    expect(u).toMatchObject({ role: 'ADMIN', is_staff: true, is_superuser: true, is_active: true });
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'admin.promote' }).first();
     expect(audit.target).toBe(`user:${person.id}:${person.display_id}`);
     expect(audit.details.previous_role).toBe('FREE_USER');
+    expect(audit.details.role).toBe('ADMIN');
+
+    // An account createsuperuser made (role SUPERUSER, no console) is promoted to ADMIN so it can open the console.
+    const djangoMade = await buildUser(portal.ctx.knex, { email: 'made-by-django@example.net', role: 'SUPERUSER', is_superuser: true, is_staff: true });
+    const fix = await cli(portal, ['admin', 'promote', djangoMade.email]);
+    expect(fix.code).toBe(0);
+    expect(await portal.ctx.knex('users').where({ id: djangoMade.id }).first('role')).toEqual({ role: 'ADMIN' });
+    const same = await cli(portal, ['admin', 'promote', djangoMade.email]);
+    expect(same.stdout).toContain('is already an active superuser with role ADMIN; nothing changed');
+    const back = await cli(portal, ['admin', 'promote', djangoMade.email, '--role', 'SUPERUSER']);
+    expect(back.code).toBe(0);
+    expect(await portal.ctx.knex('users').where({ id: djangoMade.id }).first('role')).toEqual({ role: 'SUPERUSER' });
 
     const missing = await cli(portal, ['admin', 'promote', 'nobody@example.net']);
     expect(missing.code).toBe(4);

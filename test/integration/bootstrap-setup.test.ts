@@ -127,6 +127,9 @@ describe('admin bootstrap: /setup', () => {
     const a = portal.agent();
     const b = portal.agent();
     const [pa, pb] = await Promise.all([a.get('/setup'), b.get('/setup')]);
+    expect(pa.text).toMatch(/<input type="radio" name="role" value="ADMIN" checked>/);
+    expect(pa.text).toContain('Django 管理画面（/admin/）と TOYBOX の管理コンソール（/admin/console/）の両方を開けます。');
+    expect(pa.text).toContain('TOYBOX の管理コンソールは ADMIN だけが入れるため 403 になります。');
     const started = Date.now();
     const [ra, rb] = await Promise.all([
       a.post('/setup').type('form').send({ _csrf: csrfFrom(pa.text), token, ...GOOD }),
@@ -144,7 +147,7 @@ describe('admin bootstrap: /setup', () => {
     expect(u).toMatchObject({
       email: 'Kanri.Sha@toybox.example', // domain lower-cased, local part kept (normalize_email)
       display_id: 'toybox_root',
-      role: 'SUPERUSER',
+      role: 'ADMIN', // the default choice: Django admin and TOYBOX's console (which admits only ADMIN)
       is_staff: true,
       is_superuser: true,
       is_active: true,

@@ -133,6 +133,7 @@ export function registerBackupCommands(program: Command): void {
         const target = { url: opts.target, dir: opts.targetDir };
         const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force));
         process.stdout.write(`restore backup ${id} (taken ${prepared.backup.started_at.toISOString()}) into ${prepared.plan.target}:\n`);
+        if ('notes' in prepared.plan) prepared.plan.notes.forEach((n) => process.stdout.write(`  note: ${n}\n`));
         prepared.plan.steps.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
         if (opts.dryRun) return;
         progress('restoring...');

@@ -215,7 +215,8 @@ export async function prepareRestore(ctx: AppContext, id: number, target: { url?
   if (!target.url) throw Invalid(null, 'backups.errors.needs_target');
   const plan = await planRestore(full, target.url, id);
   if (plan.rowsInTarget > 0 && !force) {
-    throw Conflict('backups.errors.target_has_rows', { rows: plan.rowsInTarget, tables: plan.tablesWithRows.join(', ') });
+    const besides = Object.entries(plan.migrationRows).map(([t, n]) => `${n} ${t}`).join(', ');
+    throw Conflict(besides ? 'backups.errors.target_has_rows_besides' : 'backups.errors.target_has_rows', { rows: plan.rowsInTarget, tables: plan.tablesWithRows.join(', '), besides });
   }
   return { backup, plan };
 }

@@ -25,7 +25,7 @@ export function bootstrapRoutes(ctx: AppContext): Router {
       title: req.t('bootstrap.title'),
       state,
       errors,
-      values: { email: text(body.email), display_id: text(body.display_id) },
+      values: { email: text(body.email), display_id: text(body.display_id), role: body.role === 'SUPERUSER' ? 'SUPERUSER' : 'ADMIN' },
       minLength: MIN_PASSWORD_LENGTH,
       commonCount: commonPasswordCount(),
     });

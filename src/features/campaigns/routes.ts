@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
-import { checkLink, followPersonalLink, unsubscribeState } from './links-service';
+import { checkLink, unsubscribeState } from './links-service';
 import { campaignFormSchema, type CampaignForm } from './schema';
 import {
   createCampaign,
@@ -90,15 +90,6 @@ function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; 
 
 export function campaignRoutes(ctx: AppContext): Router {
   const router = Router();
-
-  // The personal link: verified by signature alone, then the click is counted and the person sent on to sign up.
-  router.get('/r/:token', async (req, res) => {
-    const claims = checkLink(ctx.config, 'r', String(req.params.token));
-    const target = claims ? await followPersonalLink(ctx.knex, ctx.config, claims) : null;
-    if (!target) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
-    res.setHeader('Cache-Control', 'no-store');
-    return res.render('campaigns/landing', { title: req.t('campaigns.landing.title'), ...target });
-  });
 
   // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
   router.get('/u/:token', async (req, res) => {

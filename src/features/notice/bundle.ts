@@ -15,7 +15,15 @@ export const BANNER_CSS = fs.readFileSync(path.join(PUBLIC_DIR, 'css', 'notice-b
 
 function bannerLabels(lang: Lang) {
   const t = translator(lang);
-  return { more: t('notice.banner.more'), dismiss: t('notice.banner.dismiss'), close: t('notice.banner.close') };
+  return {
+    more: t('notice.banner.more'),
+    dismiss: t('notice.banner.dismiss'),
+    close: t('notice.banner.close'),
+    collapse: t('notice.banner.collapse'),
+    collapseLabel: t('notice.banner.collapse_label'),
+    expand: t('notice.banner.expand'),
+    expandLabel: t('notice.banner.expand_label'),
+  };
 }
 
 /** banner.js with its stylesheet and texts inlined: one request, no dependencies; comments and indentation dropped. */
@@ -102,15 +110,23 @@ export interface PublicBundle {
 
 const JS_ENTITY = entity(BANNER_JS, 'text/javascript; charset=utf-8');
 
+/** Same-site links (`/status`) in a notice point at the portal: the banner is shown on TOYBOX's pages, another origin. */
+export function portalLinks(html: string, publicUrl: string): string {
+  return html.replace(/(<a\b[^>]*?\shref=")(\/(?!\/)[^"]*)"/g, (_m, before: string, href: string) => `${before}${publicUrl}${href}"`);
+}
+
 export function buildBundle(snapshot: NoticeSnapshot, publicUrl: string): PublicBundle {
   const statusUrl = `${publicUrl}/status`;
+  // /api/notice keeps links relative to the portal (banner.js resolves them against its own origin);
+  // /banner.html may be pasted into another site's page, so its links carry PUBLIC_URL.
+  const absolute = snapshot.active.map((n) => ({ ...n, message: { ja: portalLinks(n.message.ja, publicUrl), en: portalLinks(n.message.en, publicUrl) } }));
   return {
     version: snapshot.version,
     api: entity(JSON.stringify(apiPayload(snapshot, statusUrl)), 'application/json; charset=utf-8'),
     js: JS_ENTITY,
     html: {
-      ja: entity(bannerFragment(snapshot.active, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
-      en: entity(bannerFragment(snapshot.active, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+      ja: entity(bannerFragment(absolute, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+      en: entity(bannerFragment(absolute, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),
     },
   };
 }
