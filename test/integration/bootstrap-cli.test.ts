@@ -101,13 +101,13 @@ describe('recovery-portal admin (CLI)', () => {
     expect(pythonCheck('amber-violin-meadow-9', u.password)).toBe(true);
   });
 
-  it('admin create --role superuser makes what createsuperuser makes, and says the console will not open; a wrong role exits 1', async () => {
+  it('admin create --role superuser makes what createsuperuser makes, and says the console will not open; a wrong role exits 2 (bad input)', async () => {
     const r = await cli(portal, ['admin', 'create', '--email', 'django@example.org', '--display-id', 'django_only', '--role', 'superuser', '--password-stdin'], 'copper-kettle-orchard-4');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("role SUPERUSER: can open Django admin (/admin/); TOYBOX's console (/admin/console/) admits only ADMIN");
     expect(await portal.ctx.knex('users').where({ display_id: 'django_only' }).first('role', 'is_staff', 'is_superuser')).toEqual({ role: 'SUPERUSER', is_staff: true, is_superuser: true });
     const bad = await cli(portal, ['admin', 'create', '--email', 'x@example.org', '--display-id', 'x_root', '--role', 'owner', '--password-stdin'], 'copper-kettle-orchard-4');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--role: "owner" is not a role; use admin');
     const help = await cli(portal, ['admin', 'create', '--help']);
     expect(help.stdout.replace(/\s+/g, ' ')).toContain("admin (default): role ADMIN, opens Django admin (/admin/) and TOYBOX's console (/admin/console/)");
