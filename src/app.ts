@@ -1,6 +1,6 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
 import { pinoHttp } from 'pino-http';
@@ -8,7 +8,7 @@ import type { AppContext } from './app-context';
 import { logger } from './logger';
 import { securityHeaders } from './http/security';
 import { i18nMiddleware } from './http/i18n';
-import { csrfProtection, csrfToken, isMultipart } from './http/csrf';
+import { csrfProtection, csrfToken } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
 import { authRoutes } from './auth/routes';
@@ -78,8 +78,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   const passport = configurePassport(knex);
   app.use(passport.initialize());
   app.use(passport.session());
-  const csrf: RequestHandler = (req, res, next) => (isMultipart(req) ? next() : csrfProtection(req, res, next));
-  app.use(csrf);
+  app.use(csrfProtection);
   app.use((req, res, next) => {
     res.locals.user = req.user ?? null;
     res.locals.csrfToken = () => csrfToken(req);

@@ -12,9 +12,6 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
   const e = err as { type?: string; status?: number; code?: string; message?: string };
   if (e.type === 'entity.parse.failed') return renderError(req, res, BadRequest('errors.malformed_body'));
   if (e.type === 'entity.too.large') return renderError(req, res, new HttpError(413, 'errors.too_large'));
-  if (e.code === 'EBADCSRFTOKEN' || e.code === 'CSRF_INVALID' || (e.message ?? '').includes('csrf')) {
-    return renderError(req, res, new HttpError(403, 'errors.csrf'));
-  }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return renderError(req, res, new HttpError(e.status, 'errors.bad_request'));
   }
