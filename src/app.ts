@@ -6,6 +6,7 @@ import connectPgSimple from 'connect-pg-simple';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from './app-context';
 import { logger } from './logger';
+import { redactUrl } from './http/redact-url';
 import { securityHeaders } from './http/security';
 import { i18nMiddleware } from './http/i18n';
 import { csrfProtection, csrfToken } from './http/csrf';
@@ -44,9 +45,9 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      // URLs are logged without query strings: tokens must never land in the logs.
+      // Tokens must never land in the logs: no query strings, and path tokens redacted (src/http/redact-url.ts).
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
