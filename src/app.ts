@@ -10,6 +10,7 @@ import { redactUrl } from './http/redact-url';
 import { securityHeaders } from './http/security';
 import { i18nMiddleware } from './http/i18n';
 import { csrfProtection, csrfToken } from './http/csrf';
+import { normaliseBody } from './http/multipart';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
 import { authRoutes } from './auth/routes';
@@ -80,6 +81,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(csrfProtection);
+  app.use(normaliseBody);
   app.use((req, res, next) => {
     res.locals.user = req.user ?? null;
     res.locals.csrfToken = () => csrfToken(req);

@@ -42,6 +42,11 @@ export function deferCsrfUntilParsed(path: string): string {
   return path;
 }
 
+/** True for a multipart POST to a route that declared it parses its own body (deferCsrfUntilParsed). */
+export function isDeclaredUpload(req: Request): boolean {
+  return req.method === 'POST' && isMultipart(req) && deferred.has(req.path);
+}
+
 const sessionToken = (req: Request) => (req.session as unknown as { csrfToken?: string } | undefined)?.csrfToken;
 
 /**
@@ -50,7 +55,7 @@ const sessionToken = (req: Request) => (req.session as unknown as { csrfToken?: 
  * token its body could match (a client without one is refused at once).
  */
 export const csrfProtection: RequestHandler = (req, res, next) => {
-  if (req.method === 'POST' && isMultipart(req) && deferred.has(req.path) && sessionToken(req)) return next();
+  if (isDeclaredUpload(req) && sessionToken(req)) return next();
   csrfSynchronisedProtection(req, res, (err?: unknown) => next(err === undefined ? undefined : new CsrfError()));
 };
 
