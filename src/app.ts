@@ -6,7 +6,7 @@ import connectPgSimple from 'connect-pg-simple';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from './app-context';
 import { logger } from './logger';
-import { redactUrl } from './http/redact-url';
+import { redactRequestPath } from './http/redact-url';
 import { securityHeaders } from './http/security';
 import { i18nMiddleware } from './http/i18n';
 import { csrfProtection, csrfToken } from './http/csrf';
@@ -48,7 +48,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
       },
       // Tokens must never land in the logs: no query strings, and path tokens redacted (src/http/redact-url.ts).
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactUrl(req.url) }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactRequestPath(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },

@@ -9,7 +9,7 @@ const TOKEN_PREFIXES = ['/export/link/', '/r/', '/u/'];
 const TOKEN_LIKE = /^[A-Za-z0-9._~%-]{20,}$/;
 export const REDACTED = '[redacted]';
 
-export function redactUrl(url: string): string {
+export function redactRequestPath(url: string): string {
   const path = url.split('?')[0]!.split('#')[0]!;
   for (const prefix of TOKEN_PREFIXES) {
     if (path.startsWith(prefix) && path.length > prefix.length) {

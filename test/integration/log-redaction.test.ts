@@ -6,7 +6,7 @@ import { logger, captureLogs } from '../../src/logger';
 import { mailExportLoginLink } from '../../src/features/export/service';
 import { signLink } from '../../src/features/campaigns/links';
 import { outboxDir } from '../../src/mail/mailer';
-import { redactUrl } from '../../src/http/redact-url';
+import { redactRequestPath } from '../../src/http/redact-url';
 
 /** Issue 14, point 6: one-time tokens in paths must never reach a log line, from the confirmation page to the POST that spends them. */
 describe('tokens never reach the access log', () => {
@@ -72,6 +72,6 @@ describe('tokens never reach the access log', () => {
     expect(log).not.toContain('abcdefabcdefabcdefabcdef');
     expect(log).not.toContain('0123456789abcdef01234567');
     expect(log).toContain('"path":"/export/download/123"');
-    expect(redactUrl('/admin/campaigns/12/retry-failed')).toBe('/admin/campaigns/12/retry-failed');
+    expect(redactRequestPath('/admin/campaigns/12/retry-failed')).toBe('/admin/campaigns/12/retry-failed');
   });
 });

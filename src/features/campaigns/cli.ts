@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
 import { cliActor } from '../../audit/service';
-import { importAddressFile } from './addresses/service';
+import { importAddressFile, NotAMailFolder } from './addresses/service';
 import { MappingError, type ImportFormat, type InputEncoding } from './addresses/parse';
 import {
   createCampaign,
@@ -81,6 +81,7 @@ function registerAddresses(program: Command): void {
           );
         } catch (err) {
           if (err instanceof MappingError) throw new CliError(`${err.message} (use --column)`, 2);
+          if (err instanceof NotAMailFolder) throw new CliError(err.message, 2);
           throw err;
         }
         bar.done();
