@@ -276,7 +276,8 @@ describe('admin bootstrap: anonymous wrong tries (issue 14)', () => {
       if (res.status === 429) limited = res;
     }
     expect(statuses).toEqual([...Array(10).fill(403), ...Array(10).fill(429)]);
-    expect(limited!.text).toContain('試行回数が多すぎます');
+    expect(limited!.text).toContain('このアドレスからの失敗が多すぎます');
+    expect(limited!.text).toContain('設定トークンは無効になっていません');
     expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(0);
     expect(readToken(portal)).toBe(original);
     const tokens = await portal.ctx.knex('portal.bootstrap_tokens').orderBy('id');

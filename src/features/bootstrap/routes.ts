@@ -19,7 +19,7 @@ export const SETUP_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 export function bootstrapRoutes(ctx: AppContext): Router {
   const router = Router();
   // Wrong tokens never withdraw the token (see checkSetupToken): failures are limited per client address instead.
-  const limiter = createLimiter(ctx.knex, { name: 'setup', windowMs: SETUP_FAILURE_WINDOW_MS, limit: SETUP_FAILURES_PER_IP, onlyFailures: true });
+  const limiter = createLimiter(ctx.knex, { name: 'setup', windowMs: SETUP_FAILURE_WINDOW_MS, limit: SETUP_FAILURES_PER_IP, onlyFailures: true, messageKey: 'bootstrap.too_many' });
 
   /** The form again, with what was typed (never the token or passwords) and each message beside its field. */
   async function render(req: Request, res: Response, status: number, errors: Errors = {}) {
