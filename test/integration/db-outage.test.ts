@@ -4,6 +4,9 @@ import { startDatabaseLink, type DatabaseLink } from '../support/outages';
 import { createTestDatabase, adminDatabaseUrl } from '../support/database';
 import { buildUser } from '../support/factories';
 import { parseConfig } from '../../src/config';
+import { importCandidates } from '../../src/features/campaigns/addresses/service';
+import { createCampaign } from '../../src/features/campaigns/service';
+import { recipientsForExport } from '../../src/features/campaigns/repo';
 
 /**
  * Issue 14, point 10: with PostgreSQL unreachable or hung, pages answer 503
@@ -35,6 +38,23 @@ describe('pages while the database is unreachable or hung', () => {
     const res = await fn();
     return { res, ms: Date.now() - start };
   }
+
+  it('lets a slow reader of a long result (recipients.csv) take longer than the statement timeout', async () => {
+    const knex = portal.ctx.knex;
+    const people = Array.from({ length: 4500 }, (_, i) => ({ line: i + 1, raw: `slow-${i}@example.net`, lang: null, name: null }));
+    await importCandidates(knex, people, 'test');
+    const { id } = await createCampaign(knex, { name: 'slow', subject_ja: '再登録', text_ja: '{{display_name}} 様\n{{link}}', rate_per_minute: 0, concurrency: 1 }, 'test');
+    let rows = 0;
+    const start = Date.now();
+    for await (const row of recipientsForExport(knex, id)) {
+      rows += 1;
+      // A browser reading slowly: well past DB_STATEMENT_TIMEOUT_MS (800 ms) and the client's wait (1.8 s).
+      if (rows === 1 || rows === 3000) await new Promise((r) => setTimeout(r, 2000));
+      expect(typeof row.email).toBe('string');
+    }
+    expect(rows).toBe(4500);
+    expect(Date.now() - start).toBeGreaterThan(4000);
+  });
 
   it('answers /account, /login and the admin with 503 and the page in Japanese or English when the database refuses connections', async () => {
     const user = await buildUser(portal.ctx.knex);
