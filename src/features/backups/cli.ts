@@ -38,6 +38,20 @@ function parseId(value: string): number {
   return id;
 }
 
+/** --target must be a PostgreSQL URL with a host; the message names what was given, without its password. */
+export function checkTargetUrl(value: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (url && /^postgres(ql)?:$/.test(url.protocol) && url.hostname) return;
+  // Whatever it parsed as, mask anything shaped like user:password@ before printing it.
+  const shown = value.replace(/:[^@/]*@/, ':***@');
+  throw new CliError(`--target is not a valid PostgreSQL URL: ${shown} (expected postgres://user:password@host:5432/database)`, EXIT.invalid);
+}
+
 function formatRow(b: BackupRow): string {
   const when = b.started_at.toISOString().replace('T', ' ').slice(0, 19);
   const size = `${(b.total_bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -129,6 +143,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--dry-run', 'only print what would be done')
     .action(async (idArg: string, opts: { target?: string; targetDir?: string; force?: boolean; dryRun?: boolean }) => {
       const id = parseId(idArg);
+      if (opts.target !== undefined) checkTargetUrl(opts.target);
       await withContext(async (ctx) => {
         const target = { url: opts.target, dir: opts.targetDir };
         const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force));

@@ -53,13 +53,16 @@ export function campaignPublicRoutes(ctx: AppContext): Router {
       return res.status(422).json({ error: { status: 422, code: 'campaigns.webhook.bad_body', message: req.t('campaigns.webhook.bad_body'), details: parsed?.error.issues ?? 'not JSON' } });
     }
     const counts = { recorded: 0, duplicate: 0, invalid: 0 };
-    for (const ev of parsed.data.events) {
+    // Events without an id get one from the signed request itself (timestamp and body, which the signature
+    // covers), so replaying a captured request counts nothing twice; a new send has a new timestamp.
+    const requestKey = crypto.createHash('sha256').update(`${String(req.headers['x-toybox-timestamp'])}.`).update(body).digest('hex');
+    for (const [index, ev] of parsed.data.events.entries()) {
       const outcome = await recordBounce(ctx.knex, {
         email: ev.email,
         kind: ev.type as BounceKind,
         status: ev.status ?? null,
         reason: ev.reason ?? null,
-        dedupeKey: ev.id ? `webhook:${ev.id}` : null,
+        dedupeKey: ev.id ? `webhook:${ev.id}` : `webhook-request:${requestKey}:${index}`,
         source: 'webhook',
       });
       counts[outcome]++;
