@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { csrfSync } from 'csrf-sync';
 import { HttpError } from './errors';
+import { secretsEqual } from '../auth/constant-time';
 
 /** A state-changing request without a valid synchroniser token: always 403, whatever the route. */
 export class CsrfError extends HttpError {
@@ -62,7 +62,7 @@ export const csrfProtection: RequestHandler = (req, res, next) => {
 /** For routes that parsed their own body: the session's token, compared in constant time. */
 export function verifyCsrfToken(req: Request, token: string | undefined): void {
   const expected = sessionToken(req);
-  if (!expected || !token || expected.length !== token.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token))) {
+  if (!expected || !token || !secretsEqual(expected, token)) {
     throw new CsrfError();
   }
 }

@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import type { Request, Response, NextFunction } from 'express';
 import { Registry, Gauge } from 'prom-client';
 import type { AppContext } from '../../app-context';
 import { collectHealth } from './health';
 import { readOtherFeatureCounts } from './other-features';
 import { selectOpenAlerts } from './repo';
+import { secretsEqual } from '../../auth/constant-time';
 
 /**
  * A registry of the portal's own (never prom-client's global default), so
@@ -64,9 +64,7 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 function tokenMatches(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
+  return secretsEqual(given, expected);
 }
 
 // Headers a proxy adds; a request carrying any of them has been relayed, whatever its socket says.

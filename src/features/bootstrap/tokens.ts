@@ -6,6 +6,7 @@ import { recordAudit } from '../../audit/service';
 import { hasActiveSuperuser } from '../../toybox/users';
 import { insertToken, findLiveToken, countFailedAttempt, spendLiveTokens, type TokenRow } from './repo';
 import { writeTokenFile, readTokenFile, removeTokenFile, tokenFilePath } from './token-file';
+import { secretsEqual } from '../../auth/constant-time';
 
 export const SYSTEM_ACTOR = 'system:bootstrap';
 
@@ -26,10 +27,9 @@ export function hashToken(token: string): Buffer {
   return crypto.createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** Hashes first, so the comparison is constant-time and of fixed length whatever was typed. */
+/** Compares the typed token's hash with the stored one, in constant time whatever was typed. */
 export function tokenMatches(token: string, storedHash: Buffer): boolean {
-  const given = hashToken(token);
-  return storedHash.length === given.length && crypto.timingSafeEqual(given, storedHash);
+  return secretsEqual(hashToken(token), storedHash);
 }
 
 export function setupUrl(ctx: Ctx): string {

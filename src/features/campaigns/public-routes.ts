@@ -4,6 +4,7 @@ import type { AppContext } from '../../app-context';
 import { checkLink, unsubscribe } from './links-service';
 import { recordBounce, type BounceKind } from './bounces';
 import { bounceWebhookSchema } from './schema';
+import { secretsEqual } from '../../auth/constant-time';
 
 /** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
 function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
@@ -18,7 +19,7 @@ export function verifyWebhookSignature(secret: string, req: Request, body: Buffe
   const sig = String(req.headers['x-toybox-signature'] ?? '').replace(/^sha256=/, '');
   if (!/^\d{10}$/.test(ts) || Math.abs(now / 1000 - Number(ts)) > 300 || !/^[0-9a-f]{64}$/.test(sig)) return false;
   const expected = crypto.createHmac('sha256', secret).update(`${ts}.`).update(body).digest();
-  return crypto.timingSafeEqual(expected, Buffer.from(sig, 'hex'));
+  return secretsEqual(expected, Buffer.from(sig, 'hex'));
 }
 
 /**
