@@ -98,6 +98,13 @@ export async function abandonDrills(ctx: AppContext): Promise<string[]> {
   return dropped;
 }
 
+/** The drill was abandoned by SIGINT/SIGTERM while it ran: says nothing about the backup itself. */
+export class DrillInterrupted extends Error {
+  constructor() {
+    super('the restore drill was interrupted; the backup was not judged');
+  }
+}
+
 export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: Progress = quiet): Promise<DrillOutcome & { checksumOk: boolean }> {
   const expected = backup.row_counts ?? {};
   const drillId = await insertDrill(ctx.knex, backup.id, expected);
@@ -112,6 +119,9 @@ export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: 
   if (scratch) await ctx.knex('portal.backup_drills').where({ id: drillId }).update({ scratch });
   progress(`drill: restoring into a scratch database${scratch ? ` (${scratch})` : ''}`);
   const outcome = embedded ? await drillEmbedded(full, expected) : await drillPostgres(ctx.databaseUrl, ctx.config.PG_BIN, full, expected, scratch!);
+  // abandonDrills() closed the row and dropped the scratch database under us: a failure caused by the
+  // interruption must not mark a good backup bad.
+  if (!drillsInProgress.has(drillId)) throw new DrillInterrupted();
   const ok = checksumOk && outcome.ok;
   const error = [checksumOk ? null : 'SHA-256 does not match the manifest', outcome.error].filter(Boolean).join('; ') || null;
   await finishDrill(ctx.knex, drillId, { ok, checksum_ok: checksumOk, scratch: outcome.scratch, actual: outcome.actual, mismatches: outcome.mismatches, error });
