@@ -113,6 +113,7 @@ export function fingerprintTree(root: string): Record<string, string> {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) walk(abs);
+      else if (e.isSymbolicLink()) out[path.relative(root, abs)] = `-> ${fs.readlinkSync(abs)}`;
       else {
         const st = fs.statSync(abs);
         out[path.relative(root, abs)] = `${crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${st.mtimeMs} ${st.size}`;

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, printJson, withContext } from '../../cli/context';
-import { addMedia } from './service';
+import { addDatabase, addMedia } from './service';
+import { findCandidates } from './find';
 import { SourceBusy } from './lock';
 import { BadSource, MissingTool } from './errors';
 import { terminalProgress } from './progress';
@@ -52,4 +54,57 @@ export function registerSalvageCommands(program: Command): void {
         );
       });
     });
+
+  registerAddDatabase(salvage);
+
+  salvage
+    .command('find')
+    .description('walk roots read-only and list data directories, dumps, uploads trees, Docker logs and upload tarballs (symlinks not followed)')
+    .argument('<roots...>', 'directories (or files) to search')
+    .option('--json', 'print JSON')
+    .action(async (roots: string[], opts: { json?: boolean }) => {
+      const missing = roots.filter((r) => !fs.existsSync(r));
+      if (missing.length) throw new CliError(`no such file or directory: ${missing.join(', ')}`, 3);
+      const tty = process.stderr.isTTY;
+      let dirs = 0;
+      const result = await findCandidates(roots, () => {
+        if (tty && ++dirs % 500 === 0) process.stderr.write(`\rsearched ${dirs} folders...`);
+      });
+      if (tty && dirs >= 500) process.stderr.write('\n');
+      if (opts.json) return printJson(result);
+      for (const c of result.candidates) {
+        process.stdout.write(`${c.type.padEnd(16)} ${formatBytes(c.size).padStart(9)}  ${c.mtime.slice(0, 19)}Z  ${c.path}\n    ${c.why}\n    next: recovery-portal ${c.next}\n`);
+      }
+      if (!result.candidates.length) process.stdout.write('nothing found\n');
+      if (result.symlinksNotFollowed) say(`${result.symlinksNotFollowed} symbolic links not followed`);
+      for (const u of result.unreadable.slice(0, 20)) say(`unreadable: ${u}`);
+    });
+}
+
+function registerAddDatabase(salvage: Command): void {
+  salvage
+    .command('add-database')
+    .description('load a dump (custom or plain; UTF-8/UTF-16, gzip) or a PostgreSQL data directory into its own schema salvage_<id>')
+    .argument('<source>', 'dump file or data directory (only read; a data directory is copied first)')
+    .option('--database <name>', 'data directory: the database to take (default: the one holding TOYBOX tables)')
+    .option('--json', 'print the result as JSON')
+    .action(async (source: string, opts: { database?: string; json?: boolean }) => {
+      await withContext(async (ctx) => {
+        say(`loading ${source} (a throwaway PostgreSQL server on a private socket does the restore)...`);
+        const load = await addDatabase(ctx, source, { database: opts.database }).catch(asCliError);
+        if (opts.json) return printJson(load);
+        const total = Object.values(load.table_counts).reduce((a, b) => a + b, 0);
+        process.stdout.write(`${load.already_loaded ? 'already loaded' : 'loaded'}: source ${load.source_id} (${load.format}) in schema ${load.schema}: ${total} rows in ${Object.keys(load.table_counts).length} tables\n`);
+        for (const [t, n] of Object.entries(load.table_counts)) if (n) process.stdout.write(`  ${t.padEnd(28)} ${n}\n`);
+        const r = load.plain?.repairs;
+        if (r) process.stdout.write(`  text: ${load.plain!.encoding}${load.plain!.crlf ? ', CRLF' : ''}; mojibake repaired in ${r.repaired} fields, ${r.kept} non-ASCII fields kept as they were${r.suspectLines.length ? ` (check lines ${r.suspectLines.join(', ')})` : ''}\n`);
+      });
+    });
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }

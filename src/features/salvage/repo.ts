@@ -182,3 +182,23 @@ export async function factCounts(knex: Knex, sourceId: number): Promise<Record<s
   const rows = await knex(FACTS).where({ source_id: sourceId }).groupBy('kind').select('kind').count<{ kind: string; count: string }[]>('* as count');
   return Object.fromEntries(rows.map((r) => [r.kind, Number(r.count)]));
 }
+
+/** Rows per table of a loaded old database, counted where it now lives (schema salvage_<id>). */
+export async function countSchemaTables(knex: Knex, schema: string): Promise<Record<string, number>> {
+  const { rows } = await knex.raw<{ rows: Array<{ table_name: string }> }>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
+    [schema],
+  );
+  const out: Record<string, number> = {};
+  for (const { table_name } of rows) {
+    const r = await knex.withSchema(schema).from(table_name).count<{ n: string }[]>('* as n');
+    out[table_name] = Number(r[0]!.n);
+  }
+  return out;
+}
+
+/** Drops what a failed or killed load left of a salvage schema (only ever a salvage_<id> name). */
+export async function dropSalvageSchema(knex: Knex, schema: string): Promise<void> {
+  if (!/^salvage_\d+$/.test(schema)) throw new Error(`refusing to drop ${schema}`);
+  await knex.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
