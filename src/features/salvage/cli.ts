@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, printJson, withContext } from '../../cli/context';
-import { addDatabase, addMedia } from './service';
+import { addDatabase, addDiscord, addLogs, addMedia, salvageReport } from './service';
 import { findCandidates } from './find';
 import { SourceBusy } from './lock';
 import { BadSource, MissingTool } from './errors';
@@ -56,6 +56,52 @@ export function registerSalvageCommands(program: Command): void {
     });
 
   registerAddDatabase(salvage);
+
+  salvage
+    .command('report')
+    .description('per old user id: names and ids seen, files by kind and era, old posts and cards, facts, plausible current users')
+    .option('--search <text>', 'only clusters whose old id, display id, name or e-mail contains this')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean; search?: string }) => {
+      await withContext(async (ctx) => {
+        const report = await salvageReport(ctx, opts.search);
+        if (opts.json) return printJson(report);
+        for (const s of report.sources) process.stdout.write(`source ${s.id} ${s.kind} ${s.status}${s.schema_name ? ` (${s.schema_name})` : ''}: ${s.locator}${s.error ? ` - ${s.error}` : ''}\n`);
+        for (const c of report.clusters) {
+          process.stdout.write(`\nold user ${c.old_user_id}: ids ${c.display_ids.join(', ') || '-'}; names ${c.display_names.join(', ') || '-'}\n`);
+          process.stdout.write(`  files ${c.files.total} (${Object.entries(c.files.by_kind).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}); games ${c.games.length}; posts ${c.posts.length}; cards ${c.cards}; facts ${Object.entries(c.facts).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`);
+          for (const m of c.matches) process.stdout.write(`  may be current user ${m.user_id} (${m.display_id}): ${m.strength} - ${m.reasons.map((r) => r.what).join(', ')}\n`);
+        }
+        process.stdout.write(`\nnot tied to anyone: ${report.unattributed.files} files; games without a known owner: ${report.unattributed.games.length}\n`);
+      });
+    });
+
+  salvage
+    .command('add-logs')
+    .description('read Docker json-file logs: uploads, reactions, Discord shares, SSO creations, points, each with its source line')
+    .argument('<files...>', 'containers/<id>/<id>-json.log files')
+    .option('--json', 'print JSON')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const results = await addLogs(ctx, files).catch(asCliError);
+        if (opts.json) return printJson(results.map((r) => ({ source_id: r.source.id, file: r.source.locator, lines: r.lines, facts: r.counts })));
+        for (const r of results) process.stdout.write(`source ${r.source.id}: ${r.source.locator}: ${r.lines} lines, facts ${Object.entries(r.counts).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`);
+      });
+    });
+
+  salvage
+    .command('add-discord')
+    .description('read a DiscordChatExporter JSON export (with its media folder): bot shares tie display names, post times and files to old user ids')
+    .argument('<file>', 'the export .json (media downloaded beside it)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const r = await addDiscord(ctx, file).catch(asCliError);
+        for (const w of r.warnings.slice(0, 20)) say(`warning: ${w}`);
+        if (opts.json) return printJson({ source_id: r.source.id, messages: r.messages, facts: r.facts, warnings: r.warnings });
+        process.stdout.write(`source ${r.source.id}: ${r.messages} messages, facts ${Object.entries(r.facts).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n`);
+      });
+    });
 
   salvage
     .command('find')

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Knex } from 'knex';
 
 // Advisory lock namespace for salvage runs; the second key is the source id.
 const LOCK_CLASS = 0x5a1e;
@@ -32,7 +33,7 @@ export async function lockSource(databaseUrl: string, sourceId: number): Promise
 }
 
 /** Source ids some live run holds right now. */
-export async function lockedSourceIds(client: { query: (sql: string, params: unknown[]) => Promise<{ rows: Array<{ objid: number }> }> }): Promise<Set<number>> {
-  const { rows } = await client.query("SELECT objid::bigint AS objid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objsubid = 2 AND granted", [LOCK_CLASS]);
+export async function lockedSourceIds(knex: Knex): Promise<Set<number>> {
+  const { rows } = await knex.raw<{ rows: Array<{ objid: number }> }>("SELECT objid::bigint AS objid FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objsubid = 2 AND granted", [LOCK_CLASS]);
   return new Set(rows.map((r) => Number(r.objid)));
 }
