@@ -124,3 +124,61 @@ export function fingerprintTree(root: string): Record<string, string> {
   walk(root);
   return out;
 }
+
+/** A DiscordChatExporter JSON export of the share channel, with its media folder (as `--media` downloads it). */
+export function makeDiscordExport(dir: string, oldTree: string): string {
+  const media = path.join(dir, 'share.json_Files');
+  fs.mkdirSync(media, { recursive: true });
+  const stored = `2_${OLD_TS}.png`;
+  fs.copyFileSync(path.join(oldTree, 'submissions', stored), path.join(media, `2_${OLD_TS}-5A1E.png`));
+  const bot = { id: '900', name: 'TOYBOX', discriminator: '0000', nickname: 'TOYBOX', isBot: true };
+  const export_ = {
+    guild: { id: '1', name: 'TOYBOX', iconUrl: '' },
+    channel: { id: '2', type: 'GuildTextChat', categoryId: '3', category: 'general', name: 'share', topic: null },
+    dateRange: { after: null, before: null },
+    exportedAt: '2026-01-25T00:00:00+00:00',
+    messages: [
+      { id: '1001', type: 'Default', timestamp: '2025-12-31T10:00:00+00:00', content: 'hello', author: { id: '5', name: 'someone', isBot: false }, attachments: [], embeds: [], components: [] },
+      {
+        id: '1002',
+        type: 'Default',
+        timestamp: new Date((OLD_TS + 25) * 1000).toISOString(),
+        content: '**たろう**さんが作品を共有しました！',
+        author: bot,
+        attachments: [{ id: 'a1', url: `share.json_Files/2_${OLD_TS}-5A1E.png`, fileName: stored, fileSizeBytes: 1 }],
+        embeds: [{ title: '', url: null, timestamp: new Date((OLD_TS + 20) * 1000).toISOString(), author: { name: 'たろう' }, images: [], fields: [] }],
+        components: [],
+      },
+      {
+        id: '1003',
+        type: 'Default',
+        timestamp: new Date((OLD_TS + 20040) * 1000).toISOString(),
+        content: '**たろう**さんがゲームを共有しました！',
+        author: bot,
+        attachments: [],
+        embeds: [{ timestamp: new Date((OLD_TS + 20001) * 1000).toISOString(), author: { name: 'たろう' } }],
+        components: [{ type: 'ActionRow', components: [{ type: 'Button', label: 'Play', url: `https://toybox.example/uploads/games/taro/${OLD_TS + 20000}/index.html` }] }],
+      },
+    ],
+    messageCount: 3,
+  };
+  const file = path.join(dir, 'share.json');
+  fs.writeFileSync(file, JSON.stringify(export_, null, 2));
+  return file;
+}
+
+/** A Docker json-file log of TOYBOX's web container, with the lines that carry ids and some that do not. */
+export function makeDockerLog(dir: string): string {
+  const t = (s: number) => new Date(s * 1000).toISOString().replace('Z', '123456Z');
+  const lines = [
+    { log: 'Watching for file changes with StatReloader\n', stream: 'stderr', time: t(OLD_TS) },
+    { log: `INFO 2026-01-01 views File uploaded successfully: submissions/2_${OLD_TS}.png\n`, stream: 'stderr', time: t(OLD_TS) },
+    { log: 'INFO views Notification created: user=2, liker=3, submission=1\n', stream: 'stderr', time: t(OLD_TS + 600) },
+    { log: 'INFO sharing Discord share successful: user=2, submission=1, message_id=1002\n', stream: 'stderr', time: t(OLD_TS + 25) },
+    { log: 'INFO backends Created user via SSO: taro (studysphere_id=5001)\n', stream: 'stderr', time: t(OLD_TS - 86400) },
+    { log: '[Point] user=2 +10pt (post) total=10\n', stream: 'stdout', time: t(OLD_TS + 21) },
+  ];
+  const file = path.join(dir, 'c0ffee-json.log');
+  fs.writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\nnot json at all\n`);
+  return file;
+}
