@@ -84,6 +84,7 @@ describe('salvage add-logs, add-discord and report (real files, the real CLI)', 
 
   it('reports each old user id with its files, posts, facts and the right current-user matches', () => {
     const r = run(['report', '--json']);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     const c2 = report.clusters.find((c: { old_user_id: number }) => c.old_user_id === 2);

@@ -63,7 +63,7 @@ async function oldDatabaseRows(knex: Knex, schemas: Array<{ id: number; schema: 
     if (!(await has('users'))) continue;
     const meta = await has('user_meta');
     const q = knex.withSchema(schema).from('users as u').select('u.id', 'u.email', 'u.display_id', 'u.studysphere_user_id');
-    if (meta) q.leftJoin(`${schema}.user_meta as m`, 'm.user_id', 'u.id').select('m.display_name');
+    if (meta) q.leftJoin('user_meta as m', 'm.user_id', 'u.id').select('m.display_name');
     users.push(...((await q) as OldUser[]));
     if (await has('submissions')) {
       const rows = await knex.withSchema(schema).from('submissions').select('author_id', 'title', 'created_at', 'image').orderBy('created_at');
