@@ -1,5 +1,6 @@
 import type { Feature } from '../feature';
 import { registerSalvageCommands } from './cli';
+import { adminSalvageRoutes } from './routes';
 
 /**
  * Salvage: finds and catalogues what survived the wipe (uploads, old databases,
@@ -7,5 +8,6 @@ import { registerSalvageCommands } from './cli';
  */
 export const feature: Feature = {
   name: 'salvage',
+  routes: adminSalvageRoutes,
   cli: registerSalvageCommands,
 };

@@ -202,3 +202,14 @@ export async function dropSalvageSchema(knex: Knex, schema: string): Promise<voi
   if (!/^salvage_\d+$/.test(schema)) throw new Error(`refusing to drop ${schema}`);
   await knex.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
+
+/** Where a catalogued image can be read now: its tree and name, for staff thumbnails (null when not an image). */
+export async function imageLocation(knex: Knex, sha256: string): Promise<{ root: string; rel_path: string } | null> {
+  const row = await knex(`${FILES} as f`)
+    .join(`${BLOBS} as b`, 'b.sha256', 'f.sha256')
+    .join(`${SOURCES} as s`, 's.id', 'f.source_id')
+    .where({ 'f.sha256': sha256, 's.kind': 'media' })
+    .whereNotNull('b.width')
+    .first('s.locator as root', 'f.rel_path');
+  return row ?? null;
+}

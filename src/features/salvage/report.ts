@@ -17,6 +17,8 @@ export interface Cluster {
   emails: string[];
   studysphere_ids: number[];
   files: { total: number; by_kind: Record<string, number>; by_era: Record<string, number>; sample: string[] };
+  /** Up to four old-era images (content hashes), for staff thumbnails. */
+  thumbs: string[];
   games: string[];
   posts: Array<{ source_id: number; title: string; created_at: string | null; image: string | null }>;
   cards: number;
@@ -44,7 +46,7 @@ const RANK: Record<Strength, number> = { strong: 3, medium: 2, weak: 1 };
 function cluster(map: Map<number, Cluster>, id: number): Cluster {
   let c = map.get(id);
   if (!c) {
-    c = { old_user_id: id, display_ids: [], display_names: [], emails: [], studysphere_ids: [], files: { total: 0, by_kind: {}, by_era: {}, sample: [] }, games: [], posts: [], cards: 0, facts: {}, fact_lines: [], matches: [] };
+    c = { old_user_id: id, display_ids: [], display_names: [], emails: [], studysphere_ids: [], files: { total: 0, by_kind: {}, by_era: {}, sample: [] }, thumbs: [], games: [], posts: [], cards: 0, facts: {}, fact_lines: [], matches: [] };
     map.set(id, c);
   }
   return c;
@@ -120,6 +122,18 @@ export async function buildReport(knex: Knex, filter?: string): Promise<SalvageR
     c.files.by_kind[f.kind] = (c.files.by_kind[f.kind] ?? 0) + Number(f.n);
     c.files.by_era.old = (c.files.by_era.old ?? 0) + Number(f.n);
     if (c.files.sample.length < 5) c.files.sample.push(f.sample);
+  }
+  const images = await knex.raw<{ rows: Array<{ old_user_id: number; sha256: string }> }>(
+    `SELECT old_user_id, sha256 FROM (
+       SELECT DISTINCT ON (f.old_user_id, f.sha256) f.old_user_id, f.sha256, f.rel_path
+         FROM portal.salvage_files f JOIN portal.salvage_blobs b USING (sha256)
+        WHERE f.era = 'old' AND f.old_user_id IS NOT NULL AND b.width IS NOT NULL AND f.original_stem IS NULL
+        ORDER BY f.old_user_id, f.sha256, f.rel_path) x
+     ORDER BY old_user_id, rel_path`,
+  );
+  for (const r of images.rows) {
+    const c = cluster(clusters, Number(r.old_user_id));
+    if (c.thumbs.length < 4) c.thumbs.push(r.sha256);
   }
   const games = (await knex('portal.salvage_files').whereNotNull('game_folder').distinct('game_folder', 'display_id')) as Array<{ game_folder: string; display_id: string }>;
   const unattributedGames: string[] = [];

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { AppContext } from '../../app-context';
 import { sha256File } from '../backups/tools';
 import { BadSource } from './errors';
 import { scanDockerLog } from './logs';
 import { scanDiscordExport } from './discord';
-import { factCounts, listSources, saveFacts } from './repo';
+import { factCounts, imageLocation, listSources, saveFacts } from './repo';
 import { lockedSourceIds } from './lock';
 import { buildReport, type SalvageReport } from './report';
 import { catalogueTree, resolveTree, type CatalogueRun, type EraOption } from './media-catalogue';
@@ -93,4 +94,13 @@ export async function sourceStatuses(ctx: AppContext): Promise<SourceStatus[]> {
 /** `salvage report` and /admin/salvage: sources, then one cluster per old user id (optionally filtered). */
 export async function salvageReport(ctx: AppContext, filter?: string): Promise<SalvageReport & { sources: SourceStatus[] }> {
   return { sources: await sourceStatuses(ctx), ...(await buildReport(ctx.knex, filter)) };
+}
+
+/** The file on disk behind a catalogued image, checked to stay inside its catalogued tree; null when gone. */
+export async function thumbnailSource(ctx: AppContext, sha256: string): Promise<string | null> {
+  const loc = await imageLocation(ctx.knex, sha256);
+  if (!loc) return null;
+  const file = path.resolve(loc.root, loc.rel_path);
+  if (!file.startsWith(`${loc.root}${path.sep}`) || !fs.existsSync(file)) return null;
+  return file;
 }
