@@ -4,7 +4,7 @@
  * videos, game files), against `sha256sum` over the same files, measured in
  * the same run. Then a re-run over the unchanged tree (size+mtime, no re-hash).
  *
- *   npx tsx bench/salvage.ts [--files 5000] [--avg-kb 20] [--keep DIR]
+ *   npx tsx bench/salvage.ts [--files 5000] [--avg-kb 20] [--threads 1] [--image-percent 30]
  *
  * The issue's figure is 100,000 files / about 2 GB:
  *   npx tsx bench/salvage.ts --files 100000 --avg-kb 20
@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createTestDatabase } from '../test/support/database';
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '5000' }, 'avg-kb': { type: 'string', default: '20' }, threads: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { files: { type: 'string', default: '5000' }, 'avg-kb': { type: 'string', default: '20' }, threads: { type: 'string', default: '1' }, 'image-percent': { type: 'string', default: '30' } } });
+const IMAGE_TENTHS = Number(values['image-percent']) / 10;
 const FILES = Number(values.files);
 const AVG = Number(values['avg-kb']) * 1024;
 const OLD_TS = 1767225600;
@@ -39,11 +40,11 @@ async function makeTree(root: string): Promise<{ files: string[]; bytes: number 
     let rel: string;
     let data: Buffer;
     const r = i % 10;
-    if (r < 3) {
+    if (r < IMAGE_TENTHS) {
       // an image, distinct bytes after the JPEG end marker (still decodes)
       rel = `submissions/${uid}_${ts}.jpg`;
       data = Buffer.concat([images[i % images.length]!, crypto.randomBytes(Math.max(16, AVG - 12_000))]);
-    } else if (r < 8) {
+    } else if (r < IMAGE_TENTHS + (8 - 3)) {
       rel = `submissions/${uid}_${ts}.mp4`;
       data = crypto.randomBytes(Math.round(AVG * (0.5 + ((i * 7919) % 100) / 100)));
     } else {

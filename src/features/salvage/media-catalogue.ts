@@ -73,6 +73,8 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
   const stats: WalkStats = { symlinksSkipped: 0, unreadable: [] };
   const run = { seen: 0, hashed: 0, unchanged: 0, bytesHashed: 0, warnings: [] as string[] };
   if (progress !== silentProgress) progress.start(await countFiles(root), 'cataloguing');
+  // One batch commits while the next is read and hashed; a kill loses at most the two in flight.
+  let saving: Promise<void> = Promise.resolve();
   const flush = async (batch: WalkedFile[]) => {
     const known = await knownFiles(knex, sourceId, batch.map((f) => f.rel));
     const todo = batch.filter((f) => {
@@ -93,9 +95,12 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
       return { file: fileRow(sourceId, { ...f, size: blob.size }, blob.sha256, opts), blob };
     });
     const done = items.filter((i): i is NonNullable<typeof i> => i !== null);
-    await saveBatch(knex, done);
-    run.hashed += done.length;
-    run.bytesHashed += done.reduce((a, i) => a + i.blob.size, 0);
+    await saving;
+    saving = saveBatch(knex, done).then(() => {
+      run.hashed += done.length;
+      run.bytesHashed += done.reduce((a, i) => a + i.blob.size, 0);
+    });
+    saving.catch(() => undefined); // awaited (and thrown) by the next batch or the end of the walk
   };
   try {
     let batch: WalkedFile[] = [];
@@ -108,6 +113,7 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
       }
     }
     await flush(batch);
+    await saving;
   } finally {
     progress.stop();
     await inspector.close();
