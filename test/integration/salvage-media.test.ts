@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { tempDir } from '../support/portal';
 import { createKnex } from '../../src/db';
 import { fingerprintTree, makeNewUploadsTree, makeOldUploadsTree, NEW_TS, OLD_TS, type UploadsFixture } from '../support/salvage-fixtures';
+import { spawnSync } from 'node:child_process';
 import { salvageCli, spawnSalvageCli } from '../support/salvage-cli';
 
 interface CatalogueRow {
@@ -168,6 +169,8 @@ describe('salvage add-media (real files, the real CLI, real PostgreSQL)', () => 
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(600);
     expect(killed.status).toBe('running');
+    const shown = JSON.parse(run(['report', '--json']).stdout).sources.find((x: { id: number }) => x.id === killed.id);
+    expect(shown.status).toBe('interrupted'); // no live run holds it: never stuck "running"
 
     expect(run(['add-media', big]).code).toBe(0);
     expect(run(['add-media', twin]).code).toBe(0);
@@ -178,6 +181,32 @@ describe('salvage add-media (real files, the real CLI, real PostgreSQL)', () => 
     expect(resumed).toHaveLength(600);
     expect(resumed).toEqual(strip(await catalogue(knex, sources[1].id)));
     expect(sources[0].details).toEqual(sources[1].details);
+  });
+
+  it('draws a progress bar on a terminal (stderr) and refuses a second run on the same tree while one runs', async () => {
+    const tree = path.join(work, 'tty-tree');
+    for (let i = 0; i < 300; i++) {
+      fs.mkdirSync(path.join(tree, 'submissions'), { recursive: true });
+      fs.writeFileSync(path.join(tree, `submissions/7_${OLD_TS + i}.mp4`), crypto.randomBytes(1024));
+    }
+    // `script` gives the real CLI a pseudo-terminal, as an operator's shell would.
+    const env = { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: db.url, DATA_DIR: path.join(work, 'data'), NODE_ENV: 'test' };
+    const cmd = `${process.execPath} --import tsx src/cli/main.ts salvage add-media ${tree} --batch-size 20`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: path.resolve(__dirname, '..', '..'), env, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/cataloguing \[[^\]]+\] 100% 300\/300 files/);
+    expect(r.stdout).toContain('300 files (300 distinct contents');
+
+    const { lockSource } = await import('../../src/features/salvage/lock');
+    const src = await knex('portal.salvage_sources').where({ locator: fs.realpathSync(tree) }).first();
+    const held = await lockSource(db.url, src.id); // as a live run holds it
+    try {
+      const busy = run(['add-media', tree]);
+      expect(busy.code).toBe(75);
+      expect(busy.stderr.trim()).toBe(`error: source ${src.id} is being read by another run`);
+    } finally {
+      await held.release();
+    }
   });
 
   it('never wrote to the trees it read (bytes and mtimes unchanged)', () => {
