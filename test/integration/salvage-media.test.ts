@@ -197,6 +197,11 @@ describe('salvage add-media (real files, the real CLI, real PostgreSQL)', () => 
     expect(r.stdout).toMatch(/cataloguing \[[^\]]+\] 100% 300\/300 files/);
     expect(r.stdout).toContain('300 files (300 distinct contents');
 
+    // A file that disappears keeps its row, marked missing; nothing else changes.
+    fs.rmSync(path.join(tree, `submissions/7_${OLD_TS + 5}.mp4`));
+    const after = JSON.parse(run(['add-media', tree, '--json']).stdout);
+    expect(after).toMatchObject({ hashed: 0, unchanged: 299, counts: { files: 300, missing: 1 } });
+
     const { lockSource } = await import('../../src/features/salvage/lock');
     const src = await knex('portal.salvage_sources').where({ locator: fs.realpathSync(tree) }).first();
     const held = await lockSource(db.url, src.id); // as a live run holds it

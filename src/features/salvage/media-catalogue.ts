@@ -4,7 +4,7 @@ import { BadSource } from './errors';
 import { classifyPath, looksLikeImage } from './naming';
 import { walkFiles, type WalkStats, type WalkedFile } from './walk';
 import { createInspector, mapLimit } from './pool';
-import { knownFiles, linkDerivedFiles, mediaCounts, saveBatch, type FileRow, type MediaCounts } from './repo';
+import { knownFiles, linkDerivedFiles, markMissing, mediaCounts, saveBatch, type FileRow, type MediaCounts } from './repo';
 import { silentProgress, type Progress } from './progress';
 
 export type EraOption = 'old' | 'new' | 'auto';
@@ -75,6 +75,7 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
   if (progress !== silentProgress) progress.start(await countFiles(root), 'cataloguing');
   // One batch commits while the next is read and hashed; a kill loses at most the two in flight.
   let saving: Promise<void> = Promise.resolve();
+  const seen = new Set<string>();
   const flush = async (batch: WalkedFile[]) => {
     const known = await knownFiles(knex, sourceId, batch.map((f) => f.rel));
     const todo = batch.filter((f) => {
@@ -106,6 +107,7 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
     let batch: WalkedFile[] = [];
     for await (const f of walkFiles(root, stats)) {
       run.seen++;
+      seen.add(f.rel);
       batch.push(f);
       if (batch.length >= batchSize) {
         await flush(batch);
@@ -119,6 +121,8 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
     await inspector.close();
   }
   await linkDerivedFiles(knex, sourceId);
+  const missing = await markMissing(knex, sourceId, seen);
+  if (missing) run.warnings.push(`${missing} catalogued files are no longer in the tree (kept, marked missing)`);
   if (stats.symlinksSkipped) run.warnings.push(`${stats.symlinksSkipped} symbolic links not followed`);
   run.warnings.push(...stats.unreadable.map((u) => `unreadable: ${u}`));
   const counts = await mediaCounts(knex, sourceId);

@@ -123,6 +123,8 @@ export interface MediaCounts {
   derived_unlinked: number;
   unreadable_images: number;
   with_metadata: number;
+  /** Catalogued earlier, not found by the latest run (rows kept). */
+  missing: number;
 }
 
 /** Exact counts of what a media source holds, from the catalogue itself. */
@@ -132,7 +134,8 @@ export async function mediaCounts(knex: Knex, sourceId: number): Promise<MediaCo
             count(*) FILTER (WHERE f.original_stem IS NOT NULL AND f.original_path IS NOT NULL)::int AS derived_linked,
             count(*) FILTER (WHERE f.original_stem IS NOT NULL AND f.original_path IS NULL)::int AS derived_unlinked,
             count(DISTINCT f.sha256) FILTER (WHERE b.warning IS NOT NULL)::int AS unreadable_images,
-            count(DISTINCT f.sha256) FILTER (WHERE b.metadata IS NOT NULL)::int AS with_metadata
+            count(DISTINCT f.sha256) FILTER (WHERE b.metadata IS NOT NULL)::int AS with_metadata,
+            count(*) FILTER (WHERE f.missing_since IS NOT NULL)::int AS missing
        FROM ${FILES} f JOIN ${BLOBS} b USING (sha256) WHERE f.source_id = ?`,
     [sourceId],
   );
@@ -150,6 +153,7 @@ export async function mediaCounts(knex: Knex, sourceId: number): Promise<MediaCo
     derived_unlinked: r.derived_unlinked,
     unreadable_images: r.unreadable_images,
     with_metadata: r.with_metadata,
+    missing: r.missing,
   };
 }
 
@@ -212,4 +216,17 @@ export async function imageLocation(knex: Knex, sha256: string): Promise<{ root:
     .whereNotNull('b.width')
     .first('s.locator as root', 'f.rel_path');
   return row ?? null;
+}
+
+/**
+ * After a complete walk: names not seen any more get `missing_since` (kept, as
+ * evidence); names seen again lose it. Returns how many are missing now.
+ */
+export async function markMissing(knex: Knex, sourceId: number, seen: Set<string>): Promise<number> {
+  const rows = (await knex(FILES).where({ source_id: sourceId }).select('rel_path', 'missing_since')) as Array<{ rel_path: string; missing_since: Date | null }>;
+  const gone = rows.filter((r) => !seen.has(r.rel_path) && !r.missing_since).map((r) => r.rel_path);
+  const back = rows.filter((r) => seen.has(r.rel_path) && r.missing_since).map((r) => r.rel_path);
+  for (let i = 0; i < gone.length; i += 1000) await knex(FILES).where({ source_id: sourceId }).whereIn('rel_path', gone.slice(i, i + 1000)).update({ missing_since: knex.fn.now() });
+  for (let i = 0; i < back.length; i += 1000) await knex(FILES).where({ source_id: sourceId }).whereIn('rel_path', back.slice(i, i + 1000)).update({ missing_since: null });
+  return rows.filter((r) => !seen.has(r.rel_path)).length;
 }
