@@ -63,6 +63,10 @@ export const envSchema = z.object({
   MONITOR_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
   BOOTSTRAP_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).default(60),
   WORKER: boolish.default(true),
+  SALVAGE_INCIDENT_AT: z.iso
+    .datetime({ offset: true, message: 'must be an ISO time with offset, such as 2026-01-22T11:57:00Z' })
+    .default('2026-01-22T11:57:00Z'),
+  SALVAGE_PG_BIN: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

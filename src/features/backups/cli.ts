@@ -3,7 +3,7 @@ import { cliActor } from '../../audit/service';
 import { CliError, printJson, withContext } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
 import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
-import { redactUrl } from './tools';
+import { redactUrl } from '../../db/pg-tools';
 import type { BackupRow } from './repo';
 import { sendTestAlert } from './test-alert';
 import { abandonDrills } from './run';

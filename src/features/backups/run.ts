@@ -8,7 +8,9 @@ import { logger } from '../../logger';
 import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
 import { dropActiveScratch, drillEmbedded, drillPostgres, scratchName, type DrillOutcome } from './drill';
-import { pgProgram, programVersion, runProgram, sha256File } from './tools';
+import { pgProgram } from '../../db/pg-tools';
+import { programVersion, runProgram } from '../../system/programs';
+import { sha256File } from '../../files/sha256';
 import { detectWipe, wipeRuleFrom } from './wipe-guard';
 import { findLastGood, finishDrill, insertDrill, insertRunningBackup, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
 

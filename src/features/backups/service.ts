@@ -9,7 +9,8 @@ import { evaluateAlerts } from './alerts';
 import { selectPrunable } from './retention';
 import { planRestore, restorePostgres, type RestorePlan } from './restore';
 import { backupPath, drillBackup, MANIFEST_FILE, runDatabaseBackup, runMediaBackup, type Progress } from './run';
-import { runProgram, sha256File } from './tools';
+import { runProgram } from '../../system/programs';
+import { sha256File } from '../../files/sha256';
 import {
   findBackup,
   selectBackups,

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { libpqEnv, pgProgram, quoteIdent, runProgram } from './tools';
+import { libpqEnv, pgProgram, quoteIdent } from '../../db/pg-tools';
+import { runProgram } from '../../system/programs';
 import type { RowCounts } from './wipe-guard';
 
 type Query = (sql: string) => Promise<Array<Record<string, unknown>>>;
