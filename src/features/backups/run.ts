@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-write';
+import { PRIVATE_FILE, ensurePrivateDir } from '../../files/private';
+import { errorCode, isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
@@ -37,8 +39,17 @@ function stampOf(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** BACKUP_DIR, its kind folder and the backup's own folder, all 0700 (a dump holds every password hash). */
+async function makeBackupDir(ctx: AppContext, dir: string): Promise<void> {
+  await ensurePrivateDir(ctx.config.BACKUP_DIR);
+  await ensurePrivateDir(path.dirname(dir));
+  await ensurePrivateDir(dir);
+}
+
 async function describeFile(dir: string, name: string): Promise<BackupFile> {
   const full = path.join(dir, name);
+  // pg_dump and tar create their files through the umask; the folder kept them private meanwhile.
+  await fs.promises.chmod(full, PRIVATE_FILE);
   const [stat, sha256] = await Promise.all([fs.promises.stat(full), sha256File(full)]);
   return { name, size: stat.size, sha256 };
 }
@@ -78,7 +89,20 @@ async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Pr
 /** A failed run keeps its row (and error) but not its partial files, which would only fill the disk. */
 async function markFailed(ctx: AppContext, id: number, dir: string, err: unknown): Promise<void> {
   await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  const diskFull = writeErrorCode(err);
+  if (diskFull) await reportWriteFailure(ctx.knex, 'backup', dir, Object.assign(new Error((err as Error).message), { code: diskFull }));
   await updateBackup(ctx.knex, id, { status: 'failed', error: (err as Error).message.slice(0, 2000), finished_at: new Date() }).catch(() => undefined);
+}
+
+/** ENOSPC/EIO... from our own writes, or as pg_dump and tar word it on stderr; null for other failures. */
+function writeErrorCode(err: unknown): string | null {
+  if (isWriteFailure(err)) return errorCode(err);
+  const message = String((err as Error).message);
+  if (/No space left on device/i.test(message)) return 'ENOSPC';
+  if (/Disk quota exceeded/i.test(message)) return 'EDQUOT';
+  if (/Read-only file system/i.test(message)) return 'EROFS';
+  if (/Input\/output error/i.test(message)) return 'EIO';
+  return null;
 }
 
 /** Restores the backup's dump somewhere disposable and compares row counts; records and returns the outcome. */
@@ -131,7 +155,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
   const { row, dir } = started;
   let backup: BackupRow;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeBackupDir(ctx, dir);
     const pglite = embeddedDatabase(ctx);
     const fileName = pglite ? EMBEDDED_FILE : DB_FILE;
     progress(`backup ${row.id}: dumping the database to ${dir}`);
@@ -200,7 +224,7 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   const { row, dir } = started;
   let backup: BackupRow;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeBackupDir(ctx, dir);
     const counted = await walkMedia(mediaDir);
     progress(`backup ${row.id}: archiving ${counted.files} media files (${counted.bytes} bytes)`);
     const r = await runProgram('tar', ['-cf', path.join(dir, MEDIA_FILE), '-C', mediaDir, '.']);

@@ -1,6 +1,7 @@
 import { parseExpression } from 'cron-parser';
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
+import { onWriteFailure } from '../../files/write-failures';
 import { backupNow, evaluateAlerts } from './service';
 import { failInterruptedBackups, type BackupKind } from './repo';
 
@@ -51,14 +52,24 @@ function scheduleBackups(ctx: AppContext, kind: BackupKind, expression: string):
 function scheduleAlertChecks(ctx: AppContext): { stop: () => void; idle: () => Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const run = () => {
-    running = evaluateAlerts(ctx).then(
-      () => undefined,
-      (err: unknown) => logger.error({ err }, 'alert evaluation failed'),
+    running = running.then(() =>
+      evaluateAlerts(ctx).then(
+        () => undefined,
+        (err: unknown) => logger.error({ err }, 'alert evaluation failed'),
+      ),
     );
   };
   run();
   const interval = setInterval(run, ctx.config.MONITOR_INTERVAL_SECONDS * 1000);
-  return { stop: () => clearInterval(interval), idle: () => running };
+  // A failed write anywhere in this process (disk full) is alerted at once, not at the next tick.
+  const unsubscribe = onWriteFailure(() => run());
+  return {
+    stop: () => {
+      clearInterval(interval);
+      unsubscribe();
+    },
+    idle: () => running,
+  };
 }
 
 /** Starts the backup schedules and the alert checks; the returned function stops them. */

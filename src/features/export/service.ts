@@ -16,6 +16,8 @@ import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
 import { enqueueBuild, enqueueLoginLink } from './jobs';
+import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 
 /** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
 export const REUSE_MINUTES = 5;
@@ -141,7 +143,7 @@ function setDownloadHeaders(res: Response, job: Pick<ExportJob, 'format'>, subje
 }
 
 function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
-  const settings = exportSettings(ctx, job.lang);
+  const settings = { ...exportSettings(ctx, job.lang), scratchId: job.id };
   const w = sink as unknown as import('node:stream').Writable;
   return job.format === 'zip' ? writeZipExport(subject, settings, w) : writeJsonExport(subject, settings, w);
 }
@@ -152,24 +154,24 @@ function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, si
  * goes away stops the export and the job is marked failed (not counted).
  */
 export async function streamExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, res: Response): Promise<void> {
-  const dir = exportsDir(ctx);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${job.id}.${job.format}`);
-  const part = `${file}.part`;
+  const file = path.join(exportsDir(ctx), `${job.id}.${job.format}`);
   setDownloadHeaders(res, job, subject, new Date());
   res.flushHeaders();
   const hasher = new Hasher();
   hasher.on('error', () => undefined); // reported through the export's promise below
-  const fileOut = fs.createWriteStream(part);
+  let fileOut: FileSink | null = null;
   const onClose = () => {
     if (!res.writableFinished) hasher.destroy(new Error('client closed the connection'));
   };
   res.on('close', onClose);
   try {
+    await ensurePrivateDir(exportsDir(ctx));
+    fileOut = createFileSink(partFile(file));
     // The response ends only once the job is recorded as done, so an immediate repeat finds it.
-    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut], [res])]);
+    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut.stream], [res])]);
     const digest = await hasher.done;
-    await fs.promises.rename(part, file);
+    await closeSink(fileOut);
+    await fs.promises.rename(fileOut.path, file);
     await repo.markDone(ctx.knex, job.id, {
       file_path: file,
       file_name: exportFileName(subject.display_id, job.format).utf8,
@@ -180,15 +182,17 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
     });
     res.end();
   } catch (err) {
-    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
-    fileOut.destroy();
-    await fs.promises.rm(part, { force: true });
+    await fileOut?.discard();
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message).catch(() => undefined);
+    if (isWriteFailure(err)) await reportWriteFailure(ctx.knex, 'export', fileOut?.path ?? exportsDir(ctx), err);
     logger.warn({ err, job: job.id }, 'export stream failed');
     if (!res.writableEnded) res.destroy();
   } finally {
     res.off('close', onClose);
   }
 }
+
+const partFile = (file: string) => `${file}.part`;
 
 /** Serves a finished archive from disk (a repeat download, or the e-mailed link). */
 export function sendStoredExport(res: Response, job: ExportJob, subject: ExportSubject): void {
@@ -206,15 +210,16 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     await repo.markFailed(ctx.knex, jobId, 'user not found');
     return;
   }
-  const dir = exportsDir(ctx);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${job.id}.${job.format}`);
-  const part = `${file}.part`;
+  const file = path.join(exportsDir(ctx), `${job.id}.${job.format}`);
+  let out: FileSink | null = null;
   try {
+    await ensurePrivateDir(exportsDir(ctx));
+    out = createFileSink(partFile(file));
     const hasher = new Hasher();
-    const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [fs.createWriteStream(part)])]);
+    const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [out.stream])]);
     const digest = await hasher.done;
-    await fs.promises.rename(part, file);
+    await closeSink(out);
+    await fs.promises.rename(out.path, file);
     const done = await repo.markDone(ctx.knex, job.id, {
       file_path: file,
       file_name: exportFileName(user.display_id, job.format).utf8,
@@ -225,8 +230,9 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     });
     if (isRealEmail(job.notify_email)) await sendReadyEmail(ctx, done, user.display_id);
   } catch (err) {
-    await fs.promises.rm(part, { force: true });
+    await out?.discard();
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    if (isWriteFailure(err)) await reportWriteFailure(ctx.knex, 'export', out?.path ?? exportsDir(ctx), err);
     throw err;
   }
 }
