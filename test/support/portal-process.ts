@@ -81,3 +81,40 @@ export async function signedInProcessAgent(url: string, login: string, password:
   if (res.status !== 303) throw new Error(`sign-in as ${login} failed with HTTP ${res.status}`);
   return agent;
 }
+
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGKILL to its process group: pg_dump or tar under it die too. */
+  kill(): Promise<void>;
+}
+
+/** `recovery-portal ARGS` in its own process group. */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await exited;
+    },
+  };
+}

@@ -7,12 +7,13 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
 import { logger } from '../../logger';
+import { workOwner } from '../../jobs/ownership';
 import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
 import { drillEmbedded, drillPostgres, type DrillOutcome } from './drill';
 import { pgProgram, programVersion, runProgram, sha256File } from './tools';
 import { detectWipe, wipeRuleFrom } from './wipe-guard';
-import { findLastGood, finishDrill, insertDrill, insertRunningBackup, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
+import { failOrphanedBackup, findLastGood, finishDrill, insertDrill, insertRunningBackup, selectRunningBackups, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
 
 export type Progress = (message: string) => void;
 const quiet: Progress = () => undefined;
@@ -78,7 +79,8 @@ interface RunOptions {
 
 async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Promise<{ row: BackupRow; dir: string } | null> {
   const started = opts.now ?? new Date();
-  const row = await insertRunningBackup(ctx.knex, { kind, trigger: opts.trigger, scheduled_for: opts.scheduledFor ?? null, started_at: started });
+  const owner = (await workOwner(ctx)).id;
+  const row = await insertRunningBackup(ctx.knex, { kind, trigger: opts.trigger, scheduled_for: opts.scheduledFor ?? null, started_at: started, owner });
   if (!row) return null;
   const rel = path.join(kind, `${stampOf(started)}-${row.id}`);
   const dir = path.join(ctx.config.BACKUP_DIR, rel);
@@ -253,4 +255,23 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
   logger.info({ id: backup.id }, 'media backup written');
   return copyOffHost(ctx, backup, progress);
+}
+
+/**
+ * Backups left "running" by a process that is gone (killed mid-dump, or
+ * mid-drill) are failed at once and their partial files removed; the owner
+ * lock (src/jobs/ownership.ts) tells a dead process from a slow one, so no
+ * 12-hour wait. Returns the ids failed.
+ */
+export async function recoverInterruptedBackups(ctx: AppContext): Promise<number[]> {
+  const owner = await workOwner(ctx);
+  const failed: number[] = [];
+  for (const b of await selectRunningBackups(ctx.knex)) {
+    if (!(await owner.isGone(b.owner))) continue;
+    if (!(await failOrphanedBackup(ctx.knex, b.id, b.owner))) continue;
+    if (b.dir) await fs.promises.rm(backupPath(ctx, b), { recursive: true, force: true });
+    failed.push(b.id);
+  }
+  if (failed.length) logger.warn({ failed }, 'backups left by a stopped process marked failed');
+  return failed;
 }

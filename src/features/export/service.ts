@@ -16,6 +16,7 @@ import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
 import { enqueueBuild, enqueueLoginLink } from './jobs';
+import { workOwner } from '../../jobs/ownership';
 import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 
@@ -99,6 +100,7 @@ export type ExportDecision =
  * that says when the next export is possible.
  */
 export async function requestExport(ctx: AppContext, req: ExportRequest): Promise<ExportDecision> {
+  const owner = await workOwner(ctx);
   const decision = await ctx.knex.transaction(async (trx) => {
     await repo.lockUser(trx, req.subject.id);
     if (req.counted) {
@@ -115,7 +117,9 @@ export async function requestExport(ctx: AppContext, req: ExportRequest): Promis
     }
     const counts = await repo.countPersonalData(trx, req.subject.id);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
+    let busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
+    // The stream that fills the slot may belong to a process that died: check before queueing behind a ghost.
+    if (busy && (await recoverOrphanedExports(ctx, trx)).failed.length) busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
     const background = total > ctx.config.EXPORT_BACKGROUND_ROWS || busy;
     const job = await repo.insertJob(trx, {
       id: crypto.randomUUID(),
@@ -127,6 +131,7 @@ export async function requestExport(ctx: AppContext, req: ExportRequest): Promis
       status: background ? 'queued' : 'running',
       lang: req.lang,
       notify_email: req.notifyEmail,
+      owner: background ? null : owner.id,
     });
     if (req.audit) await req.audit(trx, job);
     if (!background) return { action: 'stream', job } as const;
@@ -204,7 +209,7 @@ export function sendStoredExport(res: Response, job: ExportJob, subject: ExportS
 /** Builds a queued export to DATA_DIR/exports and e-mails a link valid LINK_DAYS days. Safe to run twice. */
 export async function runBackgroundExport(ctx: AppContext, jobId: string): Promise<void> {
   const job = await repo.findJob(ctx.knex, jobId);
-  if (!job || !(await repo.markRunning(ctx.knex, jobId))) return;
+  if (!job || !(await repo.markRunning(ctx.knex, jobId, (await workOwner(ctx)).id))) return;
   const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
   if (!user) {
     await repo.markFailed(ctx.knex, jobId, 'user not found');
@@ -274,6 +279,50 @@ export async function openSignedDownload(ctx: AppContext, id: string, expires: s
   }
   const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
   return { job, subject: { id: Number(job.user_id), display_id: user?.display_id ?? 'user' } };
+}
+
+/** A background export that took its process down this many times is failed, not queued again. */
+export const MAX_ATTEMPTS = 3;
+
+/** Partial files of one export: the half-written archive and its scratch spool. */
+async function removePartialFiles(ctx: AppContext, job: Pick<ExportJob, 'id' | 'format'>): Promise<void> {
+  const dir = exportsDir(ctx);
+  await fs.promises.rm(partFile(path.join(dir, `${job.id}.${job.format}`)), { force: true });
+  const tmp = path.join(dir, 'tmp');
+  const names = await fs.promises.readdir(tmp).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(`${job.id}-`)).map((n) => fs.promises.rm(path.join(tmp, n), { force: true })));
+}
+
+/**
+ * Running exports whose process is gone (its owner lock is free: see
+ * src/jobs/ownership.ts) are dealt with at once: their partial files are
+ * removed, a background export is queued again (up to MAX_ATTEMPTS runs) and
+ * will mail its link as usual, a streamed one (its browser is gone with the
+ * process) is failed, which never counts toward the cooldown. Run at start,
+ * periodically, and when the stream slot looks taken.
+ */
+export async function recoverOrphanedExports(ctx: AppContext, db: Knex | Knex.Transaction = ctx.knex): Promise<{ requeued: string[]; failed: string[] }> {
+  const owner = await workOwner(ctx);
+  const requeued: string[] = [];
+  const failed: string[] = [];
+  for (const job of await repo.listRunning(db)) {
+    if (!(await owner.isGone(job.owner))) continue;
+    await removePartialFiles(ctx, job);
+    if (job.mode === 'background' && job.attempts < MAX_ATTEMPTS) {
+      if (await repo.requeueOrphan(db, job.id, job.owner)) requeued.push(job.id);
+    } else {
+      const why = job.mode === 'stream' ? 'interrupted: the portal process stopped during the download' : `failed ${job.attempts} times: the portal process stopped each time`;
+      if (await repo.failOrphan(db, job.id, job.owner, why)) failed.push(job.id);
+    }
+  }
+  // queued only once the new state is visible (the caller's transaction may still hold it)
+  if (requeued.length) {
+    const enqueueAll = () => Promise.all(requeued.map((id) => enqueueBuild(ctx, id)));
+    if ('executionPromise' in db) void (db as Knex.Transaction).executionPromise.then(enqueueAll, () => undefined);
+    else await enqueueAll();
+  }
+  if (requeued.length || failed.length) logger.warn({ requeued, failed }, 'exports left by a stopped process recovered');
+  return { requeued, failed };
 }
 
 /** Deletes archives whose time is up. Run periodically by the feature's start(). */
