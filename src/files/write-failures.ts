@@ -25,12 +25,13 @@ export function isDiskFull(err: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR']);
+const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG', 'EACCES', 'EPERM']);
+const WRITE_CALLS = new Set(['open', 'write', 'writev', 'close', 'fsync', 'fdatasync', 'rename', 'mkdir', 'copyfile', 'chmod', 'fchmod', 'ftruncate', 'link', 'symlink', 'unlink']);
 
-/** An error from the filesystem (a write, open, mkdir, rename...), not from the network or the database. */
+/** An error from writing to the filesystem (open, write, mkdir, rename...), not from a program, the network or the database. */
 export function isWriteFailure(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException | null;
-  return Boolean(e && typeof e.code === 'string' && typeof e.syscall === 'string' && WRITE_ERRORS.has(e.code));
+  return Boolean(e && typeof e.code === 'string' && typeof e.syscall === 'string' && WRITE_ERRORS.has(e.code) && WRITE_CALLS.has(e.syscall));
 }
 
 export function errorCode(err: unknown): string {
