@@ -101,6 +101,8 @@ export type ExportDecision =
  */
 export async function requestExport(ctx: AppContext, req: ExportRequest): Promise<ExportDecision> {
   const owner = await workOwner(ctx);
+  // The stream that fills the slot may belong to a process that died: free it before queueing behind a ghost.
+  if ((await repo.countRunningStreams(ctx.knex)) >= MAX_CONCURRENT_STREAMS) await recoverOrphanedExports(ctx);
   const decision = await ctx.knex.transaction(async (trx) => {
     await repo.lockUser(trx, req.subject.id);
     if (req.counted) {
@@ -117,9 +119,7 @@ export async function requestExport(ctx: AppContext, req: ExportRequest): Promis
     }
     const counts = await repo.countPersonalData(trx, req.subject.id);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    let busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
-    // The stream that fills the slot may belong to a process that died: check before queueing behind a ghost.
-    if (busy && (await recoverOrphanedExports(ctx, trx)).failed.length) busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
+    const busy = (await repo.countRunningStreams(trx)) >= MAX_CONCURRENT_STREAMS;
     const background = total > ctx.config.EXPORT_BACKGROUND_ROWS || busy;
     const job = await repo.insertJob(trx, {
       id: crypto.randomUUID(),
@@ -301,7 +301,8 @@ async function removePartialFiles(ctx: AppContext, job: Pick<ExportJob, 'id' | '
  * process) is failed, which never counts toward the cooldown. Run at start,
  * periodically, and when the stream slot looks taken.
  */
-export async function recoverOrphanedExports(ctx: AppContext, db: Knex | Knex.Transaction = ctx.knex): Promise<{ requeued: string[]; failed: string[] }> {
+export async function recoverOrphanedExports(ctx: AppContext): Promise<{ requeued: string[]; failed: string[] }> {
+  const db = ctx.knex;
   const owner = await workOwner(ctx);
   const requeued: string[] = [];
   const failed: string[] = [];
@@ -315,12 +316,7 @@ export async function recoverOrphanedExports(ctx: AppContext, db: Knex | Knex.Tr
       if (await repo.failOrphan(db, job.id, job.owner, why)) failed.push(job.id);
     }
   }
-  // queued only once the new state is visible (the caller's transaction may still hold it)
-  if (requeued.length) {
-    const enqueueAll = () => Promise.all(requeued.map((id) => enqueueBuild(ctx, id)));
-    if ('executionPromise' in db) void (db as Knex.Transaction).executionPromise.then(enqueueAll, () => undefined);
-    else await enqueueAll();
-  }
+  for (const id of requeued) await enqueueBuild(ctx, id);
   if (requeued.length || failed.length) logger.warn({ requeued, failed }, 'exports left by a stopped process recovered');
   return { requeued, failed };
 }
