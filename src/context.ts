@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { AppContext } from './app-context';
 import type { Config } from './config';
-import { openDatabase, type Database } from './db';
+import { openDatabase, pgConnectionConfig, type Database } from './db';
 import { migrateLatest } from './db/migrate';
 import { createMailer, type Mailer } from './mail/mailer';
 import { coreChecks } from './http/readiness';
@@ -29,7 +29,7 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
     await database.close();
     throw err;
   }
-  const pgPool = new pg.Pool({ connectionString: database.url, max: 3, idleTimeoutMillis: 10_000 });
+  const pgPool = new pg.Pool({ ...pgConnectionConfig(database.url, database.timeouts), max: 3, idleTimeoutMillis: 10_000 });
   pgPool.on('error', () => undefined); // a dropped idle connection is retried on next use; /readyz reports the outage
   const mailer = opts.mailer ?? createMailer(config, { onWriteFailure: (file, err) => reportWriteFailure(database.knex, 'outbox', file, err) });
   const ctx: RunningContext = {

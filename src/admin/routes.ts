@@ -8,11 +8,16 @@ import { listAudit } from '../audit/service';
 export function adminRoutes(ctx: AppContext, features: Feature[]): Router {
   const router = Router();
   router.get('/admin', requireStaff, async (req, res) => {
+    for (const f of features) {
+      const landing = f.adminLanding ? await f.adminLanding(ctx, req) : null;
+      if (landing) return res.redirect(303, landing);
+    }
     const panels: DashboardPanel[] = [];
     for (const f of features) {
       const panel = f.dashboard ? await f.dashboard(ctx, req) : null;
       if (panel) panels.push(panel);
     }
+    panels.sort((a, b) => Number(Boolean(b.first)) - Number(Boolean(a.first)));
     const audit = await listAudit(ctx.knex, 20);
     res.render('admin/index', { title: req.t('admin.title'), panels, audit });
   });

@@ -4,6 +4,7 @@ import { openDatabase } from '../db';
 import { migrateLatest } from '../db/migrate';
 import { seedDemo, RealDataPresent, DEMO_PASSWORD } from '../toybox/demo-seed';
 import { CliError, withContext, printJson } from './context';
+import { EXIT } from './exit-codes';
 
 export function registerCoreCommands(program: Command): void {
   program
@@ -33,7 +34,7 @@ export function registerCoreCommands(program: Command): void {
           else if (result.created) process.stdout.write(`demo data created: users demo_admin, demo_hanako, demo_taro (password: ${DEMO_PASSWORD})\n`);
           else process.stdout.write(`demo data already present (${result.users} users)\n`);
         } catch (err) {
-          if (err instanceof RealDataPresent) throw new CliError(`refusing to seed: ${err.message}; seed-demo only runs on an empty or demo database`, 3);
+          if (err instanceof RealDataPresent) throw new CliError(`refusing to seed: ${err.message}; seed-demo only runs on an empty or demo database`, EXIT.refused);
           throw err;
         }
       });

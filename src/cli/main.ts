@@ -3,7 +3,9 @@ import { loadConfigOrExit } from '../config';
 import { logger, sendLogsToStderr } from '../logger';
 import { registerCoreCommands } from './core-commands';
 import { cliCommands } from './commands';
-import { CliError } from './context';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { HttpError } from '../http/errors';
+import { translator } from '../http/i18n';
 
 /** `recovery-portal`: the operator's tool on the host, reading the same environment as the server. */
 export function buildProgram(): Command {
@@ -25,13 +27,11 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof CliError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    return 1;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    // Domain errors carry a message key: the operator reads the English text, never a stack.
+    const message = err instanceof HttpError ? translator('en')(err.messageKey, err.vars) : (err as Error).message;
+    process.stderr.write(`error: ${message}\n`);
+    return exitCodeFor(err);
   }
 }
 

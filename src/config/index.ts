@@ -9,6 +9,7 @@ export type Config = Readonly<
     DATA_DIR: string;
     PUBLIC_URL: string;
     SESSION_SECRET: string;
+    TOYBOX_API_URL: string;
     BACKUP_DIR: string;
     embedded: boolean;
   }
@@ -42,6 +43,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
     TOYBOX_URL: raw.TOYBOX_URL.replace(/\/+$/, ''),
+    TOYBOX_API_URL: (raw.TOYBOX_API_URL ?? raw.TOYBOX_URL).replace(/\/+$/, ''),
     SESSION_SECRET: raw.SESSION_SECRET ?? '',
     BACKUP_DIR: path.resolve(raw.BACKUP_DIR ?? path.join(dataDir, 'backups')),
     embedded: !raw.DATABASE_URL,

@@ -27,10 +27,14 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
     .optional(),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100, 'must be at least 100').default(5000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100, 'must be at least 100').default(10000),
   DATA_DIR: z.string().min(1).default('./var'),
   PUBLIC_URL: optionalUrl,
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOYBOX_URL: z.url({ message: 'must be an absolute URL such as https://toybox.example' }).default('http://localhost:8000'),
+  /** Where the portal calls TOYBOX's API server to server (an internal address such as http://web:8000); TOYBOX_URL when unset. */
+  TOYBOX_API_URL: optionalUrl,
   TOYBOX_MEDIA_DIR: z.string().min(1).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('TOYBOX <noreply@toybox.local>'),

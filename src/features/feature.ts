@@ -10,6 +10,26 @@ export interface DashboardPanel {
   /** A view under views/, rendered inside /admin. */
   partial: string;
   locals: Record<string, unknown>;
+  /** Shown before the other panels (the recovery checklist). */
+  first?: boolean;
+}
+
+/** done: nothing left; todo: not started; warn: started but needs attention (stale, partial); fail: broken. */
+export type RecoveryState = 'done' | 'todo' | 'warn' | 'fail';
+
+/**
+ * One line of the recovery checklist (/admin/recovery), computed live by the
+ * feature that owns the facts. Texts are keys under `recovery.` in locales;
+ * Date values in `vars` are shown in Japan time.
+ */
+export interface RecoveryCheck {
+  /** Stable id; the checklist's order and titles are keyed by it (src/features/recovery/catalog.ts). */
+  id: string;
+  state: RecoveryState;
+  detail: string;
+  vars?: Record<string, string | number | Date>;
+  /** While true, /admin opens /admin/recovery first (a critical incident notice is up). */
+  urgent?: boolean;
 }
 
 /**
@@ -34,6 +54,10 @@ export interface Feature {
   startOnEveryInstance?: boolean;
   /** A panel on the staff dashboard at /admin. */
   dashboard?(ctx: AppContext, req: Request): Promise<DashboardPanel | null>;
+  /** This feature's lines of the recovery checklist, from its own tables (see RecoveryCheck). */
+  recoveryChecks?(ctx: AppContext): Promise<RecoveryCheck[]>;
+  /** Where /admin should send staff first, or null (the recovery feature uses it during an incident). */
+  adminLanding?(ctx: AppContext, req: Request): Promise<string | null>;
   /** Registers the feature's `recovery-portal` subcommands. */
   cli?(program: Command): void;
 }

@@ -37,6 +37,26 @@ function dkimOptions(config: Config) {
   };
 }
 
+/** The SMTP transport options for SMTP_URL (also used by `doctor` to verify the server without sending). */
+export function smtpTransportOptions(config: Config, opts: { pool?: boolean; maxConnections?: number } = {}) {
+  const url = new URL(config.SMTP_URL!);
+  return {
+    pool: opts.pool ?? true,
+    maxConnections: opts.maxConnections ?? 5,
+    maxMessages: Infinity,
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+    secure: url.protocol === 'smtps:',
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    // smtp://localhost without TLS is for local relays and test sinks
+    ignoreTLS: url.searchParams.get('tls') === 'off',
+    tls: { rejectUnauthorized: url.searchParams.get('tls') !== 'insecure' },
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 30_000,
+  };
+}
+
 /**
  * SMTP_URL: a pooled SMTP transport. Without it, every message is written as
  * an .eml file to DATA_DIR/outbox (atomically), which the admin can read in
@@ -48,24 +68,8 @@ export function createMailer(
 ): Mailer {
   const defaults = { from: config.MAIL_FROM };
   if (config.SMTP_URL) {
-    const url = new URL(config.SMTP_URL);
     const transport = nodemailer.createTransport(
-      {
-        pool: opts.pool ?? true,
-        maxConnections: opts.maxConnections ?? 5,
-        maxMessages: Infinity,
-        host: url.hostname,
-        port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
-        secure: url.protocol === 'smtps:',
-        auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-        // smtp://localhost without TLS is for local relays and test sinks
-        ignoreTLS: url.searchParams.get('tls') === 'off',
-        tls: { rejectUnauthorized: url.searchParams.get('tls') !== 'insecure' },
-        connectionTimeout: 15_000,
-        greetingTimeout: 15_000,
-        socketTimeout: 30_000,
-        dkim: dkimOptions(config),
-      },
+      { ...smtpTransportOptions(config, opts), dkim: dkimOptions(config) },
       defaults,
     );
     return {

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 
 /**
- * TOYBOX's own notice surfaces: the `announcements` list and the
- * `site_maintenance` singleton (lowest id; when enabled the Django site
- * answers 503 to everyone but admins). The portal's incident mirror writes
+ * TOYBOX's own notice surfaces: the `announcements` list (content shown as
+ * escaped plain text) and the `site_maintenance` singleton (lowest id; when
+ * enabled the Django site answers 503 on every path but /admin/, health,
+ * static and uploads, signed in or not). The portal's incident mirror writes
  * here and nowhere else.
  */
 type Db = Knex | Knex.Transaction;

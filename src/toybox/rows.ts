@@ -39,12 +39,16 @@ export async function insertUserRow(db: Db, u: NewUser): Promise<number> {
   return Number(row.id);
 }
 
-/** The profile row TOYBOX's app creates with get_or_create on first use. */
+/**
+ * The profile row TOYBOX's app creates with get_or_create on first use. header_url: the model's URLField
+ * has blank=True and no default, so Django writes '' (the column accepts NULL, but Django never writes one).
+ */
 export async function insertUserMetaRow(db: Db, userId: number, displayName = ''): Promise<void> {
   await db('public.user_meta').insert({
     user_id: userId,
     bio: '',
     display_name: displayName,
+    header_url: '',
     lottery_bonus_count: 0,
     notifications: JSON.stringify([]),
     onboarding_completed: JSON.stringify({}),

@@ -3,8 +3,20 @@ import { insertUserRow, insertUserMetaRow } from './rows';
 
 type Db = Knex | Knex.Transaction;
 
-/** TOYBOX's user model: what `role` holds for a superuser. */
+/** TOYBOX's user model: what `role` holds for a superuser made by createsuperuser. */
 export const SUPERUSER_ROLE = 'SUPERUSER';
+
+/**
+ * The role an administrator gets. Both kinds have is_staff and is_superuser
+ * (Django admin at /admin/ with every permission), but TOYBOX's own console
+ * /admin/console/ (adminpanel admin_required) admits only role ADMIN:
+ * - `ADMIN`: Django admin and TOYBOX's console, the account that can run the site (default);
+ * - `SUPERUSER`: exactly what `createsuperuser` makes; the console answers 403.
+ * TOYBOX's API permissions accept either.
+ */
+export type AdminRole = 'ADMIN' | 'SUPERUSER';
+export const ADMIN_ROLES: readonly AdminRole[] = ['ADMIN', 'SUPERUSER'];
+export const DEFAULT_ADMIN_ROLE: AdminRole = 'ADMIN';
 
 /**
  * Django's BaseUserManager.normalize_email: strips the address and lower-cases
@@ -45,17 +57,18 @@ export async function findClashingUsers(db: Db, email: string | null, displayId:
 }
 
 /**
- * What TOYBOX's `create_superuser` writes: role SUPERUSER, is_staff,
+ * What TOYBOX's `create_superuser` writes, with the chosen role (create_superuser
+ * takes role as an extra field; its default is SUPERUSER): is_staff,
  * is_superuser and is_active true, the e-mail's domain lower-cased, the given
  * Django password hash, created_at/updated_at now; plus the user_meta profile
  * row the app would create on first use. Call inside a transaction.
  */
-export async function insertSuperuser(trx: Knex.Transaction, u: { email: string; display_id: string; passwordHash: string }): Promise<number> {
+export async function insertSuperuser(trx: Knex.Transaction, u: { email: string; display_id: string; passwordHash: string; role?: AdminRole }): Promise<number> {
   const id = await insertUserRow(trx, {
     email: normalizeEmail(u.email),
     display_id: u.display_id,
     password: u.passwordHash,
-    role: SUPERUSER_ROLE,
+    role: u.role ?? DEFAULT_ADMIN_ROLE,
     is_staff: true,
     is_superuser: true,
     is_active: true,
@@ -64,12 +77,12 @@ export async function insertSuperuser(trx: Knex.Transaction, u: { email: string;
   return id;
 }
 
-/** Makes an existing account a superuser as `create_superuser` would have made it; optionally lifts a suspension. */
-export async function promoteToSuperuser(db: Db, id: number, opts: { unsuspend?: boolean } = {}): Promise<void> {
+/** Makes an existing account an administrator with the chosen role (staff, superuser, active); optionally lifts a suspension. */
+export async function promoteToSuperuser(db: Db, id: number, opts: { unsuspend?: boolean; role?: AdminRole } = {}): Promise<void> {
   await db('public.users')
     .where({ id })
     .update({
-      role: SUPERUSER_ROLE,
+      role: opts.role ?? DEFAULT_ADMIN_ROLE,
       is_staff: true,
       is_superuser: true,
       is_active: true,

@@ -11,16 +11,22 @@ export interface ToyboxUser {
   is_staff: boolean;
   is_superuser: boolean;
   is_suspended: boolean;
+  banned_at: Date | null;
+  penalty_type: string | null;
   last_login: Date | null;
 }
 
-const COLUMNS: string[] = ['id', 'email', 'display_id', 'password', 'role', 'is_active', 'is_staff', 'is_superuser', 'is_suspended', 'last_login'];
+const COLUMNS: string[] = ['id', 'email', 'display_id', 'password', 'role', 'is_active', 'is_staff', 'is_superuser', 'is_suspended', 'banned_at', 'penalty_type', 'last_login'];
 
-/** An identifier with "@" is an e-mail (matched case-insensitively, as Django normalises domains); otherwise a display id. */
+/**
+ * An identifier with "@" is an e-mail (matched case-insensitively, as Django normalises domains); otherwise a
+ * display id, compared exactly as stored, as TOYBOX's /api/auth/login/ does (`display_id=...`, no lower-casing):
+ * accounts made by create_user or the Django admin can hold capitals, and TOYBOX accepts them as typed.
+ */
 export async function findUsersByLogin(knex: Knex, identifier: string): Promise<ToyboxUser[]> {
   const q = knex('public.users').select<ToyboxUser[]>(COLUMNS).limit(2);
   if (identifier.includes('@')) q.whereRaw('lower(email) = lower(?)', [identifier]);
-  else q.where('display_id', identifier.toLowerCase());
+  else q.where('display_id', identifier);
   return q;
 }
 

@@ -42,7 +42,7 @@ describe('sign-in against TOYBOX users', () => {
     expect(after).not.toBe(before);
   });
 
-  it('refuses a wrong password, an inactive and a suspended user', async () => {
+  it('refuses a wrong password, an inactive and a banned user', async () => {
     const u = await buildUser(portal.ctx.knex);
     const wrong = await signIn(u.display_id, 'not-the-password');
     expect(wrong.res.status).toBe(401);
@@ -50,10 +50,37 @@ describe('sign-in against TOYBOX users', () => {
 
     const inactive = await buildUser(portal.ctx.knex, { is_active: false });
     expect((await signIn(inactive.display_id, inactive.password)).res.status).toBe(401);
-    const suspended = await buildUser(portal.ctx.knex, { is_suspended: true });
+    const banned = await buildUser(portal.ctx.knex);
+    await portal.ctx.knex('users').where({ id: banned.id }).update({ banned_at: new Date(), penalty_type: 'BAN' });
+    const b = await signIn(banned.display_id, banned.password);
+    expect(b.res.status).toBe(401);
+    expect((await b.agent.get('/export')).text).not.toContain(banned.display_id);
+  });
+
+  it('looks display ids up exactly as TOYBOX\'s login does: a capitalised id signs in as stored, not in another case', async () => {
+    // create_user and the Django admin store display ids as given; TOYBOX's /api/auth/login/ matches them exactly.
+    const u = await buildUser(portal.ctx.knex, { display_id: 'Hanako_K' });
+    const ok = await signIn('Hanako_K', u.password);
+    expect(ok.res.status).toBe(303);
+    expect((await ok.agent.get('/account')).text).toContain('Hanako_K');
+    expect((await signIn('hanako_k', u.password)).res.status).toBe(401);
+    expect((await signIn(' Hanako_K ', u.password)).res.status).toBe(303); // trimmed, as DRF's CharField does
+  });
+
+  it('lets a suspended (not banned) user sign in to export their own data, and nothing else', async () => {
+    const suspended = await buildUser(portal.ctx.knex, { is_suspended: true, is_staff: true });
     const s = await signIn(suspended.display_id, suspended.password);
-    expect(s.res.status).toBe(401);
-    expect((await s.agent.get('/account')).status).toBe(303);
+    expect(s.res.status).toBe(303);
+    expect(s.res.headers.location).toBe('/export');
+    const page = await s.agent.get('/export');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(suspended.display_id);
+    const exported = await s.agent.get('/api/me/export?format=json');
+    expect(exported.status).toBe(200);
+    expect(JSON.stringify(exported.body)).toContain(suspended.display_id);
+    expect(JSON.stringify(exported.body)).not.toContain('pbkdf2_sha256');
+    expect((await s.agent.get('/account')).status).toBe(303); // other pages ask to sign in again
+    expect((await s.agent.get('/admin')).status).toBe(303); // staff flag or not, a suspended account is no admin here
   });
 
   it('asks for the e-mail when a display id belongs to two accounts', async () => {

@@ -4,14 +4,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { makeReadOnly } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/backups';
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually as until } from '../support/eventually';
 
 describe('alerts: BACKUP_DIR turns read-only', () => {
   let portal: TestPortal;

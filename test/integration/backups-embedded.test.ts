@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { tempDir } from '../support/portal';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { runCliSync } from '../support/cli';
 
 function cli(args: string[], dataDir: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { env: { DATABASE_URL: '', DATA_DIR: dataDir } });
 }
 
 describe('embedded mode (PGlite): same manifest, drill and CLI', () => {
@@ -39,7 +31,7 @@ describe('embedded mode (PGlite): same manifest, drill and CLI', () => {
     expect(verify.code).toBe(0);
 
     const refused = cli(['backup', 'restore', String(id), '--target', 'postgres://nowhere/db'], dataDir);
-    expect(refused.code).toBe(3);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--target-dir');
 
     // PGlite does not load inside jest's VM: the restored copy is opened by the CLI, as an operator would.

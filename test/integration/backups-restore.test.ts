@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { startTestPortal, type TestPortal } from '../support/portal';
+import { runCliSync } from '../support/cli';
 import { createTestDatabase } from '../support/database';
 import { createKnex } from '../../src/db';
 import { buildUser } from '../support/factories';
@@ -10,17 +10,9 @@ import { insertCardRow, insertReactionRow, insertSubmissionRow, insertUserCardRo
 import { drillBackup } from '../../src/features/backups/run';
 import { backupNow, getBackup } from '../../src/features/backups/service';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The real `recovery-portal` CLI in a child process, as the operator runs it. */
+/** `recovery-portal backup ...` in a child process, as the operator runs it. */
 function cli(portal: TestPortal, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backup', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, NODE_ENV: 'test', ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(['backup', ...args], { env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, ...env } });
 }
 
 const TOYBOX_TABLES = ['users', 'user_meta', 'submissions', 'cards', 'user_cards', 'reactions', 'user_points', 'point_history'];

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { startTestPortal, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { ROOT, runCli, type CliResult } from '../support/cli';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 function pythonCheck(password: string, encoded: string): boolean {
   const script = `import hashlib,base64,sys,hmac
@@ -17,27 +16,9 @@ print(hmac.compare_digest(base64.b64encode(d).decode(),h))`;
   return execFileSync('python3', ['-c', script, password, encoded], { encoding: 'utf8' }).trim() === 'True';
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI as the operator runs it, in its own process, against the test database. */
+/** The real CLI as the operator runs it, in its own process, against the test database (nothing else in its environment). */
 function cli(portal: TestPortal, args: string[], stdin = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runCli(args, { cleanEnv: true, env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' }, stdin });
 }
 
 describe('recovery-portal admin (CLI)', () => {
@@ -67,11 +48,14 @@ describe('recovery-portal admin (CLI)', () => {
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout) as { id: number };
     const u = await portal.ctx.knex('users').where({ id: printed.id }).first();
-    expect(u).toMatchObject({ email: 'Ops@example.org', display_id: 'ops_root', role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true, is_suspended: false, last_login: null });
+    // role ADMIN by default: TOYBOX's console (/admin/console/) admits only ADMIN; is_staff/is_superuser open Django admin
+    expect(u).toMatchObject({ email: 'Ops@example.org', display_id: 'ops_root', role: 'ADMIN', is_staff: true, is_superuser: true, is_active: true, is_suspended: false, last_login: null });
     expect(u.created_at).toBeInstanceOf(Date);
     expect(u.updated_at).toBeInstanceOf(Date);
     expect(pythonCheck('quiet-harbour-lantern-7', u.password)).toBe(true); // the trailing newline was not part of it
-    expect(await portal.ctx.knex('user_meta').where({ user_id: u.id })).toHaveLength(1);
+    const meta = await portal.ctx.knex('user_meta').where({ user_id: u.id });
+    expect(meta).toHaveLength(1);
+    expect(meta[0].header_url).toBe(''); // as Django writes it (URLField, blank=True): an empty string, not NULL
 
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'bootstrap.superuser_created' }).first();
     expect(audit.actor).toMatch(/^cli:/);
@@ -100,7 +84,7 @@ describe('recovery-portal admin (CLI)', () => {
     expect(await portal.ctx.knex('users').whereIn('email', ['new@example.org'])).toHaveLength(0);
 
     const weak = await cli(portal, ['admin', 'create', '--email', 'weak@example.org', '--display-id', 'weak_root', '--password-stdin'], '12345678');
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('This password is too common. This password is entirely numeric.');
   });
 
@@ -112,8 +96,21 @@ describe('recovery-portal admin (CLI)', () => {
     expect(r.stderr).toContain("Error: your passwords didn't match.");
     expect(r.stdout).toContain('superuser created: helper_two <helper@example.org>');
     const u = await portal.ctx.knex('users').where({ display_id: 'helper_two' }).first();
-    expect(u.role).toBe('SUPERUSER');
+    expect(u.role).toBe('ADMIN');
+    expect(r.stdout).toContain("role ADMIN: can open Django admin (/admin/) and TOYBOX's console (/admin/console/)");
     expect(pythonCheck('amber-violin-meadow-9', u.password)).toBe(true);
+  });
+
+  it('admin create --role superuser makes what createsuperuser makes, and says the console will not open; a wrong role exits 2 (bad input)', async () => {
+    const r = await cli(portal, ['admin', 'create', '--email', 'django@example.org', '--display-id', 'django_only', '--role', 'superuser', '--password-stdin'], 'copper-kettle-orchard-4');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("role SUPERUSER: can open Django admin (/admin/); TOYBOX's console (/admin/console/) admits only ADMIN");
+    expect(await portal.ctx.knex('users').where({ display_id: 'django_only' }).first('role', 'is_staff', 'is_superuser')).toEqual({ role: 'SUPERUSER', is_staff: true, is_superuser: true });
+    const bad = await cli(portal, ['admin', 'create', '--email', 'x@example.org', '--display-id', 'x_root', '--role', 'owner', '--password-stdin'], 'copper-kettle-orchard-4');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--role: "owner" is not a role; use admin');
+    const help = await cli(portal, ['admin', 'create', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain("admin (default): role ADMIN, opens Django admin (/admin/) and TOYBOX's console (/admin/console/)");
   });
 
   it('on a terminal, admin create echoes the answers but never the password', async () => {
@@ -158,10 +155,22 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`promoted to superuser: ${person.display_id}`);
     const u = await portal.ctx.knex('users').where({ id: person.id }).first();
-    expect(u).toMatchObject({ role: 'SUPERUSER', is_staff: true, is_superuser: true, is_active: true });
+    expect(u).toMatchObject({ role: 'ADMIN', is_staff: true, is_superuser: true, is_active: true });
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'admin.promote' }).first();
     expect(audit.target).toBe(`user:${person.id}:${person.display_id}`);
     expect(audit.details.previous_role).toBe('FREE_USER');
+    expect(audit.details.role).toBe('ADMIN');
+
+    // An account createsuperuser made (role SUPERUSER, no console) is promoted to ADMIN so it can open the console.
+    const djangoMade = await buildUser(portal.ctx.knex, { email: 'made-by-django@example.net', role: 'SUPERUSER', is_superuser: true, is_staff: true });
+    const fix = await cli(portal, ['admin', 'promote', djangoMade.email]);
+    expect(fix.code).toBe(0);
+    expect(await portal.ctx.knex('users').where({ id: djangoMade.id }).first('role')).toEqual({ role: 'ADMIN' });
+    const same = await cli(portal, ['admin', 'promote', djangoMade.email]);
+    expect(same.stdout).toContain('is already an active superuser with role ADMIN; nothing changed');
+    const back = await cli(portal, ['admin', 'promote', djangoMade.email, '--role', 'SUPERUSER']);
+    expect(back.code).toBe(0);
+    expect(await portal.ctx.knex('users').where({ id: djangoMade.id }).first('role')).toEqual({ role: 'SUPERUSER' });
 
     const missing = await cli(portal, ['admin', 'promote', 'nobody@example.net']);
     expect(missing.code).toBe(4);
@@ -175,7 +184,7 @@ print(json.dumps({'out':out.decode('utf8','replace'),'status':os.waitstatus_to_e
     expect((await oldSession.get('/admin')).status).toBe(200);
 
     const weak = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'locked@example.net');
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('too similar to the e-mail address');
 
     const r = await cli(portal, ['admin', 'set-password', 'locked@example.net', '--password-stdin'], 'copper-kite-orchard-3\n');

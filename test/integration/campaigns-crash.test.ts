@@ -1,11 +1,11 @@
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { startTestPortal, type TestPortal } from '../support/portal';
+import { spawnCli } from '../support/cli';
+import { eventually as until } from '../support/eventually';
 import { startControlledSink, type ControlledSink } from '../support/campaigns-sink';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { createCampaign } from '../../src/features/campaigns/service';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 let portal: TestPortal;
 let sink: ControlledSink;
 
@@ -33,25 +33,16 @@ async function campaignFor(n: number, concurrency: number): Promise<{ id: number
 
 /** `recovery-portal campaign send ID` as the operator runs it, in its own process. */
 function sender(id: number, leaseSeconds = 2): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', 'campaign', 'send', String(id), '--lease', String(leaseSeconds), '--quiet'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: portal.db.url, SMTP_URL: sink.url, DATA_DIR: portal.dataDir, SESSION_SECRET: portal.config.SESSION_SECRET, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnCli(['campaign', 'send', String(id), '--lease', String(leaseSeconds), '--quiet'], {
+    env: { DATABASE_URL: portal.db.url, SMTP_URL: sink.url, DATA_DIR: portal.dataDir, SESSION_SECRET: portal.config.SESSION_SECRET },
   });
+  child.stdin!.end();
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   child.stdout!.resume();
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exit, stderr: () => err };
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 const states = async (id: number) =>
   Object.fromEntries(

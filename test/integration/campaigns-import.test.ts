@@ -1,14 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
+import { runCli } from '../support/cli';
 import { importAddressFile } from '../../src/features/campaigns/addresses/service';
 
-const run = promisify(execFile);
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'campaigns');
-const ROOT = path.resolve(__dirname, '..', '..');
 
 let portal: TestPortal;
 let dir: string;
@@ -95,18 +92,16 @@ describe('addresses import', () => {
   it('the CLI prints imported / merged / rejected with line numbers and honours --column and --encoding', async () => {
     const file = path.join(dir, 'tsv.tsv');
     fs.writeFileSync(file, iconv.encode('連絡先\t予備\nnew.cli@example.org\tx@example.org\nbad address\ty@example.org\n', 'cp932'));
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'src/cli/main.ts', 'addresses', 'import', file, '--encoding', 'shift_jis', '--column', '連絡先'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'warn' },
-    });
+    const env = { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir };
+    const { code, stdout, stderr } = await runCli(['addresses', 'import', file, '--encoding', 'shift_jis', '--column', '連絡先'], { env });
+    expect(code).toBe(0);
     expect(stdout).toContain('imported: 1');
     expect(stdout).toContain('rejected: 1');
     expect(stdout).toContain('line 3: no_at "bad address"');
     expect(stderr).toContain('importing [');
-    await expect(run('node', ['--import', 'tsx', 'src/cli/main.ts', 'addresses', 'import', file, '--column', 'nope'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'warn' },
-    })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('column "nope" not found') });
+    const wrongColumn = await runCli(['addresses', 'import', file, '--column', 'nope'], { env });
+    expect(wrongColumn.code).toBe(2);
+    expect(wrongColumn.stderr).toContain('column "nope" not found');
   });
 
   it('imports 20,000 rows in one go', async () => {

@@ -1,18 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import supertest from 'supertest';
 import { tempDir, csrfFrom } from '../support/portal';
+import { ROOT, runCliSync } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  return runCliSync(args, { env: { DATABASE_URL: '', ...env }, timeoutMs: 60_000 });
 }
 
 /** Starts the real server process as `npm start` does and resolves with its port once it listens. */

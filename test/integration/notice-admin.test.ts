@@ -188,7 +188,9 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
   });
 
   it('shows a dashboard panel', async () => {
-    const res = await staff.get('/admin');
+    // A critical incident is up, so /admin itself opens the recovery checklist first; ?stay=1 is the dashboard.
+    expect((await staff.get('/admin')).headers.location).toBe('/admin/recovery');
+    const res = await staff.get('/admin?stay=1');
     expect(res.status).toBe(200);
     expect(res.text).toContain('href="/admin/notices"');
     expect(res.text).toMatch(/表示中: \d+ 件/);

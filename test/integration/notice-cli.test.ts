@@ -1,8 +1,6 @@
-import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
-import { runCli } from '../../src/cli/main';
+import { runCli as runCliInProcess } from '../../src/cli/main';
+import { runCli } from '../support/cli';
 import { feature } from '../../src/features/notice';
 import { runtimeFor } from '../../src/features/notice/runtime';
 
@@ -29,7 +27,7 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
     const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
     const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
     try {
-      const code = await runCli(['node', 'recovery-portal', ...args]);
+      const code = await runCliInProcess(['node', 'recovery-portal', ...args]);
       return { code, out, err };
     } finally {
       o.mockRestore();
@@ -84,10 +82,8 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
   });
 
   it('runs as the real command (child process) and prints JSON', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'notice', 'list', '--json'], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env },
-    });
+    const { code, stdout } = await runCli(['notice', 'list', '--json'], { env: { LOG_LEVEL: 'silent' } });
+    expect(code).toBe(0);
     const rows = JSON.parse(stdout) as Array<{ title_ja: string }>;
     expect(rows.map((r) => r.title_ja)).toEqual(expect.arrayContaining(['CLIからの障害', '計画メンテナンス']));
   });
@@ -100,7 +96,7 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
     expect(noEnd.code).toBe(2);
     expect(noEnd.err).toContain('--ends: Maintenance needs an end time.');
     const missing = await cli('notice', 'resolve', '999999');
-    expect(missing.code).toBe(3);
+    expect(missing.code).toBe(4);
     expect(missing.err).toContain('Notice not found.');
     const wrongState = await cli('notice', 'publish', '--severity', 'info', '--title-ja', 'x', '--body-ja', 'y', '--state', 'completed');
     expect(wrongState.code).toBe(2);

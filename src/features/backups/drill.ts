@@ -54,16 +54,45 @@ async function dropStaleScratch(admin: pg.Client, now = Date.now()): Promise<voi
   }
 }
 
+/** A new scratch database name; its creation time is in it (see dropStaleScratch). */
+export function scratchName(): string {
+  return `${SCRATCH_PREFIX}${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Scratch databases of drills running in this process, registered before
+ * CREATE DATABASE is sent: what an interrupted process must drop on its way
+ * out (a finally block does not run when SIGINT ends the process).
+ */
+const activeScratch = new Map<string, string>();
+
+/** Drops every scratch database this process's drills hold now (for SIGINT/SIGTERM handlers); returns their names. */
+export async function dropActiveScratch(): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const [scratch, databaseUrl] of [...activeScratch]) {
+    const admin = await connectAdmin(databaseUrl);
+    try {
+      // FORCE ends pg_restore's session, so the drop cannot wait on it.
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`);
+      activeScratch.delete(scratch);
+      dropped.push(scratch);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+  return dropped;
+}
+
 /**
  * Restores a pg_dump archive into a scratch database on the same server,
  * counts TOYBOX's rows there, and always drops the scratch database.
  */
-export async function drillPostgres(databaseUrl: string, pgBin: string | undefined, file: string, expected: RowCounts): Promise<DrillOutcome> {
-  const scratch = `${SCRATCH_PREFIX}${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+export async function drillPostgres(databaseUrl: string, pgBin: string | undefined, file: string, expected: RowCounts, scratch = scratchName()): Promise<DrillOutcome> {
   const admin = await connectAdmin(databaseUrl);
   let created = false;
   try {
     await dropStaleScratch(admin);
+    activeScratch.set(scratch, databaseUrl);
     await admin.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
     created = true;
     const scratchUrl = urlForDatabase(databaseUrl, scratch);
@@ -80,6 +109,7 @@ export async function drillPostgres(databaseUrl: string, pgBin: string | undefin
     return { ok: false, scratch: created ? scratch : null, actual: null, mismatches: [], error: (err as Error).message };
   } finally {
     if (created) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`).catch(() => undefined);
+    activeScratch.delete(scratch);
     await admin.end().catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@ import { adminBackupRoutes, metricsRoutes } from './routes';
 import { registerBackupCommands } from './cli';
 import { startBackgroundWork } from './scheduler';
 import { overview } from './service';
+import { backupRecoveryChecks } from './recovery';
 
 /**
  * Backups and monitoring: scheduled, verified, restorable backups of the
@@ -19,5 +20,6 @@ export const feature: Feature = {
     const data = await overview(ctx);
     return { partial: 'backups/panel', locals: { ...data, backups: data.backups.slice(0, 5) } };
   },
+  recoveryChecks: (ctx) => backupRecoveryChecks(ctx),
   cli: registerBackupCommands,
 };

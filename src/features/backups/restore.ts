@@ -4,15 +4,21 @@ import { countToyboxRowsAt } from './snapshot';
 import { compareCounts } from './drill';
 import { libpqEnv, pgProgram, quoteIdent, redactUrl, runProgram } from './tools';
 import type { RowCounts } from './wipe-guard';
+import { countMigrationRowsAt, DJANGO_BOOKKEEPING_TABLES } from '../../toybox/migration-rows';
 
 /** Tables Django's `migrate` fills on an empty database: rows there do not mean real data. */
-export const BOOKKEEPING_TABLES = new Set(['django_migrations', 'django_content_type', 'auth_permission']);
+export const BOOKKEEPING_TABLES = new Set(DJANGO_BOOKKEEPING_TABLES);
 
 export interface RestorePlan {
   target: string;
   mode: 'data-into-existing-schema' | 'schema-and-data';
+  /** Rows that are real data: everything but bookkeeping and what TOYBOX's data migrations write. */
   rowsInTarget: number;
   tablesWithRows: string[];
+  /** Rows TOYBOX's own migrations wrote (announcements, titles): the target counts as empty with only these. */
+  migrationRows: Record<string, number>;
+  /** What the operator should know before the steps (printed first). */
+  notes: string[];
   steps: string[];
 }
 
@@ -20,17 +26,27 @@ export interface RestorePlan {
 export async function planRestore(file: string, targetUrl: string, backupId: number): Promise<RestorePlan> {
   await fs.promises.access(file, fs.constants.R_OK);
   const counts = await countToyboxRowsAt(targetUrl);
-  const tablesWithRows = Object.entries(counts).filter(([t, n]) => n > 0 && !BOOKKEEPING_TABLES.has(t)).map(([t]) => t);
-  const rowsInTarget = tablesWithRows.reduce((sum, t) => sum + counts[t]!, 0);
+  const fromMigrations = 'users' in counts ? await countMigrationRowsAt(targetUrl) : {};
+  const realRows = (t: string) => (BOOKKEEPING_TABLES.has(t) ? 0 : counts[t]! - (fromMigrations[t] ?? 0));
+  const tablesWithRows = Object.keys(counts).filter((t) => realRows(t) > 0);
+  const rowsInTarget = tablesWithRows.reduce((sum, t) => sum + realRows(t), 0);
+  const migrationRows = Object.fromEntries(Object.entries(fromMigrations).filter(([, n]) => n > 0));
   const hasSchema = 'users' in counts;
   const target = redactUrl(targetUrl);
+  const notes = Object.keys(migrationRows).length
+    ? [
+        `the target holds ${rowsInTarget === 0 ? 'only' : 'besides other rows,'} what TOYBOX's own migrations write (${Object.entries(migrationRows)
+          .map(([t, n]) => `${n} ${t}`)
+          .join(', ')}, plus Django's content types and permissions)${rowsInTarget === 0 ? ': treated as empty; the backup brings its own copies' : ''}`,
+      ]
+    : [];
   const steps = hasSchema
     ? [
         `in one transaction: empty every table in schema public of ${target} (TRUNCATE, ${Object.keys(counts).length} tables) and load the rows of backup ${backupId} (pg_restore --data-only --schema=public | psql --single-transaction)`,
         'compare every table row count with the manifest',
       ]
     : [`create TOYBOX's tables and load backup ${backupId} into ${target} in one transaction (pg_restore --schema=public)`, 'compare every table row count with the manifest'];
-  return { target, mode: hasSchema ? 'data-into-existing-schema' : 'schema-and-data', rowsInTarget, tablesWithRows, steps };
+  return { target, mode: hasSchema ? 'data-into-existing-schema' : 'schema-and-data', rowsInTarget, tablesWithRows, migrationRows, notes, steps };
 }
 
 /**

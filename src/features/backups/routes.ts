@@ -2,17 +2,22 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
-import { BadRequest, Conflict, NotFound } from '../../http/errors';
+import { BadRequest, Conflict } from '../../http/errors';
 import { logger } from '../../logger';
 import { createMetricsRegistry, metricsAccess } from './metrics';
 import { backupIdParam, runForm } from './schema';
-import { acknowledgeBackup, backupNow, getBackup, overview } from './service';
+import { acknowledgeBackup, backupNow, overview } from './service';
+import { recordSighting } from '../../sightings';
+import { METRICS_SCRAPE } from './recovery';
+import { sendTestAlert } from './test-alert';
 
 /** GET /metrics, mounted before sessions: scraped by Prometheus, not browsers. */
 export function metricsRoutes(ctx: AppContext): Router {
   const router = Router();
   const { registry, refresh } = createMetricsRegistry(ctx);
-  router.get('/metrics', metricsAccess(ctx), async (_req, res) => {
+  router.get('/metrics', metricsAccess(ctx), async (req, res) => {
+    // Counted for the recovery checklist's "/metrics scraped recently" (how, never the token).
+    recordSighting(ctx.knex, METRICS_SCRAPE, req.get('authorization') ? 'token' : 'loopback');
     await refresh();
     res.type(registry.contentType).send(await registry.metrics());
   });
@@ -31,11 +36,15 @@ export function adminBackupRoutes(ctx: AppContext): Router {
   router.post('/admin/backups/:id/acknowledge', requireStaff, async (req, res) => {
     const parsed = backupIdParam.safeParse(req.params);
     if (!parsed.success) throw BadRequest('backups.errors.bad_id');
-    const backup = await getBackup(ctx, parsed.data.id);
-    if (!backup) throw NotFound('backups.errors.not_found');
-    if (backup.status !== 'suspect') throw Conflict('backups.errors.not_suspect', { id: backup.id });
-    await acknowledgeBackup(ctx, backup.id, userActor(req.user!));
+    await acknowledgeBackup(ctx, parsed.data.id, userActor(req.user!));
     res.redirect(303, '/admin/backups?done=acknowledged');
+  });
+
+  // A test alert through the real channels; `next` only ever returns to one of the two staff pages.
+  router.post('/admin/backups/test-alert', requireStaff, async (req, res) => {
+    const result = await sendTestAlert(ctx, userActor(req.user!));
+    const back = req.body?.next === '/admin/recovery' ? '/admin/recovery' : '/admin/backups';
+    res.redirect(303, `${back}?done=${result.error ? 'test_alert_failed' : 'test_alert_sent'}`);
   });
 
   router.post('/admin/backups/run', requireStaff, async (req, res) => {

@@ -10,7 +10,7 @@ import { logger } from '../../logger';
 import { workOwner } from '../../jobs/ownership';
 import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
-import { drillEmbedded, drillPostgres, type DrillOutcome } from './drill';
+import { dropActiveScratch, drillEmbedded, drillPostgres, scratchName, type DrillOutcome } from './drill';
 import { pgProgram, programVersion, runProgram, sha256File } from './tools';
 import { detectWipe, wipeRuleFrom } from './wipe-guard';
 import { failOrphanedBackup, findLastGood, finishDrill, insertDrill, insertRunningBackup, selectRunningBackups, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
@@ -108,18 +108,50 @@ function writeErrorCode(err: unknown): string | null {
 }
 
 /** Restores the backup's dump somewhere disposable and compares row counts; records and returns the outcome. */
+const drillsInProgress = new Set<number>();
+
+/**
+ * For SIGINT/SIGTERM: drops the scratch databases of this process's running
+ * drills and closes their rows as interrupted, so nothing is left behind or
+ * stuck "running".
+ */
+export async function abandonDrills(ctx: AppContext): Promise<string[]> {
+  const dropped = await dropActiveScratch();
+  for (const id of [...drillsInProgress]) {
+    await finishDrill(ctx.knex, id, { ok: false, error: 'interrupted before it finished (SIGINT/SIGTERM); the scratch database was dropped' });
+    drillsInProgress.delete(id);
+  }
+  return dropped;
+}
+
+/** The drill was abandoned by SIGINT/SIGTERM while it ran: says nothing about the backup itself. */
+export class DrillInterrupted extends Error {
+  constructor() {
+    super('the restore drill was interrupted; the backup was not judged');
+  }
+}
+
 export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: Progress = quiet): Promise<DrillOutcome & { checksumOk: boolean }> {
   const expected = backup.row_counts ?? {};
   const drillId = await insertDrill(ctx.knex, backup.id, expected);
+  drillsInProgress.add(drillId);
   const file = backup.files[0]!;
   const full = backupPath(ctx, backup, file.name);
   progress(`drill: checking SHA-256 of ${file.name}`);
   const checksumOk = await sha256File(full).then((h) => h === file.sha256, () => false);
-  progress('drill: restoring into a scratch database');
-  const outcome = file.name === EMBEDDED_FILE ? await drillEmbedded(full, expected) : await drillPostgres(ctx.databaseUrl, ctx.config.PG_BIN, full, expected);
+  const embedded = file.name === EMBEDDED_FILE;
+  const scratch = embedded ? null : scratchName();
+  // Named on the row before it exists, so an interrupted drill's scratch database can be found.
+  if (scratch) await ctx.knex('portal.backup_drills').where({ id: drillId }).update({ scratch });
+  progress(`drill: restoring into a scratch database${scratch ? ` (${scratch})` : ''}`);
+  const outcome = embedded ? await drillEmbedded(full, expected) : await drillPostgres(ctx.databaseUrl, ctx.config.PG_BIN, full, expected, scratch!);
+  // abandonDrills() closed the row and dropped the scratch database under us: a failure caused by the
+  // interruption must not mark a good backup bad.
+  if (!drillsInProgress.has(drillId)) throw new DrillInterrupted();
   const ok = checksumOk && outcome.ok;
   const error = [checksumOk ? null : 'SHA-256 does not match the manifest', outcome.error].filter(Boolean).join('; ') || null;
   await finishDrill(ctx.knex, drillId, { ok, checksum_ok: checksumOk, scratch: outcome.scratch, actual: outcome.actual, mismatches: outcome.mismatches, error });
+  drillsInProgress.delete(drillId);
   progress(ok ? 'drill: passed, every table count matches' : `drill: FAILED ${error ?? outcome.mismatches.join('; ')}`);
   return { ...outcome, ok, error, checksumOk };
 }

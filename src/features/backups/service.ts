@@ -5,6 +5,7 @@ import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { logger } from '../../logger';
 import { ensurePrivateDir } from '../../files/private';
+import { Busy, Conflict, Invalid, NotFound } from '../../http/errors';
 import { evaluateAlerts } from './alerts';
 import { selectPrunable } from './retention';
 import { planRestore, restorePostgres, type RestorePlan } from './restore';
@@ -50,9 +51,9 @@ export async function withBackupLock<T>(ctx: AppContext, fn: () => Promise<T>): 
   }
 }
 
-export class BackupBusy extends Error {
+export class BackupBusy extends Busy {
   constructor() {
-    super('another backup is running (the advisory lock is held); try again when it finishes');
+    super('backups.errors.busy');
   }
 }
 
@@ -149,7 +150,7 @@ export interface VerifyReport {
  */
 export async function verifyBackup(ctx: AppContext, id: number, opts: { drill?: boolean; progress?: Progress } = {}): Promise<VerifyReport> {
   const backup = await findBackup(ctx.knex, id);
-  if (!backup) throw new Error(`no backup with id ${id}`);
+  if (!backup) throw NotFound('backups.errors.not_found', { id });
   if (['running', 'failed', 'pruned'].includes(backup.status)) {
     return { id, ok: false, problems: [`backup ${id} is ${backup.status}: there are no complete files to verify`] };
   }
@@ -200,22 +201,23 @@ async function readArchive(ctx: AppContext, name: string, full: string): Promise
 /** Checks a restore can start and says what it will do; refuses a target holding TOYBOX rows unless forced. */
 export async function prepareRestore(ctx: AppContext, id: number, target: { url?: string; dir?: string }, force: boolean): Promise<{ backup: BackupRow; plan: RestorePlan | { target: string; mode: 'pglite-data-dir'; steps: string[] } }> {
   const backup = await findBackup(ctx.knex, id);
-  if (!backup || backup.kind !== 'database') throw new Error(`no database backup with id ${id}`);
-  if (!['good', 'suspect'].includes(backup.status)) throw new Error(`backup ${id} is ${backup.status}; restore a good one (backup list)`);
+  if (!backup || backup.kind !== 'database') throw NotFound('backups.errors.not_found', { id });
+  if (!['good', 'suspect'].includes(backup.status)) throw Conflict('backups.errors.not_restorable', { id, status: backup.status });
   const file = backup.files[0];
-  if (!file) throw new Error(`backup ${id} has no files`);
+  if (!file) throw Conflict('backups.errors.no_files', { id });
   const full = backupPath(ctx, backup, file.name);
-  if ((await sha256File(full).catch(() => '')) !== file.sha256) throw new Error(`backup ${id}: ${file.name} does not match its SHA-256; pick another backup`);
+  if ((await sha256File(full).catch(() => '')) !== file.sha256) throw Conflict('backups.errors.checksum', { id, file: file.name });
   if (file.name.endsWith('.tar.gz')) {
-    if (!target.dir) throw new Error(`backup ${id} is an embedded (PGlite) backup: restore it with --target-dir DIR`);
+    if (!target.dir) throw Invalid(null, 'backups.errors.needs_target_dir');
     const entries = await fs.promises.readdir(target.dir).catch(() => [] as string[]);
-    if (entries.length && !force) throw new Error(`${target.dir} is not empty; refusing without --force`);
+    if (entries.length && !force) throw Conflict('backups.errors.dir_not_empty', { dir: target.dir });
     return { backup, plan: { target: target.dir, mode: 'pglite-data-dir', steps: [`unpack ${file.name} into ${target.dir}`, `then start the portal with DATA_DIR whose pglite/ is ${target.dir}`] } };
   }
-  if (!target.url) throw new Error('--target DATABASE_URL is required');
+  if (!target.url) throw Invalid(null, 'backups.errors.needs_target');
   const plan = await planRestore(full, target.url, id);
   if (plan.rowsInTarget > 0 && !force) {
-    throw new Error(`the target holds ${plan.rowsInTarget} TOYBOX rows (${plan.tablesWithRows.join(', ')}); refusing without --force`);
+    const besides = Object.entries(plan.migrationRows).map(([t, n]) => `${n} ${t}`).join(', ');
+    throw Conflict(besides ? 'backups.errors.target_has_rows_besides' : 'backups.errors.target_has_rows', { rows: plan.rowsInTarget, tables: plan.tablesWithRows.join(', '), besides });
   }
   return { backup, plan };
 }
@@ -239,8 +241,8 @@ export async function performRestore(ctx: AppContext, backup: BackupRow, plan: A
 export async function acknowledgeBackup(ctx: AppContext, id: number, actor: string): Promise<BackupRow> {
   const updated = await ctx.knex.transaction(async (trx) => {
     const backup = await findBackup(trx, id);
-    if (!backup) throw new Error(`no backup with id ${id}`);
-    if (backup.status !== 'suspect') throw new Error(`backup ${id} is ${backup.status}, not suspect`);
+    if (!backup) throw NotFound('backups.errors.not_found', { id });
+    if (backup.status !== 'suspect') throw Conflict('backups.errors.not_suspect', { id });
     const row = await updateBackup(trx, id, { status: 'good', acknowledged_at: new Date(), acknowledged_by: actor });
     await recordAudit(trx, actor, 'backup.acknowledge', `backup:${id}`, { reasons: backup.suspect_reasons ?? [] });
     return row;

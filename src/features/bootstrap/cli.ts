@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
 import { translator } from '../../http/i18n';
 import type { ToyboxUser } from '../../toybox/users';
-import { normalizeEmail } from '../../toybox/superusers';
+import { normalizeEmail, DEFAULT_ADMIN_ROLE, type AdminRole } from '../../toybox/superusers';
 import type { PasswordProblem } from './password-rules';
 import { emailField, displayIdField } from './schema';
 import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';
@@ -11,16 +12,32 @@ import { Prompter, readPasswordFromStdin } from './prompt';
 import { ensureBootstrapToken, type Log } from './tokens';
 import type { RunningContext } from '../../context';
 
-/** Exit codes: 1 bad input or password rules, 3 duplicate account, 4 no such (or ambiguous) account. */
-const EXIT_INVALID = 1;
-const EXIT_DUPLICATE = 3;
-const EXIT_NOT_FOUND = 4;
+// Exit codes (README "Exit codes"): bad input or password rules, duplicate account, no such (or ambiguous) account.
+const EXIT_INVALID = EXIT.invalid;
+const EXIT_DUPLICATE = EXIT.refused;
+const EXIT_NOT_FOUND = EXIT.notFound;
 
 const t = translator('en');
 const describeProblems = (problems: PasswordProblem[]) => problems.map((p) => t(p.key, p.vars)).join(' ');
 
 function summary(u: ToyboxUser) {
   return { id: u.id, email: u.email, display_id: u.display_id, role: u.role, is_staff: u.is_staff, is_superuser: u.is_superuser, is_active: u.is_active };
+}
+
+const ROLE_HELP =
+  "admin (default): role ADMIN, opens Django admin (/admin/) and TOYBOX's console (/admin/console/), the account that runs the site; " +
+  "superuser: role SUPERUSER, exactly what manage.py createsuperuser makes, opens Django admin only (the console admits only ADMIN)";
+
+const ROLE_SAYS: Record<AdminRole, string> = {
+  ADMIN: "role ADMIN: can open Django admin (/admin/) and TOYBOX's console (/admin/console/)",
+  SUPERUSER: "role SUPERUSER: can open Django admin (/admin/); TOYBOX's console (/admin/console/) admits only ADMIN",
+};
+
+function parseRole(value: string | undefined): AdminRole {
+  if (value === undefined) return DEFAULT_ADMIN_ROLE;
+  const v = value.trim().toUpperCase();
+  if (v === 'ADMIN' || v === 'SUPERUSER') return v;
+  throw new CliError(`--role: "${value}" is not a role; use admin (Django admin and TOYBOX's console) or superuser (Django admin only)`, EXIT_INVALID);
 }
 
 function parseOr(field: typeof emailField | typeof displayIdField, value: string, what: string): string {
@@ -117,8 +134,10 @@ export function registerBootstrapCommands(program: Command): void {
     .option('--email <email>', 'e-mail address (Django admin signs in with it)')
     .option('--display-id <id>', 'display id: the login id on the site (a-z, 0-9, _; 3-30 characters)')
     .option('--password-stdin', 'read the password from stdin (no prompts; --email and --display-id required)')
+    .option('--role <role>', ROLE_HELP)
     .option('--json', 'print the created account as JSON')
-    .action(async (opts: { email?: string; displayId?: string; passwordStdin?: boolean; json?: boolean }) => {
+    .action(async (opts: { email?: string; displayId?: string; passwordStdin?: boolean; role?: string; json?: boolean }) => {
+      const role = parseRole(opts.role);
       await withContext(async (ctx) => {
         let input: NewSuperuser;
         if (opts.passwordStdin) {
@@ -135,9 +154,9 @@ export function registerBootstrapCommands(program: Command): void {
             prompter.close();
           }
         }
-        const user = await createSuperuserFromCli(ctx, input, cliActor()).catch((err: unknown) => explain(err));
+        const user = await createSuperuserFromCli(ctx, { ...input, role }, cliActor()).catch((err: unknown) => explain(err));
         if (opts.json) printJson(summary(user));
-        else process.stdout.write(`superuser created: ${user.display_id} <${user.email}> (id ${user.id})\n`);
+        else process.stdout.write(`superuser created: ${user.display_id} <${user.email}> (id ${user.id}), ${ROLE_SAYS[role]}\n`);
       });
     });
 
@@ -146,12 +165,19 @@ export function registerBootstrapCommands(program: Command): void {
     .description('make an existing TOYBOX account (for example one re-registered through the site) a superuser')
     .argument('<email>', 'the account: e-mail address (or display id)')
     .option('--unsuspend', 'also lift a suspension on the account')
+    .option('--role <role>', ROLE_HELP)
     .option('--json', 'print the account as JSON')
-    .action(async (email: string, opts: { unsuspend?: boolean; json?: boolean }) => {
+    .action(async (email: string, opts: { unsuspend?: boolean; role?: string; json?: boolean }) => {
+      const role = parseRole(opts.role);
       await withContext(async (ctx) => {
-        const { user, changed } = await promoteUser(ctx, email, cliActor(), { unsuspend: opts.unsuspend }).catch((err: unknown) => explain(err, email));
+        const { user, changed } = await promoteUser(ctx, email, cliActor(), { unsuspend: opts.unsuspend, role }).catch((err: unknown) => explain(err, email));
         if (opts.json) printJson({ ...summary(user), changed });
-        else process.stdout.write(changed ? `promoted to superuser: ${user.display_id} <${user.email}> (id ${user.id})\n` : `${user.display_id} is already an active superuser; nothing changed\n`);
+        else
+          process.stdout.write(
+            changed
+              ? `promoted to superuser: ${user.display_id} <${user.email}> (id ${user.id}), ${ROLE_SAYS[role]}\n`
+              : `${user.display_id} is already an active superuser with role ${role}; nothing changed\n`,
+          );
       });
     });
 

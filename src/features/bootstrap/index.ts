@@ -4,6 +4,7 @@ import { bootstrapRoutes } from './routes';
 import { ensureBootstrapToken } from './tokens';
 import { bootstrapPanel } from './panel';
 import { registerBootstrapCommands } from './cli';
+import { bootstrapRecoveryChecks } from './recovery';
 
 /**
  * Admin bootstrap: when TOYBOX has no active superuser, a one-time token
@@ -20,5 +21,6 @@ export const feature: Feature = {
     return async () => undefined;
   },
   dashboard: (ctx) => bootstrapPanel(ctx),
+  recoveryChecks: bootstrapRecoveryChecks,
   cli: registerBootstrapCommands,
 };

@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { CliError } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 
 /**
  * Line prompts for the CLI. Typed passwords are not echoed on a terminal;
@@ -31,7 +32,7 @@ export class Prompter {
     this.muted = Boolean(opts.hidden);
     try {
       const next = await this.lines.next();
-      if (next.done) throw new CliError('input ended before every question was answered', 1);
+      if (next.done) throw new CliError('input ended before every question was answered', EXIT.invalid);
       return next.value;
     } finally {
       this.muted = false;
@@ -52,6 +53,6 @@ export async function readPasswordFromStdin(input: NodeJS.ReadableStream = proce
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (!password) throw new CliError('no password on stdin (pipe it in: printf %s "$PASSWORD" | recovery-portal ...)', 1);
+  if (!password) throw new CliError('no password on stdin (pipe it in: printf %s "$PASSWORD" | recovery-portal ...)', EXIT.invalid);
   return password;
 }

@@ -26,6 +26,8 @@ export const setupSchema = z.object({
   display_id: displayIdField,
   password: passwordField,
   password_confirm: z.string('bootstrap.errors.password_mismatch'),
+  /** ADMIN opens Django admin and TOYBOX's console; SUPERUSER is what createsuperuser makes (no console). */
+  role: z.enum(['ADMIN', 'SUPERUSER'], 'bootstrap.errors.role_invalid').default('ADMIN'),
 });
 
 export type SetupInput = z.infer<typeof setupSchema>;

@@ -4,7 +4,7 @@ import { makeDjangoPassword } from '../../auth/django-password';
 import { endPortalSessions } from '../../auth/sessions';
 import { recordAudit } from '../../audit/service';
 import { findUserById, findUsersByLogin, hasActiveSuperuser, type ToyboxUser } from '../../toybox/users';
-import { findClashingUsers, insertSuperuser, normalizeEmail, promoteToSuperuser, setUserPasswordHash, type ExistingUser } from '../../toybox/superusers';
+import { DEFAULT_ADMIN_ROLE, findClashingUsers, insertSuperuser, normalizeEmail, promoteToSuperuser, setUserPasswordHash, type AdminRole, type ExistingUser } from '../../toybox/superusers';
 import { checkPassword, type PasswordProblem } from './password-rules';
 import { lockToken, spendToken } from './repo';
 import { retireLiveTokens, tokenMatches } from './tokens';
@@ -16,6 +16,8 @@ export interface NewSuperuser {
   email: string;
   display_id: string;
   password: string;
+  /** ADMIN (default) opens Django admin and TOYBOX's console; SUPERUSER is createsuperuser's role (no console). */
+  role?: AdminRole;
 }
 
 export type SetupRefusal = 'none' | 'expired' | 'wrong' | 'used' | 'closed';
@@ -53,7 +55,7 @@ async function insertChecked(trx: Knex.Transaction, u: NewSuperuser, passwordHas
   const clash = await clashingFields(trx, u.email, u.display_id);
   if (clash.email || clash.display_id) throw new BootstrapRefused('clash', { clashes: [clash.email, clash.display_id].filter((c): c is ExistingUser => !!c) });
   try {
-    return await insertSuperuser(trx, { email: u.email, display_id: u.display_id, passwordHash });
+    return await insertSuperuser(trx, { email: u.email, display_id: u.display_id, passwordHash, role: u.role ?? DEFAULT_ADMIN_ROLE });
   } catch (err) {
     // users_email_key: a concurrent insert of the same e-mail won the race
     if ((err as { code?: string }).code === '23505') throw new BootstrapRefused('clash', { clashes: [] });
@@ -84,6 +86,7 @@ export async function createSuperuserWithToken(ctx: Ctx, tokenId: number, token:
       via: 'web',
       email: normalizeEmail(u.email),
       display_id: u.display_id,
+      role: u.role ?? DEFAULT_ADMIN_ROLE,
       token_id: tokenId,
     });
     return userId;
@@ -108,6 +111,7 @@ export async function createSuperuserFromCli(ctx: Ctx, u: NewSuperuser, actor: s
       via: 'cli',
       email: normalizeEmail(u.email),
       display_id: u.display_id,
+      role: u.role ?? DEFAULT_ADMIN_ROLE,
       retired_tokens: retired,
     });
     return userId;
@@ -129,15 +133,22 @@ export async function findOneUser(ctx: Ctx, identifier: string): Promise<ToyboxU
  * superuser. A suspended account is only promoted when asked to lift the
  * suspension too. Returns false when there was nothing to change.
  */
-export async function promoteUser(ctx: Ctx, identifier: string, actor: string, opts: { unsuspend?: boolean } = {}): Promise<{ user: ToyboxUser; changed: boolean }> {
+export async function promoteUser(
+  ctx: Ctx,
+  identifier: string,
+  actor: string,
+  opts: { unsuspend?: boolean; role?: AdminRole } = {},
+): Promise<{ user: ToyboxUser; changed: boolean }> {
+  const role = opts.role ?? DEFAULT_ADMIN_ROLE;
   const user = await findOneUser(ctx, identifier);
   if (user.is_suspended && !opts.unsuspend) throw new BootstrapRefused('suspended');
-  if (user.is_superuser && user.is_staff && user.is_active && user.role === 'SUPERUSER' && !user.is_suspended) return { user, changed: false };
+  if (user.is_superuser && user.is_staff && user.is_active && user.role === role && !user.is_suspended) return { user, changed: false };
   await ctx.knex.transaction(async (trx) => {
-    await promoteToSuperuser(trx, user.id, { unsuspend: opts.unsuspend });
+    await promoteToSuperuser(trx, user.id, { unsuspend: opts.unsuspend, role });
     const retired = await retireLiveTokens(ctx, trx);
     await recordAudit(trx, actor, 'admin.promote', `user:${user.id}:${user.display_id}`, {
       previous_role: user.role,
+      role,
       was_active: user.is_active,
       unsuspended: Boolean(opts.unsuspend && user.is_suspended),
       retired_tokens: retired,

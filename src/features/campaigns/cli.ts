@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
-import { importAddressFile } from './addresses/service';
+import { importAddressFile, NotAMailFolder } from './addresses/service';
 import { MappingError, type ImportFormat, type InputEncoding } from './addresses/parse';
 import {
   createCampaign,
@@ -27,19 +28,19 @@ const readText = (file: string) => {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.invalid);
   }
 };
 
 function campaignId(value: string): number {
-  if (!/^\d+$/.test(value)) throw new CliError(`campaign id must be a number, got "${value}"`, 2);
+  if (!/^\d+$/.test(value)) throw new CliError(`campaign id must be a number, got "${value}"`, EXIT.invalid);
   return Number(value);
 }
 
 function intOption(name: string, min: number, max: number) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${name} must be a whole number from ${min} to ${max}`, 2);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${name} must be a whole number from ${min} to ${max}`, EXIT.invalid);
     return n;
   };
 }
@@ -48,7 +49,7 @@ async function stateful<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof CampaignStateError) throw new CliError(err.message, 3);
+    if (err instanceof CampaignStateError) throw new CliError(err.message, EXIT.refused);
     throw err;
   }
 }
@@ -64,10 +65,10 @@ function registerAddresses(program: Command): void {
     .option('--source <label>', 'source label kept on each address (default: format:file name)')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { format?: string; encoding?: string; column?: string; source?: string; json?: boolean }) => {
-      if (opts.format && !['csv', 'list', 'maillog', 'mbox'].includes(opts.format)) throw new CliError('--format must be csv, list, maillog or mbox', 2);
+      if (opts.format && !['csv', 'list', 'maillog', 'mbox'].includes(opts.format)) throw new CliError('--format must be csv, list, maillog or mbox', EXIT.invalid);
       const encoding = opts.encoding?.toLowerCase().replace('sjis', 'shift_jis').replace('cp932', 'shift_jis').replace('utf8', 'utf-8');
-      if (encoding && !['utf-8', 'shift_jis'].includes(encoding)) throw new CliError('--encoding must be utf-8 or shift_jis', 2);
-      if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, 2);
+      if (encoding && !['utf-8', 'shift_jis'].includes(encoding)) throw new CliError('--encoding must be utf-8 or shift_jis', EXIT.invalid);
+      if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, EXIT.invalid);
       await withContext(async (ctx) => {
         const bar = progressLine('importing');
         const started = Date.now();
@@ -80,7 +81,8 @@ function registerAddresses(program: Command): void {
             (done, total) => bar.update(done, total, '', done === total),
           );
         } catch (err) {
-          if (err instanceof MappingError) throw new CliError(`${err.message} (use --column)`, 2);
+          if (err instanceof MappingError) throw new CliError(`${err.message} (use --column)`, EXIT.invalid);
+          if (err instanceof NotAMailFolder) throw new CliError(err.message, EXIT.invalid);
           throw err;
         }
         bar.done();
@@ -99,7 +101,7 @@ function registerAddresses(program: Command): void {
     .action(async (emails: string[], o: { reason?: string }) => {
       const keys = emails.map((e) => {
         const n = normaliseAddress(e);
-        if (!n.ok) throw new CliError(`not an address: ${e} (${n.reason})`, 2);
+        if (!n.ok) throw new CliError(`not an address: ${e} (${n.reason})`, EXIT.invalid);
         return n.key;
       });
       await withContext(async (ctx) => {
@@ -164,7 +166,7 @@ function registerCampaign(program: Command): void {
             process.stderr.write(`campaign ${r.id} created (draft) with ${r.recipients} recipients\n`);
           }
         } catch (err) {
-          if (err instanceof CampaignInvalid) throw new CliError(`template rejected: ${err.message}`, 2);
+          if (err instanceof CampaignInvalid) throw new CliError(`template rejected: ${err.message}`, EXIT.invalid);
           throw err;
         }
       });
@@ -179,10 +181,10 @@ function registerCampaign(program: Command): void {
       const id = campaignId(idArg);
       await withContext(async (ctx) => {
         const c = await getCampaign(ctx.knex, id);
-        if (!c) throw new CliError(`campaign ${id} not found`, 4);
+        if (!c) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
         if (c.status === 'draft' || c.status === 'scheduled') await stateful(() => startSending(ctx.knex, id, cliActor()));
-        else if (c.status === 'paused') throw new CliError(`campaign ${id} is paused (${c.pause_reason ?? ''}); run \`campaign resume ${id}\` first`, 3);
-        else if (c.status === 'cancelled') throw new CliError(`campaign ${id} is cancelled`, 3);
+        else if (c.status === 'paused') throw new CliError(`campaign ${id} is paused (${c.pause_reason ?? ''}); run \`campaign resume ${id}\` first`, EXIT.refused);
+        else if (c.status === 'cancelled') throw new CliError(`campaign ${id} is cancelled`, EXIT.refused);
         const abort = new AbortController();
         const stop = () => {
           process.stderr.write('\nstopping after the messages in flight...\n');
@@ -199,7 +201,7 @@ function registerCampaign(program: Command): void {
             p.bar.done();
           }
           process.stdout.write(`${outcome}: sent ${final.sent}, failed ${final.failed}, skipped ${final.skipped}, remaining ${final.remaining}\n`);
-          if (outcome === 'paused') throw new CliError(`campaign paused: ${final.pause_reason ?? ''}`, 3);
+          if (outcome === 'paused') throw new CliError(`campaign paused: ${final.pause_reason ?? ''}`, EXIT.refused);
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -214,9 +216,9 @@ function registerCampaign(program: Command): void {
     .action(async (idArg: string, o: { at: string }) => {
       const id = campaignId(idArg);
       const at = new Date(o.at);
-      if (Number.isNaN(at.getTime())) throw new CliError(`--at is not a time: ${o.at}`, 2);
+      if (Number.isNaN(at.getTime())) throw new CliError(`--at is not a time: ${o.at}`, EXIT.invalid);
       await withContext(async (ctx) => {
-        if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, 4);
+        if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
         await stateful(() => scheduleCampaign(ctx.knex, id, at, cliActor()));
         process.stdout.write(`campaign ${id}: scheduled for ${at.toISOString()}\n`);
       });
@@ -230,7 +232,7 @@ function registerCampaign(program: Command): void {
       const id = campaignId(idArg);
       await withContext(async (ctx) => {
         const c = await getCampaign(ctx.knex, id);
-        if (!c) throw new CliError(`campaign ${id} not found`, 4);
+        if (!c) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
         const p = await campaignProgress(ctx.knex, c);
         if (o.json) return printJson({ id, name: c.name, ...p });
         process.stdout.write(`campaign ${id} "${c.name}": ${p.status}${p.pause_reason ? ` (${p.pause_reason})` : ''}\n`);
@@ -251,7 +253,7 @@ function registerCampaign(program: Command): void {
       .action(async (idArg: string) => {
         const id = campaignId(idArg);
         await withContext(async (ctx) => {
-          if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, 4);
+          if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
           await stateful(() => fn(ctx.knex, id, cliActor()));
           process.stdout.write(`campaign ${id}: ${(await getCampaign(ctx.knex, id))!.status}\n`);
         });
@@ -264,7 +266,7 @@ function registerCampaign(program: Command): void {
     .action(async (idArg: string) => {
       const id = campaignId(idArg);
       await withContext(async (ctx) => {
-        if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, 4);
+        if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
         const n = await stateful(() => retryFailed(ctx.knex, id, cliActor()));
         process.stdout.write(`requeued ${n} failed recipients; run \`campaign send ${id}\` (or let the server's worker) to send them\n`);
       });

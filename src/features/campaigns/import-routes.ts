@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, recordAudit } from '../../audit/service';
-import { BadRequest, Forbidden, HttpError, NotFound } from '../../http/errors';
+import { BadRequest, HttpError, NotFound } from '../../http/errors';
 import { writeFileAtomic } from '../../files/atomic-write';
 import { ensurePrivateDir } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import { logger } from '../../logger';
 import { readMultipartForm } from '../../http/multipart';
+import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { decodeInput, detectFormat, readTable, guessMapping, MappingError, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
 import { candidatesFromBuffer, importCandidates } from './addresses/service';
-import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/repo';
+import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/service';
 import { mappingSchema } from './schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
@@ -27,13 +28,6 @@ interface Upload {
 
 const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
 
-/** Multipart bodies skip the global CSRF check (see src/http/csrf.ts), so the upload checks the session's token itself. */
-function checkCsrf(req: Request, token: string | undefined) {
-  const expected = (req.session as unknown as { csrfToken?: string }).csrfToken;
-  if (!expected || !token || expected.length !== token.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token))) {
-    throw Forbidden('campaigns.import.bad_csrf');
-  }
-}
 
 /**
  * Runs an import in the background of this process; the admin page polls
@@ -80,9 +74,10 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     res.render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: null });
   });
 
-  router.post('/admin/campaigns/import', requireStaff, async (req, res) => {
+  // The one multipart form: the global CSRF check cannot see its token, so it is checked here once the body is parsed.
+  router.post(deferCsrfUntilParsed('/admin/campaigns/import'), requireStaff, async (req, res) => {
     const form = await readMultipartForm(req, UPLOAD_LIMIT);
-    checkCsrf(req, form.fields._csrf);
+    verifyCsrfToken(req, form.fields._csrf);
     if (!form.file || form.file.data.length === 0) {
       return res.status(422).render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: req.t('campaigns.import.no_file') });
     }

@@ -5,8 +5,10 @@ import { campaignPublicRoutes } from './public-routes';
 import { campaignRoutes } from './routes';
 import { campaignImportRoutes } from './import-routes';
 import { campaignOutboxRoutes } from './outbox-routes';
+import { reregisterRoutes } from './reregister-routes';
 import { startCampaignWorker } from './jobs';
 import { campaignPanel } from './panel';
+import { campaignRecoveryChecks } from './recovery';
 
 /** Re-registration campaigns: known addresses, templates, exactly-once sending, unsubscribe, bounces, funnel. */
 export const feature: Feature = {
@@ -17,10 +19,12 @@ export const feature: Feature = {
     // Static paths (import, outbox) before /admin/campaigns/:id.
     router.use(campaignImportRoutes(ctx));
     router.use(campaignOutboxRoutes(ctx));
+    router.use(reregisterRoutes(ctx));
     router.use(campaignRoutes(ctx));
     return router;
   },
   start: startCampaignWorker,
   dashboard: campaignPanel,
+  recoveryChecks: campaignRecoveryChecks,
   cli: registerCampaignCli,
 };

@@ -1,21 +1,12 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../config';
 import { verifyLink, type LinkClaims } from './links';
-import { findRecipient, recordClick, recordUnsubscribe } from './repo';
+import { findRecipient, recordUnsubscribe } from './repo';
 import { suppressAddress } from './suppressions';
-import { toyboxSignupUrl } from '../../toybox/signup';
 
 /** Checks a personal link by signature and expiry alone: a forged or stale token never reaches the database. */
 export function checkLink(config: Config, purpose: 'r' | 'u', token: string): LinkClaims | null {
   return verifyLink(config.SESSION_SECRET, purpose, token);
-}
-
-/** Records the click (first one only) and returns where the person should go to sign up again. */
-export async function followPersonalLink(knex: Knex, config: Config, claims: LinkClaims) {
-  const r = await findRecipient(knex, claims.recipientId);
-  if (!r || Number(r.campaign_id) !== claims.campaignId) return null;
-  await recordClick(knex, r.id);
-  return { email: r.email, displayId: r.display_id, signupUrl: toyboxSignupUrl(config.TOYBOX_URL, r.email) };
 }
 
 export async function unsubscribeState(knex: Knex, claims: LinkClaims) {

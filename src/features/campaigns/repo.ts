@@ -61,6 +61,27 @@ export async function findCampaign(db: Db, id: number): Promise<Campaign | undef
   return row ? { ...row, id: Number(row.id) } : undefined;
 }
 
+/** The campaign row locked for the rest of the transaction: a state check and the change it allows see the same state. */
+export async function lockCampaign(trx: Knex.Transaction, id: number): Promise<Campaign | undefined> {
+  const row = await trx('portal.campaigns').where({ id }).forUpdate().first();
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/** Scheduled campaigns whose time has come move to sending, in one statement; returns their ids. */
+export async function startDue(db: Db): Promise<number[]> {
+  const rows = await db('portal.campaigns')
+    .where({ status: 'scheduled' })
+    .where('scheduled_at', '<=', db.fn.now())
+    .update({ status: 'sending', started_at: db.fn.now(), updated_at: db.fn.now() })
+    .returning('id');
+  return rows.map((r: { id: string | number }) => Number(r.id));
+}
+
+/** Rows waiting out a retry backoff become due now (the operator resumed after fixing the cause). */
+export async function makeQueuedDue(db: Db, campaignId: number): Promise<void> {
+  await db('portal.campaign_recipients').where({ campaign_id: campaignId, status: 'queued' }).update({ next_attempt_at: db.fn.now() });
+}
+
 export async function listCampaigns(db: Db): Promise<Campaign[]> {
   const rows = await db('portal.campaigns').orderBy('id', 'desc').limit(200);
   return rows.map((r: Campaign) => ({ ...r, id: Number(r.id) }));
@@ -162,13 +183,30 @@ export async function requeueFailed(db: Db, campaignId: number): Promise<number>
     .update({ status: 'queued', attempts: 0, next_attempt_at: db.fn.now(), lease_until: null, worker: null });
 }
 
-/** Per-recipient rows for the CSV download, streamed in id order. */
-export function recipientsForExport(db: Db, campaignId: number) {
+/**
+ * Per-recipient rows for the CSV download in id order, read a page at a time
+ * (keyset on id): each page is one short statement, so a slow download never
+ * holds a statement open past DB_STATEMENT_TIMEOUT_MS.
+ */
+export async function* recipientsForExport(db: Db, campaignId: number, pageSize = 2000): AsyncGenerator<Record<string, unknown>> {
+  let after = 0;
+  for (;;) {
+    const page: Array<Record<string, unknown>> = await recipientsPage(db, campaignId, after, pageSize);
+    for (const row of page) yield row;
+    if (page.length < pageSize) return;
+    after = Number(page[page.length - 1]!.id);
+  }
+}
+
+function recipientsPage(db: Db, campaignId: number, after: number, limit: number) {
   return db('portal.campaign_recipients as r')
     .joinRaw('LEFT JOIN public.users u ON lower(u.email) = r.email_key')
     .where('r.campaign_id', campaignId)
+    .where('r.id', '>', after)
     .orderBy('r.id')
+    .limit(limit)
     .select(
+      'r.id',
       'r.email',
       'r.display_id',
       'r.lang',
@@ -182,6 +220,5 @@ export function recipientsForExport(db: Db, campaignId: number) {
       'r.soft_bounces',
       'r.hard_bounced_at',
       db.raw('u.id IS NOT NULL AS reregistered'),
-    )
-    .stream();
+    );
 }

@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
-import { checkLink, followPersonalLink, unsubscribeState } from './links-service';
+import { checkLink, unsubscribeState } from './links-service';
 import { campaignFormSchema, type CampaignForm } from './schema';
 import {
   createCampaign,
@@ -16,11 +16,12 @@ import {
   retryFailed,
   scheduleCampaign,
   campaignProgress,
+  listCampaignsWithCounts,
   CampaignInvalid,
   CampaignStateError,
 } from './service';
-import { listCampaigns, countRecipients, type Campaign } from './repo';
-import { countAddresses } from './addresses/repo';
+import type { Campaign } from './repo';
+import { countKnownAddresses } from './addresses/service';
 import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
 import { recordAudit } from '../../audit/service';
@@ -28,6 +29,7 @@ import { previewMessage, sendTestMessage } from './preview';
 import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
+import { SANDBOXED_HTML_CSP } from '../../http/html';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
 
@@ -90,15 +92,6 @@ function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; 
 export function campaignRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  // The personal link: verified by signature alone, then the click is counted and the person sent on to sign up.
-  router.get('/r/:token', async (req, res) => {
-    const claims = checkLink(ctx.config, 'r', String(req.params.token));
-    const target = claims ? await followPersonalLink(ctx.knex, ctx.config, claims) : null;
-    if (!target) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
-    res.setHeader('Cache-Control', 'no-store');
-    return res.render('campaigns/landing', { title: req.t('campaigns.landing.title'), ...target });
-  });
-
   // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
   router.get('/u/:token', async (req, res) => {
     const token = String(req.params.token);
@@ -109,13 +102,11 @@ export function campaignRoutes(ctx: AppContext): Router {
   });
 
   router.get('/admin/campaigns', requireStaff, async (req, res) => {
-    const campaigns = await listCampaigns(ctx.knex);
-    const counts = await Promise.all(campaigns.map((c) => countRecipients(ctx.knex, c.id)));
     res.render('campaigns/index', {
       title: req.t('campaigns.index.title'),
       headExtra: HEAD,
-      campaigns: campaigns.map((c, i) => ({ ...c, counts: counts[i] })),
-      addresses: await countAddresses(ctx.knex),
+      campaigns: await listCampaignsWithCounts(ctx.knex),
+      addresses: await countKnownAddresses(ctx.knex),
       suppressions: await countSuppressions(ctx.knex),
       outbox: ctx.mailer.kind === 'outbox',
       notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,
@@ -186,7 +177,7 @@ export function campaignRoutes(ctx: AppContext): Router {
   router.get('/admin/campaigns/:id/preview.html', requireStaff, async (req, res) => {
     const c = await loadCampaign(ctx, req);
     const preview = await previewMessage(ctx, c, req.query.lang === 'en' ? 'en' : 'ja');
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+    res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
     res.setHeader('X-Frame-Options', 'SAMEORIGIN');
     res.type('html').send(preview.html);
   });

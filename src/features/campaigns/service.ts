@@ -5,9 +5,13 @@ import {
   insertCampaign,
   addRecipients,
   findCampaign,
+  lockCampaign,
+  startDue,
+  makeQueuedDue,
   transition,
   requeueFailed,
   countRecipients,
+  listCampaigns,
   recentRate,
   updateCampaignFields,
   type Campaign,
@@ -88,7 +92,7 @@ export async function createCampaign(knex: Knex, input: CampaignInput, actor: st
 export async function updateDraft(knex: Knex, id: number, input: CampaignInput, actor: string): Promise<void> {
   validateTemplates(input);
   await knex.transaction(async (trx) => {
-    const c = await findCampaign(trx, id);
+    const c = await lockCampaign(trx, id);
     if (!c) throw new CampaignStateError('cancelled', 'edit');
     if (c.status !== 'draft') throw new CampaignStateError(c.status, 'edit');
     const { created_by: _ignored, ...rest } = fields(input, actor);
@@ -98,41 +102,57 @@ export async function updateDraft(knex: Knex, id: number, input: CampaignInput, 
   });
 }
 
+/** Every campaign, newest first, with its recipients counted per state (the admin's list). */
+export async function listCampaignsWithCounts(knex: Knex): Promise<Array<Campaign & { counts: StatusCounts }>> {
+  const campaigns = await listCampaigns(knex);
+  const counts = await Promise.all(campaigns.map((c) => countRecipients(knex, c.id)));
+  return campaigns.map((c, i) => ({ ...c, counts: counts[i]! }));
+}
+
 export async function getCampaign(knex: Knex, id: number): Promise<Campaign | undefined> {
   return findCampaign(knex, id);
 }
 
-async function move(knex: Knex, id: number, from: CampaignStatus[], to: CampaignStatus, action: string, actor: string, extra: Record<string, unknown> = {}) {
+/**
+ * Lock, check, change, audit in one transaction: `alongside` (adding recipients, making
+ * retries due) runs only once the state allows the move, so a refused move changes nothing.
+ */
+async function move(
+  knex: Knex,
+  id: number,
+  from: CampaignStatus[],
+  to: CampaignStatus,
+  action: string,
+  actor: string,
+  extra: Record<string, unknown> = {},
+  alongside?: (trx: Knex.Transaction, c: Campaign) => Promise<unknown>,
+) {
   await knex.transaction(async (trx) => {
-    const c = await findCampaign(trx, id);
+    const c = await lockCampaign(trx, id);
     if (!c) throw new CampaignStateError('cancelled', action);
     if (c.status === to && to !== 'scheduled') return;
-    if (!(await transition(trx, id, from, to, extra))) throw new CampaignStateError(c.status, action);
+    if (!from.includes(c.status)) throw new CampaignStateError(c.status, action);
+    await alongside?.(trx, c);
+    await transition(trx, id, from, to, extra);
     await recordAudit(trx, actor, `campaigns.${action}`, `campaign:${id}`, {});
   });
 }
 
 /** draft/scheduled -> sending. New addresses imported since creation join before the first message goes out. */
 export async function startSending(knex: Knex, id: number, actor: string): Promise<void> {
-  const c = await findCampaign(knex, id);
-  if (c?.status === 'draft') await addRecipients(knex, id);
-  await move(knex, id, ['draft', 'scheduled'], 'sending', 'send', actor, { started_at: knex.fn.now() });
+  await move(knex, id, ['draft', 'scheduled'], 'sending', 'send', actor, { started_at: knex.fn.now() }, (trx, c) =>
+    c.status === 'draft' ? addRecipients(trx, id) : Promise.resolve(),
+  );
 }
 
 /** draft -> scheduled: the server's worker starts it at `at` (checked every 30 s). */
 export async function scheduleCampaign(knex: Knex, id: number, at: Date, actor: string): Promise<void> {
-  await addRecipients(knex, id);
-  await move(knex, id, ['draft', 'scheduled'], 'scheduled', 'schedule', actor, { scheduled_at: at });
+  await move(knex, id, ['draft', 'scheduled'], 'scheduled', 'schedule', actor, { scheduled_at: at }, (trx) => addRecipients(trx, id));
 }
 
 /** Scheduled campaigns whose time has come move to sending; returns their ids. */
 export async function startDueCampaigns(knex: Knex): Promise<number[]> {
-  const rows = await knex('portal.campaigns')
-    .where({ status: 'scheduled' })
-    .where('scheduled_at', '<=', knex.fn.now())
-    .update({ status: 'sending', started_at: knex.fn.now(), updated_at: knex.fn.now() })
-    .returning('id');
-  return rows.map((r: { id: string | number }) => Number(r.id));
+  return startDue(knex);
 }
 
 export const pauseCampaign = (knex: Knex, id: number, actor: string) =>
@@ -143,8 +163,7 @@ export const pauseCampaign = (knex: Knex, id: number, actor: string) =>
  * waiting out a retry backoff become due now (the operator has fixed the cause).
  */
 export async function resumeCampaign(knex: Knex, id: number, actor: string): Promise<void> {
-  await move(knex, id, ['paused'], 'sending', 'resume', actor, { pause_reason: null, consecutive_failures: 0 });
-  await knex('portal.campaign_recipients').where({ campaign_id: id, status: 'queued' }).update({ next_attempt_at: knex.fn.now() });
+  await move(knex, id, ['paused'], 'sending', 'resume', actor, { pause_reason: null, consecutive_failures: 0 }, (trx) => makeQueuedDue(trx, id));
 }
 
 export const cancelCampaign = (knex: Knex, id: number, actor: string) =>
@@ -153,7 +172,7 @@ export const cancelCampaign = (knex: Knex, id: number, actor: string) =>
 /** A new pass over failed recipients only; the campaign goes back to sending if it had finished. */
 export async function retryFailed(knex: Knex, id: number, actor: string): Promise<number> {
   return knex.transaction(async (trx) => {
-    const c = await findCampaign(trx, id);
+    const c = await lockCampaign(trx, id);
     if (!c || c.status === 'cancelled' || c.status === 'draft') throw new CampaignStateError(c?.status ?? 'cancelled', 'retry');
     const n = await requeueFailed(trx, id);
     if (n > 0 && c.status === 'completed') await transition(trx, id, ['completed'], 'sending', { finished_at: null, consecutive_failures: 0 });

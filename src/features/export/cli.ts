@@ -1,6 +1,7 @@
 import { closeSink, createFileSink } from '../../files/private';
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 import { cliActor, recordAudit } from '../../audit/service';
 import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } from './archive';
 import { exportSettings, findSubject, sweepExpiredExports } from './service';
@@ -14,12 +15,12 @@ export function registerExportCli(program: Command): void {
     .option('--out <file>', 'where to write (default: toybox-export-<display_id>-<date>.<format> here)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { user: string; format: string; out?: string; json?: boolean }) => {
-      if (opts.format !== 'zip' && opts.format !== 'json') throw new CliError('--format must be zip or json', 2);
+      if (opts.format !== 'zip' && opts.format !== 'json') throw new CliError('--format must be zip or json', EXIT.invalid);
       const format = opts.format as ExportFormat;
       await withContext(async (ctx) => {
         const subject = await findSubject(ctx, opts.user);
-        if (subject === 'ambiguous') throw new CliError('that display id belongs to several accounts; use the e-mail or numeric id', 3);
-        if (!subject) throw new CliError(`no TOYBOX user matches ${opts.user}`, 3);
+        if (subject === 'ambiguous') throw new CliError('that display id belongs to several accounts; use the e-mail or numeric id', EXIT.notFound);
+        if (!subject) throw new CliError(`no TOYBOX user matches ${opts.user}`, EXIT.notFound);
         const out = opts.out ?? exportFileName(subject.display_id, format).ascii;
         await recordAudit(ctx.knex, cliActor(), 'export.staff', `user:${subject.id}`, { format, via: 'cli' });
         const settings = exportSettings(ctx, 'ja');

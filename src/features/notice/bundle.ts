@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { translator, type Lang } from '../../http/i18n';
 import type { NoticeSnapshot, PublicNotice } from './model';
+import { escapeHtml } from '../../http/html';
 
 // public/ beside src/ (tsx, jest) or beside dist/ (the compiled image keeps it at the app root)
 const PUBLIC_DIR = [path.resolve(__dirname, '..', '..', '..', 'public'), path.resolve(__dirname, '..', '..', '..', '..', 'public')].find((d) =>
@@ -15,7 +16,15 @@ export const BANNER_CSS = fs.readFileSync(path.join(PUBLIC_DIR, 'css', 'notice-b
 
 function bannerLabels(lang: Lang) {
   const t = translator(lang);
-  return { more: t('notice.banner.more'), dismiss: t('notice.banner.dismiss'), close: t('notice.banner.close') };
+  return {
+    more: t('notice.banner.more'),
+    dismiss: t('notice.banner.dismiss'),
+    close: t('notice.banner.close'),
+    collapse: t('notice.banner.collapse'),
+    collapseLabel: t('notice.banner.collapse_label'),
+    expand: t('notice.banner.expand'),
+    expandLabel: t('notice.banner.expand_label'),
+  };
 }
 
 /** banner.js with its stylesheet and texts inlined: one request, no dependencies; comments and indentation dropped. */
@@ -28,10 +37,6 @@ export const BANNER_JS: string = fs
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('//'))
   .join('\n');
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** The banner as HTML, the same markup banner.js builds (minus the dismiss button, which needs script). */
 export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean; dismiss?: boolean } = {}): string {
@@ -102,15 +107,23 @@ export interface PublicBundle {
 
 const JS_ENTITY = entity(BANNER_JS, 'text/javascript; charset=utf-8');
 
+/** Same-site links (`/status`) in a notice point at the portal: the banner is shown on TOYBOX's pages, another origin. */
+export function portalLinks(html: string, publicUrl: string): string {
+  return html.replace(/(<a\b[^>]*?\shref=")(\/(?!\/)[^"]*)"/g, (_m, before: string, href: string) => `${before}${publicUrl}${href}"`);
+}
+
 export function buildBundle(snapshot: NoticeSnapshot, publicUrl: string): PublicBundle {
   const statusUrl = `${publicUrl}/status`;
+  // /api/notice keeps links relative to the portal (banner.js resolves them against its own origin);
+  // /banner.html may be pasted into another site's page, so its links carry PUBLIC_URL.
+  const absolute = snapshot.active.map((n) => ({ ...n, message: { ja: portalLinks(n.message.ja, publicUrl), en: portalLinks(n.message.en, publicUrl) } }));
   return {
     version: snapshot.version,
     api: entity(JSON.stringify(apiPayload(snapshot, statusUrl)), 'application/json; charset=utf-8'),
     js: JS_ENTITY,
     html: {
-      ja: entity(bannerFragment(snapshot.active, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
-      en: entity(bannerFragment(snapshot.active, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+      ja: entity(bannerFragment(absolute, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
+      en: entity(bannerFragment(absolute, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),
     },
   };
 }

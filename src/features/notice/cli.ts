@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/service';
-import { HttpError } from '../../http/errors';
 import { translator } from '../../http/i18n';
 import { CliError, withContext, printJson } from '../../cli/context';
+import { EXIT } from '../../cli/exit-codes';
 import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors } from './schema';
 import * as service from './service';
 
@@ -11,24 +11,15 @@ const t = translator('en');
 function invalid(errors: FieldErrors): CliError {
   const flags: Record<string, string> = { starts_at: '--starts', ends_at: '--ends', kind: '--maintenance' };
   const lines = Object.entries(errors).map(([field, key]) => `${flags[field] ?? `--${field.replace(/_/g, '-')}`}: ${t(key)}`);
-  return new CliError(lines.join('; '), 2);
+  return new CliError(lines.join('; '), EXIT.invalid);
 }
 
 function parseId(value: string): number {
   const r = idParam.safeParse(value);
-  if (!r.success) throw new CliError(`not a notice id: ${value}`, 2);
+  if (!r.success) throw new CliError(`not a notice id: ${value}`, EXIT.invalid);
   return r.data;
 }
 
-/** Service errors (not found, already closed) become one line and exit code 3/4. */
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof HttpError) throw new CliError(t(err.messageKey, err.vars), err.status === 404 ? 3 : 4);
-    throw err;
-  }
-}
 
 interface PublishOpts {
   severity: string;
@@ -76,7 +67,7 @@ export function registerNoticeCommands(program: Command): void {
         mirror: Boolean(o.mirror),
       });
       if (!parsed.ok) throw invalid(parsed.errors);
-      const id = await withContext((ctx) => run(() => service.createNotice(ctx, parsed.value, { label: cliActor(), userId: null }, { publish: !o.draft })));
+      const id = await withContext((ctx) => service.createNotice(ctx, parsed.value, { label: cliActor(), userId: null }, { publish: !o.draft }));
       process.stdout.write(`${id}\n`);
     });
 
@@ -90,7 +81,7 @@ export function registerNoticeCommands(program: Command): void {
       const id = parseId(idArg);
       const parsed = parseUpdateInput({ body_ja: o.bodyJa, body_en: o.bodyEn ?? '', state: o.state });
       if (!parsed.ok) throw invalid(parsed.errors);
-      const version = await withContext((ctx) => run(() => service.addUpdate(ctx, id, parsed.value, { label: cliActor(), userId: null })));
+      const version = await withContext((ctx) => service.addUpdate(ctx, id, parsed.value, { label: cliActor(), userId: null }));
       process.stdout.write(`notice ${id} updated (version ${version})\n`);
     });
 
@@ -99,7 +90,7 @@ export function registerNoticeCommands(program: Command): void {
     .description('mark an incident resolved (maintenance: completed)')
     .action(async (idArg: string) => {
       const id = parseId(idArg);
-      const version = await withContext((ctx) => run(() => service.resolveNotice(ctx, id, { label: cliActor(), userId: null })));
+      const version = await withContext((ctx) => service.resolveNotice(ctx, id, { label: cliActor(), userId: null }));
       process.stdout.write(`notice ${id} closed (version ${version})\n`);
     });
 

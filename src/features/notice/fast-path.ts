@@ -4,6 +4,7 @@ import type { FastPath } from '../feature';
 import { securityHeaders } from '../../http/security';
 import type { Entity, PublicBundle } from './bundle';
 import { runtimeFor } from './runtime';
+import { noteBannerLoad } from './banner-sightings';
 
 type Headers = Record<string, string>;
 
@@ -113,6 +114,7 @@ export function createNoticeFastPath(ctx: AppContext): FastPath {
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
+    noteBannerLoad(ctx.knex, req);
     const { prepared: p } = current();
     let h: Prepared;
     if (which === 'api') h = p.api;

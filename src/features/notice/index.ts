@@ -4,6 +4,7 @@ import { noticePublicRoutes } from './public-routes';
 import { adminNoticeRoutes } from './routes';
 import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
+import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
 import { formatTokyo } from '../../http/tokyo-time';
 
@@ -35,5 +36,6 @@ export const feature: Feature = {
       },
     };
   },
+  recoveryChecks: (ctx) => noticeRecoveryChecks(ctx),
   cli: registerNoticeCommands,
 };

@@ -9,6 +9,7 @@ import {
   type MaintenanceValues,
 } from '../../toybox/notice-mirror';
 import { CLOSED_STATES, type NoticeRow } from './model';
+import { markdownTitleText, markdownToPlainText } from './markdown';
 
 interface MirrorRow {
   notice_id: number;
@@ -23,8 +24,10 @@ export interface MirrorResult {
   maintenanceId: number | null;
 }
 
-function latestText(notice: NoticeRow, latestUpdateJa: string | null): string {
-  return latestUpdateJa ? `${notice.body_ja}\n\n${latestUpdateJa}` : notice.body_ja;
+/** TOYBOX prints announcements and the maintenance message as plain text: Markdown would show as `**...**`. */
+function latestText(notice: NoticeRow, latestUpdateJa: string | null, publicUrl: string): string {
+  const body = markdownToPlainText(notice.body_ja, publicUrl);
+  return latestUpdateJa ? `${body}\n\n${markdownToPlainText(latestUpdateJa, publicUrl)}` : body;
 }
 
 /**
@@ -32,7 +35,13 @@ function latestText(notice: NoticeRow, latestUpdateJa: string | null): string {
  * caller's transaction. With the mirror off (or the notice unpublished) it
  * removes exactly what it wrote before and leaves everything else alone.
  */
-export async function syncMirror(trx: Knex.Transaction, notice: NoticeRow, latestUpdateJa: string | null, userId: number | null): Promise<MirrorResult> {
+export async function syncMirror(
+  trx: Knex.Transaction,
+  notice: NoticeRow,
+  latestUpdateJa: string | null,
+  userId: number | null,
+  publicUrl: string,
+): Promise<MirrorResult> {
   const existing = (await trx<MirrorRow>('portal.notice_mirrors').where({ notice_id: notice.id }).first()) ?? null;
   const wanted = notice.mirror && notice.published_at !== null;
   if (!wanted) {
@@ -41,14 +50,14 @@ export async function syncMirror(trx: Knex.Transaction, notice: NoticeRow, lates
   }
   const row: MirrorRow = existing ?? { notice_id: notice.id, announcement_id: null, maintenance_id: null, maintenance_created: false, maintenance_previous: null };
   row.announcement_id = await upsertAnnouncement(trx, row.announcement_id, {
-    title: notice.title_ja,
-    content: latestText(notice, latestUpdateJa),
+    title: markdownTitleText(notice.title_ja),
+    content: latestText(notice, latestUpdateJa, publicUrl),
     is_active: !CLOSED_STATES.includes(notice.state),
     created_by_id: userId,
   });
   const maintenanceOn = notice.kind === 'maintenance' && notice.state === 'in_progress';
   if (maintenanceOn) {
-    const values: MaintenanceValues = { enabled: true, message: `${notice.title_ja}\n${notice.body_ja}`, scheduled_end: notice.ends_at };
+    const values: MaintenanceValues = { enabled: true, message: `${markdownTitleText(notice.title_ja)}\n${markdownToPlainText(notice.body_ja, publicUrl)}`, scheduled_end: notice.ends_at };
     if (row.maintenance_id === null) {
       const site = await findMaintenanceRow(trx);
       if (site) {

@@ -33,13 +33,13 @@ async function lockNotice(trx: Knex.Transaction, id: number): Promise<NoticeRow>
 }
 
 /** Bumps the version, stamps the notice, re-syncs the mirror: the steps every public change shares. */
-async function afterPublicChange(trx: Knex.Transaction, id: number, actor: Actor): Promise<number> {
+async function afterPublicChange(trx: Knex.Transaction, id: number, actor: Actor, publicUrl: string): Promise<number> {
   const version = await bumpVersion(trx);
   await updateNoticeRow(trx, id, { version });
   const notice = (await findNotice(trx, id))!;
   const updates = await selectUpdates(trx, [id]);
   const latest = updates.length > 1 ? updates[updates.length - 1]!.body_ja : null;
-  await syncMirror(trx, notice, latest, actor.userId);
+  await syncMirror(trx, notice, latest, actor.userId, publicUrl);
   return version;
 }
 
@@ -53,26 +53,26 @@ export async function createNotice(ctx: AppContext, input: NoticeInput, actor: A
   const id = await ctx.knex.transaction(async (trx) => {
     const newId = await insertNotice(trx, input, actor.label);
     await recordAudit(trx, actor.label, 'notice.create', `notice:${newId}`, { kind: input.kind, severity: input.severity, state: input.state, title_ja: input.title_ja });
-    if (opts.publish) await publishIn(trx, newId, actor);
+    if (opts.publish) await publishIn(trx, newId, actor, ctx.config.PUBLIC_URL);
     return newId;
   });
   if (opts.publish) await propagate(ctx);
   return id;
 }
 
-async function publishIn(trx: Knex.Transaction, id: number, actor: Actor): Promise<number> {
+async function publishIn(trx: Knex.Transaction, id: number, actor: Actor, publicUrl: string): Promise<number> {
   const n = await lockNotice(trx, id);
   if (n.published_at) return n.version;
   await updateNoticeRow(trx, id, { published_at: new Date(), resolved_at: closedAt(n.state, null) });
   await insertUpdate(trx, { notice_id: id, state: n.state, body_ja: n.body_ja, body_en: n.body_en, actor: actor.label });
-  const version = await afterPublicChange(trx, id, actor);
+  const version = await afterPublicChange(trx, id, actor, publicUrl);
   await recordAudit(trx, actor.label, 'notice.publish', `notice:${id}`, { version });
   return version;
 }
 
 /** Publishes a draft (a published notice stays as it is). Returns the notice version. */
 export async function publishNotice(ctx: AppContext, id: number, actor: Actor): Promise<number> {
-  const version = await ctx.knex.transaction((trx) => publishIn(trx, id, actor));
+  const version = await ctx.knex.transaction((trx) => publishIn(trx, id, actor, ctx.config.PUBLIC_URL));
   await propagate(ctx);
   return version;
 }
@@ -90,7 +90,7 @@ export async function editNotice(ctx: AppContext, id: number, input: NoticeInput
     if (before.published_at) {
       const [first] = await selectUpdates(trx, [id]);
       if (first) await trx('portal.notice_updates').where({ id: first.id }).update({ body_ja: input.body_ja, body_en: input.body_en });
-      const version = await afterPublicChange(trx, id, actor);
+      const version = await afterPublicChange(trx, id, actor, ctx.config.PUBLIC_URL);
       await recordAudit(trx, actor.label, 'notice.edit', `notice:${id}`, { changed, version });
     } else {
       await recordAudit(trx, actor.label, 'notice.edit', `notice:${id}`, { changed, draft: true });
@@ -110,7 +110,7 @@ export async function addUpdate(ctx: AppContext, id: number, input: UpdateInput,
     await updateNoticeRow(trx, id, { state, resolved_at: closedAt(state, n.resolved_at) });
     if (!n.published_at) await updateNoticeRow(trx, id, { published_at: new Date() });
     await insertUpdate(trx, { notice_id: id, state, body_ja: input.body_ja, body_en: input.body_en, actor: actor.label });
-    const v = await afterPublicChange(trx, id, actor);
+    const v = await afterPublicChange(trx, id, actor, ctx.config.PUBLIC_URL);
     await recordAudit(trx, actor.label, 'notice.update', `notice:${id}`, { state, from: n.state, version: v });
     return v;
   });
@@ -135,7 +135,7 @@ export async function setMirror(ctx: AppContext, id: number, on: boolean, actor:
     await updateNoticeRow(trx, id, { mirror: on });
     const updates = await selectUpdates(trx, [id]);
     const latest = updates.length > 1 ? updates[updates.length - 1]!.body_ja : null;
-    const result = await syncMirror(trx, { ...n, mirror: on }, latest, actor.userId);
+    const result = await syncMirror(trx, { ...n, mirror: on }, latest, actor.userId, ctx.config.PUBLIC_URL);
     await recordAudit(trx, actor.label, on ? 'notice.mirror_on' : 'notice.mirror_off', `notice:${id}`, { ...result });
   });
 }

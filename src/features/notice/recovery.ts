@@ -1,0 +1,36 @@
+import type { AppContext } from '../../app-context';
+import type { RecoveryCheck } from '../feature';
+import { flushSightings } from '../../sightings';
+import { bannerOrigins } from './banner-sightings';
+import { runtimeFor } from './runtime';
+
+/** The banner counts as seen on TOYBOX when a page there loaded it within this window. */
+export const SEEN_WITHIN_MS = 3600_000;
+
+/**
+ * Checklist line "notice": a notice is published, and TOYBOX's pages really
+ * load the banner (requests to /banner.js or /api/notice from TOYBOX_URL's
+ * origin within the last hour). A critical incident makes it urgent.
+ */
+export async function noticeRecoveryChecks(ctx: AppContext, now = new Date()): Promise<RecoveryCheck[]> {
+  const rt = runtimeFor(ctx);
+  await rt.sync();
+  const { active, history } = rt.snapshot;
+  const urgent = active.some((n) => n.kind === 'incident' && n.severity === 'critical');
+  if (!active.length) {
+    const last = history[0];
+    if (last) return [{ id: 'notice', state: 'done', detail: 'notice.resolved', vars: { at: new Date(last.resolvedAt ?? last.updatedAt) } }];
+    return [{ id: 'notice', state: 'todo', detail: 'notice.none' }];
+  }
+  await flushSightings(ctx.knex);
+  const toybox = new URL(ctx.config.TOYBOX_URL).origin;
+  const seen = await bannerOrigins(ctx.knex);
+  const fromToybox = seen.find((s) => s.key === toybox);
+  if (fromToybox && now.getTime() - fromToybox.last_seen.getTime() <= SEEN_WITHIN_MS) {
+    return [{ id: 'notice', state: 'done', detail: 'notice.seen', vars: { count: active.length, origin: toybox, at: fromToybox.last_seen }, urgent }];
+  }
+  if (fromToybox) return [{ id: 'notice', state: 'warn', detail: 'notice.seen_long_ago', vars: { origin: toybox, at: fromToybox.last_seen }, urgent }];
+  const other = seen[0];
+  if (other) return [{ id: 'notice', state: 'warn', detail: 'notice.seen_elsewhere', vars: { origin: toybox, other: other.key, at: other.last_seen }, urgent }];
+  return [{ id: 'notice', state: 'warn', detail: 'notice.not_seen', vars: { count: active.length, origin: toybox }, urgent }];
+}

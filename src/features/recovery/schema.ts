@@ -1,0 +1,5 @@
+import { z } from 'zod';
+
+export const itemParam = z.object({ item: z.string().regex(/^[a-z_]{1,40}$/) });
+export const tickForm = z.object({ note: z.string().trim().max(200, 'max 200').optional().transform((v) => (v ? v : null)) });
+export const flashQuery = z.enum(['ticked', 'unticked', 'test_alert_sent', 'test_alert_failed']).optional().catch(undefined);
