@@ -5,7 +5,10 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, recordAudit } from '../../audit/service';
-import { BadRequest, NotFound } from '../../http/errors';
+import { BadRequest, HttpError, NotFound } from '../../http/errors';
+import { writeFileAtomic } from '../../files/atomic-write';
+import { ensurePrivateDir } from '../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import { logger } from '../../logger';
 import { readMultipartForm } from '../../http/multipart';
 import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
@@ -49,6 +52,21 @@ function runImport(ctx: AppContext, runId: number, data: Buffer, upload: Upload,
   });
 }
 
+/** Both halves of an upload, private, or neither: a full disk answers 507 and leaves nothing behind. */
+async function saveUpload(ctx: AppContext, key: string, data: Buffer, upload: Upload): Promise<void> {
+  const files = [path.join(uploadDir(ctx), `${key}.data`), path.join(uploadDir(ctx), `${key}.json`)] as const;
+  try {
+    await ensurePrivateDir(uploadDir(ctx));
+    await writeFileAtomic(files[0], data);
+    await writeFileAtomic(files[1], JSON.stringify(upload));
+  } catch (err) {
+    await Promise.all(files.map((f) => fs.promises.rm(f, { force: true })));
+    if (!isWriteFailure(err)) throw err;
+    await reportWriteFailure(ctx.knex, 'upload', files[0], err);
+    throw new HttpError(507, 'campaigns.import.disk_full');
+  }
+}
+
 export function campaignImportRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -74,9 +92,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     }
     // CSV: keep the file and ask which column is which.
     const key = crypto.randomBytes(12).toString('hex');
-    await fs.promises.mkdir(uploadDir(ctx), { recursive: true });
-    await fs.promises.writeFile(path.join(uploadDir(ctx), `${key}.data`), form.file.data);
-    await fs.promises.writeFile(path.join(uploadDir(ctx), `${key}.json`), JSON.stringify(upload));
+    await saveUpload(ctx, key, form.file.data, upload);
     return res.redirect(303, `/admin/campaigns/import/${key}/map`);
   });
 
