@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ejs from 'ejs';
 import { translator, type Lang } from '../http/i18n';
-import { formatTokyo } from '../http/tokyo-time';
+import { formatJst } from '../http/tokyo-time';
 
 const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
 
@@ -14,7 +14,7 @@ export async function renderEmail(
   lang: Lang,
   locals: Record<string, unknown>,
 ): Promise<{ html: string; text: string }> {
-  const data = { when: (d: Date | string) => formatTokyo(d, lang), ...locals, lang, t: translator(lang) };
+  const data = { when: (d: Date | string) => formatJst(d), ...locals, lang, t: translator(lang) };
   const [html, text] = await Promise.all([
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.html.ejs`), data, { async: false }),
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.text.ejs`), data, { async: false, escape: (s: unknown) => String(s ?? '') }),

@@ -5,6 +5,7 @@ import { EMPTY_SNAPSHOT, type NoticeSnapshot } from './model';
 import { buildBundle, type PublicBundle } from './bundle';
 import { readSnapshotFile, writeSnapshotFiles } from './files';
 import { loadSnapshot } from './snapshot';
+import { formatJst } from '../../http/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
 
 const QUERY_TIMEOUT_MS = 2000;
@@ -100,7 +101,7 @@ export class NoticeRuntime {
   private async readiness() {
     await this.sync();
     if (!this.isStale()) return { ok: true };
-    const since = this.lastSyncAt ? this.lastSyncAt.toISOString() : `start (${this.source})`;
+    const since = this.lastSyncAt ? formatJst(this.lastSyncAt) : `start (${this.source})`;
     return { ok: false, warnOnly: true, reason: `notice is stale: serving version ${this.snapshot.version} from memory since ${since}` };
   }
 
