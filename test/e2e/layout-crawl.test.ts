@@ -28,7 +28,12 @@ function getRoutes(app: unknown): string[] {
 // Answers that machines read (probes, feeds, downloads, JSON, CSV): no layout to check.
 const MACHINE = new Set(['/healthz', '/readyz', '/metrics', '/status.atom', '/api/me/export', '/export/download/:id', '/admin/campaigns/:id/progress.json', '/admin/campaigns/:id/recipients.csv']);
 
-const VIEWPORTS = [{ width: 390, height: 844 }, { width: 1280, height: 800 }];
+// Both sizes in Japanese; the phone again in English, whose words are longer.
+const PASSES = [
+  { width: 390, height: 844, lang: 'ja' },
+  { width: 1280, height: 800, lang: 'ja' },
+  { width: 390, height: 844, lang: 'en' },
+];
 
 /** What a person would see as broken: sideways scrolling, or a label squeezed to one character per line. */
 async function layoutProblems(page: Page): Promise<{ overflow: number; squeezed: string[]; culprits: string[] }> {
@@ -56,7 +61,7 @@ async function layoutProblems(page: Page): Promise<{ overflow: number; squeezed:
   });
 }
 
-describe('every page fits a phone and a desktop (390x844, 1280x800)', () => {
+describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and English)', () => {
   const web = useBrowserPortal();
   let staff: BuiltUser;
 
@@ -145,15 +150,16 @@ describe('every page fits a phone and a desktop (390x844, 1280x800)', () => {
 
     const problems: string[] = [];
     const shots = new Set(['/admin', '/admin/backups', `/admin/campaigns/${campaignId}`, '/status', '/admin/audit']);
-    for (const vp of VIEWPORTS) {
-      await page.setViewportSize(vp);
+    for (const vp of PASSES) {
+      await page.setViewportSize({ width: vp.width, height: vp.height });
+      await context.addCookies([{ name: 'lang', value: vp.lang, url: base }]);
       for (const url of urls) {
         const res = await page.goto(`${base}${url}`);
         expect({ url, status: res!.status() < 500 }).toEqual({ url, status: true });
         const { overflow, squeezed, culprits } = await layoutProblems(page);
-        if (overflow > 0) problems.push(`${vp.width}px ${url}: scrolls sideways by ${overflow}px (${culprits.join(', ')})`);
-        for (const s of squeezed) problems.push(`${vp.width}px ${url}: squeezed ${s}`);
-        if (shots.has(url)) await page.screenshot({ path: artifact(`layout-${url.replace(/\W+/g, '_') || 'home'}-${vp.width}.png`), fullPage: true });
+        if (overflow > 0) problems.push(`${vp.width}px ${vp.lang} ${url}: scrolls sideways by ${overflow}px (${culprits.join(', ')})`);
+        for (const s of squeezed) problems.push(`${vp.width}px ${vp.lang} ${url}: squeezed ${s}`);
+        if (shots.has(url)) await page.screenshot({ path: artifact(`layout-${url.replace(/\W+/g, '_') || 'home'}-${vp.width}-${vp.lang}.png`), fullPage: true });
       }
     }
     expect(problems).toEqual([]);
