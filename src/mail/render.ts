@@ -3,6 +3,7 @@ import ejs from 'ejs';
 import { translator, type Lang } from '../http/i18n';
 import { formatJst } from '../http/tokyo-time';
 import { definitionFor } from './definitions';
+import { emailLayout } from './layout';
 
 const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
 
@@ -19,7 +20,7 @@ export async function renderEmail(
   if (!def) throw new Error(`no e-mail definition for template ${name} (src/mail/definitions.ts)`);
   const missing = def.variables.filter((v) => locals[v] === undefined);
   if (missing.length) throw new Error(`e-mail ${name}: missing ${missing.join(', ')}`);
-  const data = { when: (d: Date | string) => formatJst(d), ...locals, lang, t: translator(lang) };
+  const data = { when: (d: Date | string) => formatJst(d), ...locals, lang, t: translator(lang), layout: emailLayout() };
   const [html, text] = await Promise.all([
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.html.ejs`), data, { async: false }),
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.text.ejs`), data, { async: false, escape: (s: unknown) => String(s ?? '') }),

@@ -4,35 +4,35 @@ import ejs from 'ejs';
 import type { Config } from '../../config';
 import type { MailMessage } from '../../mail/mailer';
 import { EMAILS } from '../../mail/definitions';
+import { emailLayout } from '../../mail/layout';
 import { translator, type Lang } from '../../http/i18n';
 import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from './template';
 import { signLink } from './links';
 import type { Campaign } from './repo';
 
 const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', '..', 'views', 'emails');
-let layouts: { html: ejs.TemplateFunction; text: ejs.TemplateFunction; button: ejs.TemplateFunction } | null = null;
+let layouts: { html: ejs.TemplateFunction; text: ejs.TemplateFunction } | null = null;
 
-/** The footer layout, compiled once per process: rendering it per message from disk would dominate a 10k send. */
+/** The message templates, compiled once per process: rendering them per message from disk would dominate a 10k send. */
 function layout() {
   layouts ??= {
-    html: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.html.ejs`), 'utf8'), {
-      filename: path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.html.ejs`), // resolves the shared layout partials
-      cache: true,
-    }),
+    html: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.html.ejs`), 'utf8')),
     text: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.text.ejs`), 'utf8'), { escape: (s: unknown) => String(s ?? '') }),
-    button: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, 'partials', 'button.ejs'), 'utf8')),
   };
   return layouts;
 }
 
 // Stands in for the personal link while the body is laid out; cannot occur in a template or a URL.
 const LINK_MARK = '\u0000link\u0000';
+const TEXT_BEFORE_LINK = new RegExp(`([^\\n])[ \\t]*${LINK_MARK}`, 'g');
+const TEXT_AFTER_LINK = new RegExp(`${LINK_MARK}[ \\t]*([^\\n])`, 'g');
+const LINK_IN_HTML = new RegExp(`(?:<br>)?\\s*${LINK_MARK}\\s*(?:<br>)?`, 'g');
 
 /** The text part with the personal link on a line of its own: phone mail apps make that line one tap. */
 function textWithLinkOnOwnLine(text: string, link: string): string {
   return text
-    .replace(new RegExp(`([^\\n])[ \\t]*${LINK_MARK}`, 'g'), `$1\n${LINK_MARK}`)
-    .replace(new RegExp(`${LINK_MARK}[ \\t]*([^\\n])`, 'g'), `${LINK_MARK}\n$1`)
+    .replace(TEXT_BEFORE_LINK, `$1\n${LINK_MARK}`)
+    .replace(TEXT_AFTER_LINK, `${LINK_MARK}\n$1`)
     .split(LINK_MARK)
     .join(link);
 }
@@ -40,7 +40,7 @@ function textWithLinkOnOwnLine(text: string, link: string): string {
 /** A plain-text body as HTML, with the personal link as the layout's button where the text put it. */
 function htmlWithButton(text: string, button: string): string {
   return textToHtml(text)
-    .replace(new RegExp(`(?:<br>)?\\s*${LINK_MARK}\\s*(?:<br>)?`, 'g'), `</p>${button}<p>`)
+    .replace(LINK_IN_HTML, `</p>${button}<p>`)
     .replace(/<p>\s*<\/p>/g, '');
 }
 
@@ -101,9 +101,10 @@ export function buildMessage(config: Config, prepared: PreparedCampaign, r: Mess
   const marked = renderCompiled(set.text, { ...values, link: LINK_MARK });
   const bodyText = textWithLinkOnOwnLine(marked, link);
   const l = layout();
-  const button = l.button({ t, url: link, label: t('mail.campaign_button') });
+  const frame = emailLayout();
+  const button = frame.button({ t, url: link, label: t('mail.campaign_button') });
   const bodyHtml = set.html ? renderCompiled(set.html, values, true) : htmlWithButton(marked, button);
-  const locals = { lang, t, subject, bodyHtml, bodyText, unsubscribeUrl };
+  const locals = { lang, t, subject, bodyHtml, bodyText, unsubscribeUrl, layout: frame };
   const domain = mailDomain(config);
   return {
     from: config.MAIL_FROM,
