@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Request, Response, NextFunction } from 'express';
-import { formatTokyo } from './tokyo-time';
+import { formatJst } from './tokyo-time';
 
 export const LANGUAGES = ['ja', 'en'] as const;
 export type Lang = (typeof LANGUAGES)[number];
@@ -79,7 +79,7 @@ export function i18nMiddleware(req: Request, res: Response, next: NextFunction):
   req.t = translator(lang);
   res.locals.lang = lang;
   res.locals.t = req.t;
-  res.locals.when = (d: Date | string | null | undefined) => (d ? formatTokyo(d, lang) : '');
+  res.locals.when = (d: Date | string | null | undefined) => (d ? formatJst(d) : '');
   res.locals.langUrl = (target: Lang) => languageSwitchUrl(req.path, req.query as Record<string, unknown>, target);
   res.vary('Accept-Language');
   next();

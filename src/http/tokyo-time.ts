@@ -51,5 +51,30 @@ export function formatWindow(starts: Date | null, ends: Date | null, lang: Lang)
 
 /** Just the clock time in Japan ("14:05"), for "try again after ..." messages. */
 export function formatTokyoClock(date: Date): string {
-  return new Intl.DateTimeFormat('ja-JP', { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(date);
+  return `${new Intl.DateTimeFormat('ja-JP', { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(date)} JST`;
+}
+
+const PARTS = new Intl.DateTimeFormat('sv-SE', {
+  timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+});
+
+function tokyoParts(date: Date | string): { day: string; hm: string; hms: string } {
+  const d = typeof date === 'string' ? new Date(date) : date;
+  const [day, time] = PARTS.format(d).split(' ');
+  return { day, hm: time.slice(0, 5), hms: time };
+}
+
+/**
+ * The one way the portal prints a moment for people: Japan time, labelled,
+ * the same in both languages, pages, e-mails and the CLI ("2026-01-23 00:30 JST").
+ */
+export function formatJst(date: Date | string): string {
+  const p = tokyoParts(date);
+  return `${p.day} ${p.hm} JST`;
+}
+
+/** ISO 8601 in Japan time with its offset, for CSV and JSON people open ("2026-01-23T00:30:00+09:00"). */
+export function isoTokyo(date: Date | string): string {
+  const p = tokyoParts(date);
+  return `${p.day}T${p.hms}+09:00`;
 }

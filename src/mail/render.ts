@@ -1,7 +1,9 @@
 import path from 'node:path';
 import ejs from 'ejs';
 import { translator, type Lang } from '../http/i18n';
-import { formatTokyo } from '../http/tokyo-time';
+import { formatJst } from '../http/tokyo-time';
+import { definitionFor } from './definitions';
+import { emailLayout } from './layout';
 
 const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
 
@@ -14,7 +16,11 @@ export async function renderEmail(
   lang: Lang,
   locals: Record<string, unknown>,
 ): Promise<{ html: string; text: string }> {
-  const data = { when: (d: Date | string) => formatTokyo(d, lang), ...locals, lang, t: translator(lang) };
+  const def = definitionFor(name);
+  if (!def) throw new Error(`no e-mail definition for template ${name} (src/mail/definitions.ts)`);
+  const missing = def.variables.filter((v) => locals[v] === undefined);
+  if (missing.length) throw new Error(`e-mail ${name}: missing ${missing.join(', ')}`);
+  const data = { when: (d: Date | string) => formatJst(d), ...locals, lang, t: translator(lang), layout: emailLayout() };
   const [html, text] = await Promise.all([
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.html.ejs`), data, { async: false }),
     ejs.renderFile(path.join(EMAIL_VIEWS, `${name}.text.ejs`), data, { async: false, escape: (s: unknown) => String(s ?? '') }),

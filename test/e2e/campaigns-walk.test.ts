@@ -72,7 +72,7 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     // Preview with a real recipient, then a test send to the signed-in admin.
     await page.getByRole('link', { name: 'プレビュー' }).click();
     await expect(page.locator('#preview-subject').textContent()).resolves.toBe('TOYBOX 再登録のお願い');
-    await expect(page.locator('#preview-text').textContent()).resolves.toMatch(/様\n\nこちらから登録し直してください: http:\/\/localhost:0\/r\//);
+    await expect(page.locator('#preview-text').textContent()).resolves.toMatch(/様\n\nこちらから登録し直してください:\nhttp:\/\/localhost:0\/r\//);
     const frame = page.frameLocator('iframe.mail-preview');
     await expect(frame.locator('body').textContent()).resolves.toContain('登録し直してください');
     await page.screenshot({ path: artifact('campaigns-4-preview.png'), fullPage: true });

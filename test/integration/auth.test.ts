@@ -101,7 +101,7 @@ describe('sign-in against TOYBOX users', () => {
     const sixth = await signIn(u.display_id, 'wrong', agent);
     expect(sixth.res.status).toBe(429);
     expect(Number(sixth.res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(sixth.res.text).toMatch(/\d{2}:\d{2}（約\d+分後）以降にもう一度お試しください/);
+    expect(sixth.res.text).toMatch(/\d{2}:\d{2} JST（約\d+分後）以降にもう一度お試しください/);
     // even the right password waits until the window passes
     expect((await signIn(u.display_id, u.password, agent)).res.status).toBe(429);
   });

@@ -1,3 +1,4 @@
+import { tokyoDay } from '../../src/http/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -55,7 +56,7 @@ describe('personal data export archive', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(res.headers['content-type']).toBe('application/zip');
-    const date = new Date().toISOString().slice(0, 10);
+    const date = tokyoDay(new Date());
     expect(res.headers['content-disposition']).toBe(
       `attachment; filename="toybox-export-${owner.display_id}-${date}.zip"; filename*=UTF-8''toybox-export-${owner.display_id}-${date}.zip`,
     );

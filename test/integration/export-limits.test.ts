@@ -41,7 +41,7 @@ describe('export: cooldown, repeat downloads, rate limit and staff exports', () 
     const json = await agent.get('/api/me/export?format=json');
     expect(json.status).toBe(429);
     expect(Number(json.headers['retry-after'])).toBeGreaterThan(23 * 3600);
-    expect(json.body.error.message).toMatch(/^エクスポートは24時間に1回までです。次は .*\d{1,2}:\d{2} 以降にできます。$/);
+    expect(json.body.error.message).toMatch(/^エクスポートは24時間に1回までです。次は \d{4}-\d{2}-\d{2} \d{2}:\d{2} JST 以降にできます。$/);
 
     const page = await agent.get('/export?lang=en');
     expect(page.text).toMatch(/You can export again after .*\d{1,2}:\d{2}/);
@@ -85,7 +85,7 @@ describe('export: cooldown, repeat downloads, rate limit and staff exports', () 
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
     expect(last!.status).toBe(429);
     expect(last!.body.error!.code).toBe('errors.too_many');
-    expect(last!.body.error!.message).toMatch(/\d{2}:\d{2}（約\d+分後）以降/);
+    expect(last!.body.error!.message).toMatch(/\d{2}:\d{2} JST（約\d+分後）以降/);
   });
 
   it("lets staff export any user's data, audited and outside the user's cooldown", async () => {

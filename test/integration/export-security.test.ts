@@ -1,3 +1,4 @@
+import { tokyoDay } from '../../src/http/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';
@@ -74,7 +75,7 @@ describe('export: media paths never leave TOYBOX_MEDIA_DIR', () => {
     const res = await agent.get('/api/me/export?format=json');
     expect(res.status).toBe(200);
     const header = res.headers['content-disposition'] as string;
-    const date = new Date().toISOString().slice(0, 10);
+    const date = tokyoDay(new Date());
     expect(header).toBe(
       `attachment; filename="toybox-export-_____filename_evil.exe_x-${date}.json"; filename*=UTF-8''` +
         encodeURIComponent(`toybox-export-ゆう"; filename=evil.exe\\x-${date}.json`),

@@ -5,6 +5,7 @@ import { translator } from '../../http/i18n';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 import { collectHealth, type Health } from './health';
 import { clearAlert, openAlert, recordAlertDelivery, selectOpenAlerts, type AlertRow } from './repo';
+import { formatJst } from '../../http/tokyo-time';
 
 /** An alert condition currently true, e.g. `dir_readonly:BACKUP_DIR`, with what the operator needs to know. */
 export interface ActiveCondition {
@@ -29,7 +30,7 @@ export function activeConditions(h: Health, now: Date, limits: { staleHours: num
   if (since && now.getTime() - since.getTime() > limits.staleHours * 3600_000) {
     out.push({
       condition: 'backup_stale',
-      details: { last_good: h.lastGoodDatabase ? since.toISOString() : 'none', hours: Math.floor((now.getTime() - since.getTime()) / 3600_000) },
+      details: { last_good: h.lastGoodDatabase ? formatJst(since) : 'none', hours: Math.floor((now.getTime() - since.getTime()) / 3600_000) },
     });
   }
   if (h.lastDrill && h.lastDrill.ok === false) {

@@ -8,6 +8,7 @@ import type { BackupRow } from './repo';
 import { sendTestAlert } from './test-alert';
 import { abandonDrills } from './run';
 import { findLastGood } from './repo';
+import { formatJst } from '../../http/tokyo-time';
 import type { AppContext } from '../../app-context';
 
 /**
@@ -53,12 +54,12 @@ export function checkTargetUrl(value: string): void {
 }
 
 function formatRow(b: BackupRow): string {
-  const when = b.started_at.toISOString().replace('T', ' ').slice(0, 19);
+  const when = formatJst(b.started_at);
   const size = `${(b.total_bytes / 1024 / 1024).toFixed(1)} MB`;
   const users = b.row_counts?.users ?? '-';
   const subs = b.row_counts?.submissions ?? '-';
   const extra = b.status === 'suspect' ? `  ! ${(b.suspect_reasons ?? []).join('; ')} (backup acknowledge ${b.id})` : b.error ? `  ${b.error.slice(0, 120)}` : '';
-  return `${String(b.id).padStart(5)}  ${b.kind.padEnd(8)}  ${b.status.padEnd(8)}  ${when}Z  ${size.padStart(10)}  users=${users} submissions=${subs}${extra}`;
+  return `${String(b.id).padStart(5)}  ${b.kind.padEnd(8)}  ${b.status.padEnd(8)}  ${when}  ${size.padStart(10)}  users=${users} submissions=${subs}${extra}`;
 }
 
 function toJson(b: BackupRow) {
@@ -147,7 +148,7 @@ export function registerBackupCommands(program: Command): void {
       await withContext(async (ctx) => {
         const target = { url: opts.target, dir: opts.targetDir };
         const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force));
-        process.stdout.write(`restore backup ${id} (taken ${prepared.backup.started_at.toISOString()}) into ${prepared.plan.target}:\n`);
+        process.stdout.write(`restore backup ${id} (taken ${formatJst(prepared.backup.started_at)}) into ${prepared.plan.target}:\n`);
         if ('notes' in prepared.plan) prepared.plan.notes.forEach((n) => process.stdout.write(`  note: ${n}\n`));
         prepared.plan.steps.forEach((s, i) => process.stdout.write(`  ${i + 1}. ${s}\n`));
         if (opts.dryRun) return;

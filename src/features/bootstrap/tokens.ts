@@ -5,6 +5,7 @@ import { logger } from '../../logger';
 import { recordAudit } from '../../audit/service';
 import { hasActiveSuperuser } from '../../toybox/users';
 import { insertToken, findLiveToken, countFailedAttempt, spendLiveTokens, type TokenRow } from './repo';
+import { formatJst } from '../../http/tokyo-time';
 import { writeTokenFile, readTokenFile, removeTokenFile, tokenFilePath } from './token-file';
 import { secretsEqual } from '../../auth/constant-time';
 
@@ -58,7 +59,7 @@ async function issueToken(ctx: Ctx, log: Log, reason: string): Promise<TokenRow>
   }
   log.warn(
     { setupUrl: setupUrl(ctx), file, expiresAt: row.expires_at.toISOString(), reason },
-    `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token ${token} (also in ${file}; valid until ${row.expires_at.toISOString()}).`,
+    `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token ${token} (also in ${file}; valid until ${formatJst(row.expires_at)}).`,
   );
   return row;
 }
@@ -82,7 +83,7 @@ export async function ensureBootstrapToken(ctx: Ctx, log: Log = logger): Promise
     const file = tokenFilePath(ctx.config.DATA_DIR);
     log.warn(
       { setupUrl: setupUrl(ctx), file, expiresAt: live.expires_at.toISOString() },
-      `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token kept in ${file} (valid until ${live.expires_at.toISOString()}).`,
+      `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token kept in ${file} (valid until ${formatJst(live.expires_at)}).`,
     );
     return 'kept';
   }

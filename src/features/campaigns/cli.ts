@@ -22,6 +22,7 @@ import { runCampaign, DEFAULT_LEASE_SECONDS } from './sender';
 import { importBounceMbox } from './bounces';
 import { progressLine } from './progress';
 import { normaliseAddress } from './addresses/normalise';
+import { formatJst } from '../../http/tokyo-time';
 import { blockAddress } from './suppressions';
 
 const readText = (file: string) => {
@@ -220,7 +221,7 @@ function registerCampaign(program: Command): void {
       await withContext(async (ctx) => {
         if (!(await getCampaign(ctx.knex, id))) throw new CliError(`campaign ${id} not found`, EXIT.notFound);
         await stateful(() => scheduleCampaign(ctx.knex, id, at, cliActor()));
-        process.stdout.write(`campaign ${id}: scheduled for ${at.toISOString()}\n`);
+        process.stdout.write(`campaign ${id}: scheduled for ${formatJst(at)}\n`);
       });
     });
 

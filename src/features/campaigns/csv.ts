@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { recipientsForExport } from './repo';
+import { isoTokyo } from '../../http/tokyo-time';
 
 const COLUMNS = [
   'email', 'display_id', 'lang', 'status', 'attempts', 'last_error', 'skip_reason',
@@ -10,7 +11,7 @@ const COLUMNS = [
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = v instanceof Date ? v.toISOString() : String(v);
+  const s = v instanceof Date ? isoTokyo(v) : String(v);
   // A leading = + - @ would run as a formula in Excel: quote it as text.
   const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
   return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;

@@ -3,6 +3,8 @@ import path from 'node:path';
 import ejs from 'ejs';
 import type { Config } from '../../config';
 import type { MailMessage } from '../../mail/mailer';
+import { EMAILS } from '../../mail/definitions';
+import { emailLayout } from '../../mail/layout';
 import { translator, type Lang } from '../../http/i18n';
 import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from './template';
 import { signLink } from './links';
@@ -11,13 +13,35 @@ import type { Campaign } from './repo';
 const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', '..', 'views', 'emails');
 let layouts: { html: ejs.TemplateFunction; text: ejs.TemplateFunction } | null = null;
 
-/** The footer layout, compiled once per process: rendering it per message from disk would dominate a 10k send. */
+/** The message templates, compiled once per process: rendering them per message from disk would dominate a 10k send. */
 function layout() {
   layouts ??= {
-    html: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, 'campaign-message.html.ejs'), 'utf8')),
-    text: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, 'campaign-message.text.ejs'), 'utf8'), { escape: (s: unknown) => String(s ?? '') }),
+    html: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.html.ejs`), 'utf8')),
+    text: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.text.ejs`), 'utf8'), { escape: (s: unknown) => String(s ?? '') }),
   };
   return layouts;
+}
+
+// Stands in for the personal link while the body is laid out; cannot occur in a template or a URL.
+const LINK_MARK = '\u0000link\u0000';
+const TEXT_BEFORE_LINK = new RegExp(`([^\\n])[ \\t]*${LINK_MARK}`, 'g');
+const TEXT_AFTER_LINK = new RegExp(`${LINK_MARK}[ \\t]*([^\\n])`, 'g');
+const LINK_IN_HTML = new RegExp(`(?:<br>)?\\s*${LINK_MARK}\\s*(?:<br>)?`, 'g');
+
+/** The text part with the personal link on a line of its own: phone mail apps make that line one tap. */
+function textWithLinkOnOwnLine(text: string, link: string): string {
+  return text
+    .replace(TEXT_BEFORE_LINK, `$1\n${LINK_MARK}`)
+    .replace(TEXT_AFTER_LINK, `${LINK_MARK}\n$1`)
+    .split(LINK_MARK)
+    .join(link);
+}
+
+/** A plain-text body as HTML, with the personal link as the layout's button where the text put it. */
+function htmlWithButton(text: string, button: string): string {
+  return textToHtml(text)
+    .replace(LINK_IN_HTML, `</p>${button}<p>`)
+    .replace(/<p>\s*<\/p>/g, '');
 }
 
 export interface MessageRecipient {
@@ -74,10 +98,13 @@ export function buildMessage(config: Config, prepared: PreparedCampaign, r: Mess
     unsubscribe_link: unsubscribeUrl,
   };
   const subject = renderCompiled(set.subject, values).replace(/[\r\n]+/g, ' ');
-  const bodyText = renderCompiled(set.text, values);
-  const bodyHtml = set.html ? renderCompiled(set.html, values, true) : textToHtml(bodyText);
+  const marked = renderCompiled(set.text, { ...values, link: LINK_MARK });
+  const bodyText = textWithLinkOnOwnLine(marked, link);
   const l = layout();
-  const locals = { lang, t, subject, bodyHtml, bodyText, unsubscribeUrl };
+  const frame = emailLayout();
+  const button = frame.button({ t, url: link, label: t('mail.campaign_button') });
+  const bodyHtml = set.html ? renderCompiled(set.html, values, true) : htmlWithButton(marked, button);
+  const locals = { lang, t, subject, bodyHtml, bodyText, unsubscribeUrl, layout: frame };
   const domain = mailDomain(config);
   return {
     from: config.MAIL_FROM,

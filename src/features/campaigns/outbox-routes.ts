@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { NotFound } from '../../http/errors';
+import { formatJst } from '../../http/tokyo-time';
 import { outboxDir } from '../../mail/mailer';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
 
@@ -41,6 +42,8 @@ export function campaignOutboxRoutes(ctx: AppContext): Router {
       return res.type('html').send(mail.html || '');
     }
     const headers = ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id'].map((h) => [h, mail.headerLines.find((l) => l.key === h)?.line.replace(/^[^:]+:\s*/, '') ?? '']);
+    // The raw Date header is what mail clients read; the Japan time beside it is for the admin.
+    if (mail.date) headers.find((h) => h[0] === 'date')![1] += ` (${formatJst(mail.date)})`;
     return res.render('campaigns/outbox-message', { title: mail.subject ?? name, headExtra: HEAD, name, subject: mail.subject ?? '', headers, text: mail.text ?? '', hasHtml: Boolean(mail.html) });
   });
 

@@ -14,6 +14,7 @@ import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
 import { closeSink, createFileSink, ensurePrivateDir, writeChunk, type FileSink } from '../../files/private';
+import { isoTokyo, tokyoDay } from '../../http/tokyo-time';
 
 export type ExportFormat = 'zip' | 'json';
 
@@ -51,7 +52,8 @@ async function openClient(settings: ExportSettings): Promise<pg.Client> {
   if (!settings.embedded) {
     // One snapshot for every file, so data.json, the CSVs and the counts agree.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query("SET LOCAL TimeZone = 'UTC'");
+    // Times in data.json and the CSVs are read by people: ISO 8601 in Japan time, with its +09:00 offset.
+    await client.query("SET LOCAL TimeZone = 'Asia/Tokyo'");
   }
   return client;
 }
@@ -209,7 +211,7 @@ export async function writeJsonExport(user: ExportSubject, settings: ExportSetti
   const client = await openClient(settings);
   const state: ExportState = { counts: {}, media: null };
   try {
-    await pipeline(Readable.from(coalesce(dataJson(client, user, settings, new Date().toISOString(), state))), sink);
+    await pipeline(Readable.from(coalesce(dataJson(client, user, settings, isoTokyo(new Date()), state))), sink);
     return { rows: countRows(state.counts), counts: state.counts, files: 1 };
   } finally {
     await closeClient(client);
@@ -225,7 +227,7 @@ export async function writeJsonExport(user: ExportSubject, settings: ExportSetti
  * names unique).
  */
 export async function writeZipExport(user: ExportSubject, settings: ExportSettings, sink: Writable): Promise<ExportResult> {
-  const exportedAt = new Date().toISOString();
+  const exportedAt = isoTokyo(new Date());
   const level = settings.compressionLevel ?? 1;
   const zip = new yazl.ZipFile();
   const written = pipeline(zip.outputStream, sink);
@@ -333,7 +335,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
 
 /** toybox-export-<display_id>-<date>; the ASCII fallback keeps only safe characters. */
 export function exportFileName(displayId: string, format: ExportFormat, at = new Date()): { ascii: string; utf8: string } {
-  const date = at.toISOString().slice(0, 10);
+  const date = tokyoDay(at); // the day it is in Japan, where the person is
   const utf8 = `toybox-export-${displayId}-${date}.${format}`;
   const ascii = `toybox-export-${displayId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-${date}.${format}`;
   return { ascii, utf8 };

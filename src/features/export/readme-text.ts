@@ -6,7 +6,7 @@ export function readmeText(displayId: string, exportedAt: string): string {
   const en = PERSONAL_DATA.map((k) => `  csv/${k.kind}.csv  ${k.label.en}`).join('\r\n');
   return [
     `TOYBOX 個人データエクスポート / personal data export`,
-    `ID: ${displayId}    作成日時 / exported at: ${exportedAt} (UTC)`,
+    `ID: ${displayId}    作成日時 / exported at: ${exportedAt} (JST / 日本時間)`,
     '',
     '=== 日本語 ===',
     'このアーカイブには TOYBOX にあるあなたのデータがすべて入っています。',

@@ -1,4 +1,4 @@
-import { formatTokyo } from '../../http/tokyo-time';
+import { formatJst } from '../../http/tokyo-time';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +64,7 @@ export async function describeExport(ctx: AppContext, userId: number, lang: Lang
     counts: PERSONAL_DATA.map((k) => ({ kind: k.kind, label: k.label[lang], count: counts[k.kind] ?? 0 })),
     total,
     jobs: jobs.map((j) => ({ ...j, downloadUrl: j.status === 'done' && j.mode === 'background' && j.file_path ? signedDownloadUrl(ctx, j) : null })),
-    nextAllowedAt: next ? formatTokyo(next, lang) : null,
+    nextAllowedAt: next ? formatJst(next) : null,
     background: total > ctx.config.EXPORT_BACKGROUND_ROWS,
   };
 }
@@ -113,7 +113,7 @@ export async function requestExport(ctx: AppContext, req: ExportRequest): Promis
         const last = await repo.latestCounted(trx, req.subject.id, hours);
         if (last) {
           const next = new Date(last.created_at.getTime() + hours * 3600_000);
-          throw TooManyRequests('export.cooldown', { time: formatTokyo(next, req.lang), hours, retryAfter: Math.ceil((next.getTime() - Date.now()) / 1000) });
+          throw TooManyRequests('export.cooldown', { time: formatJst(next), hours, retryAfter: Math.ceil((next.getTime() - Date.now()) / 1000) });
         }
       }
     }
@@ -245,7 +245,7 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
 async function sendReadyEmail(ctx: AppContext, job: ExportJob, displayId: string): Promise<void> {
   const t = translator(job.lang);
   const url = signedDownloadUrl(ctx, job);
-  const expires = formatTokyo(job.expires_at!, job.lang);
+  const expires = formatJst(job.expires_at!);
   const { html, text } = await renderEmail('export-ready', job.lang, { url, expires, displayId, size: Number(job.size_bytes), sha256: job.sha256 });
   await ctx.mailer.send({ to: job.notify_email!, subject: t('export.email_ready_subject'), html, text });
 }

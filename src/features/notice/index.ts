@@ -6,7 +6,7 @@ import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
-import { formatTokyo } from '../../http/tokyo-time';
+import { formatJst } from '../../http/tokyo-time';
 
 /**
  * The incident notice: the banner on every TOYBOX page, /api/notice, the
@@ -32,7 +32,7 @@ export const feature: Feature = {
         activeCount: rt.snapshot.active.length,
         version: rt.snapshot.version,
         stale: rt.lastError !== null,
-        syncedAt: rt.lastSyncAt ? formatTokyo(rt.lastSyncAt, req.lang) : '-',
+        syncedAt: rt.lastSyncAt ? formatJst(rt.lastSyncAt) : '-',
       },
     };
   },

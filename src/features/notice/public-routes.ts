@@ -4,7 +4,7 @@ import type { Lang } from '../../http/i18n';
 import type { PublicNotice, NoticeSnapshot } from './model';
 import { runtimeFor } from './runtime';
 import { createNoticeFastPath } from './fast-path';
-import { formatTokyo, tokyoDay } from '../../http/tokyo-time';
+import { formatJst, tokyoDay } from '../../http/tokyo-time';
 import { HISTORY_DAYS } from './snapshot';
 import { atomFeed } from './atom';
 
@@ -56,7 +56,7 @@ export function noticePublicRoutes(ctx: AppContext): Router {
       days: dayStrip(snapshot, req.lang, req.t),
       generatedAt: snapshot.generatedAt,
       stale: runtime.lastError !== null,
-      fmt: (d: string) => formatTokyo(d, req.lang),
+      fmt: (d: string) => formatJst(d),
     });
   });
 

@@ -8,7 +8,7 @@ import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type Not
 import * as service from './service';
 import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
-import { formatTokyo, toTokyoInput } from '../../http/tokyo-time';
+import { formatJst, toTokyoInput } from '../../http/tokyo-time';
 import { runtimeFor } from './runtime';
 
 const HEAD_EXTRA = '<link rel="stylesheet" href="/static/css/notice.css"><link rel="stylesheet" href="/static/css/notice-banner.css">';
@@ -75,7 +75,7 @@ async function renderForm(ctx: AppContext, req: Request, res: Response, o: FormO
     previewBanner: preview ? { ja: bannerFragment([preview], 'ja', statusUrl, { dismiss: true }), en: bannerFragment([preview], 'en', statusUrl, { dismiss: true }) } : null,
     flash: o.flash ?? null,
     audit,
-    fmt: (d: Date | string) => formatTokyo(d, req.lang),
+    fmt: (d: Date | string) => formatJst(d),
   });
 }
 
@@ -90,7 +90,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
       headExtra: HEAD_EXTRA,
       notices: await service.listAllNotices(ctx),
       version: runtimeFor(ctx).snapshot.version,
-      fmt: (d: Date) => formatTokyo(d, req.lang),
+      fmt: (d: Date) => formatJst(d),
     });
   });
 

@@ -6,6 +6,7 @@ import { buildBundle, type PublicBundle } from './bundle';
 import { publicDir, readSnapshotFile, writeSnapshotFiles } from './files';
 import { reportWriteFailure } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
+import { formatJst } from '../../http/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
 
 const QUERY_TIMEOUT_MS = 2000;
@@ -108,7 +109,7 @@ export class NoticeRuntime {
   private async readiness() {
     await this.sync();
     if (!this.isStale()) return { ok: true };
-    const since = this.lastSyncAt ? this.lastSyncAt.toISOString() : `start (${this.source})`;
+    const since = this.lastSyncAt ? formatJst(this.lastSyncAt) : `start (${this.source})`;
     return { ok: false, warnOnly: true, reason: `notice is stale: serving version ${this.snapshot.version} from memory since ${since}` };
   }
 

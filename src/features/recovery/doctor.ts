@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import pg from 'pg';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config';
+import { formatJst } from '../../http/tokyo-time';
 import { smtpTransportOptions, createMailer } from '../../mail/mailer';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail';
@@ -169,7 +170,7 @@ async function checkSmtp(config: Config, sendTo?: string): Promise<Finding[]> {
   if (sendTo && out[0]!.status === 'ok') {
     try {
       const mailer = createMailer(config, { pool: false });
-      const r = await mailer.send({ to: sendTo, subject: 'TOYBOX recovery portal: doctor test message', text: `Sent by recovery-portal doctor at ${new Date().toISOString()}.` });
+      const r = await mailer.send({ to: sendTo, subject: 'TOYBOX recovery portal: doctor test message', text: `Sent by recovery-portal doctor at ${formatJst(new Date())}.` });
       mailer.close();
       out.push(ok('test_mail', `test message accepted for ${sendTo} (${r.messageId})`));
     } catch (err) {

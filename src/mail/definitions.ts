@@ -1,0 +1,67 @@
+/**
+ * Every e-mail the portal sends, in one place: its template (views/emails/<template>.{html,text}.ejs,
+ * both built on views/emails/partials/), where its subject comes from, the variables the template
+ * needs, and which of them is the main link (the button in the HTML part, a line of its own in the
+ * text part). Senders stay where they are (features, the queue); they name a definition here.
+ */
+export interface EmailDefinition {
+  template: string;
+  /** A locale key, or `campaign` when the subject is the campaign's own (written by the admin). */
+  subject: string;
+  /** Whether the message carries Japanese first and English below whatever the recipient's language. */
+  bilingual: boolean;
+  variables: readonly string[];
+  mainLink: string;
+}
+
+export const EMAILS = {
+  campaignMessage: {
+    template: 'campaign-message',
+    subject: 'campaign',
+    bilingual: false,
+    variables: ['subject', 'bodyHtml', 'bodyText', 'unsubscribeUrl'],
+    mainLink: 'link',
+  },
+  exportLink: {
+    template: 'export-link',
+    subject: 'export.email_link_subject',
+    bilingual: false,
+    variables: ['url', 'minutes', 'displayId'],
+    mainLink: 'url',
+  },
+  exportReady: {
+    template: 'export-ready',
+    subject: 'export.email_ready_subject',
+    bilingual: false,
+    variables: ['url', 'expires', 'displayId', 'size', 'sha256'],
+    mainLink: 'url',
+  },
+  alertRaised: {
+    template: 'alert-raised',
+    subject: 'backups.mail.subject_raised',
+    bilingual: true,
+    variables: ['alert', 'kind', 'vars', 'en', 'publicUrl'],
+    mainLink: 'publicUrl',
+  },
+  alertCleared: {
+    template: 'alert-cleared',
+    subject: 'backups.mail.subject_cleared',
+    bilingual: true,
+    variables: ['alert', 'kind', 'vars', 'en', 'publicUrl'],
+    mainLink: 'publicUrl',
+  },
+  alertTest: {
+    template: 'alert-test',
+    subject: 'backups.test_alert.subject',
+    bilingual: true,
+    variables: ['en', 'publicUrl', 'sentAt', 'actor'],
+    mainLink: 'publicUrl',
+  },
+} as const satisfies Record<string, EmailDefinition>;
+
+export type EmailName = keyof typeof EMAILS;
+
+/** The definition whose template is `template`, if the portal sends such an e-mail. */
+export function definitionFor(template: string): EmailDefinition | undefined {
+  return Object.values(EMAILS).find((d) => d.template === template);
+}
