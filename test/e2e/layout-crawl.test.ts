@@ -26,7 +26,7 @@ function getRoutes(app: unknown): string[] {
 }
 
 // Answers that machines read (probes, feeds, downloads, JSON, CSV): no layout to check.
-const MACHINE = new Set(['/healthz', '/readyz', '/metrics', '/status.atom', '/api/me/export', '/export/download/:id', '/admin/campaigns/:id/progress.json', '/admin/campaigns/:id/recipients.csv']);
+const MACHINE = new Set(['/healthz', '/readyz', '/metrics', '/status.atom', '/api/me/export', '/export/download/:id', '/admin/campaigns/:id/progress.json', '/admin/campaigns/:id/recipients.csv', '/admin/salvage/thumbs/:sha256']);
 
 // Both sizes in Japanese; the phone again in English, whose words are longer.
 const PASSES = [
