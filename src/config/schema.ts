@@ -54,6 +54,7 @@ export const envSchema = z.object({
   ALERT_WEBHOOK_URL: optionalUrl,
   BACKUP_WIPE_TABLES: z.string().default('users,submissions'),
   BACKUP_WIPE_MAX_DROP: z.coerce.number().min(0).max(1).default(0.5),
+  BACKUP_WIPE_KEEP_DAYS: z.coerce.number().int().min(0).default(30),
   BACKUP_STALE_HOURS: z.coerce.number().min(1).default(26),
   ALERT_MIN_FREE_PERCENT: z.coerce.number().min(0).max(100).default(10),
   MONITOR_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
