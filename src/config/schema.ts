@@ -41,6 +41,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   TRUST_PROXY: z.string().default('loopback'),
   EXPORT_COOLDOWN_HOURS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 or more').default(24),
+  CAMPAIGN_UPLOAD_TTL_HOURS: z.coerce.number({ message: 'must be a number' }).positive('must be more than 0').default(24),
   EXPORT_BACKGROUND_ROWS: z.coerce.number({ message: 'must be a number' }).int().min(1).default(50000),
   BACKUP_DIR: z.string().optional(),
   BACKUP_DB_CRON: z.string().default('0 3 * * *'),
