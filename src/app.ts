@@ -11,6 +11,7 @@ import { i18nMiddleware } from './http/i18n';
 import { csrfProtection, csrfToken, isMultipart } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
+import { hashGateFrom } from './auth/hash-gate';
 import { authRoutes } from './auth/routes';
 import { pageRoutes } from './pages/routes';
 import { adminRoutes } from './admin/routes';
@@ -75,7 +76,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
       cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: 8 * 3600 * 1000, path: '/' },
     }),
   );
-  const passport = configurePassport(knex);
+  const passport = configurePassport(knex, hashGateFrom(config));
   app.use(passport.initialize());
   app.use(passport.session());
   const csrf: RequestHandler = (req, res, next) => (isMultipart(req) ? next() : csrfProtection(req, res, next));
