@@ -12,6 +12,7 @@ import { csrfProtection, csrfToken, isMultipart } from './http/csrf';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
 import { hashGateFrom } from './auth/hash-gate';
+import { refuseSignInWhileSaturated } from './auth/busy';
 import { authRoutes } from './auth/routes';
 import { pageRoutes } from './pages/routes';
 import { adminRoutes } from './admin/routes';
@@ -57,6 +58,8 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   app.use(i18nMiddleware);
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.use(healthRoutes(ctx));
+  const hashGate = hashGateFrom(config);
+  app.use(refuseSignInWhileSaturated(hashGate));
 
   for (const feature of features) if (feature.publicRoutes) app.use(feature.publicRoutes(ctx));
 
@@ -76,7 +79,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
       cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: 8 * 3600 * 1000, path: '/' },
     }),
   );
-  const passport = configurePassport(knex, hashGateFrom(config));
+  const passport = configurePassport(knex, hashGate);
   app.use(passport.initialize());
   app.use(passport.session());
   const csrf: RequestHandler = (req, res, next) => (isMultipart(req) ? next() : csrfProtection(req, res, next));

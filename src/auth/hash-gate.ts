@@ -1,3 +1,5 @@
+import { createPbkdf2Pool, type Pbkdf2 } from './hash-workers';
+
 /**
  * Bounds how many password hashes run at once. A Django hash costs ~200 ms of
  * CPU (1,000,000 PBKDF2 iterations); on a 2-core machine a sign-in rush would
@@ -33,6 +35,12 @@ interface Waiter {
 export interface HashGate {
   run<T>(work: () => Promise<T>): Promise<T>;
   stats(): { active: number; queued: number };
+  /** Every slot busy and the queue full: the next run would be refused. */
+  saturated(): boolean;
+  /** What Retry-After says when a run is refused. */
+  retryAfterSeconds: number;
+  /** PBKDF2 on `concurrency` low-priority worker threads (hash-workers.ts). */
+  pbkdf2: Pbkdf2;
 }
 
 export function createHashGate(opts: HashGateOptions): HashGate {
@@ -81,6 +89,9 @@ export function createHashGate(opts: HashGateOptions): HashGate {
       }
     },
     stats: () => ({ active, queued: queue.length }),
+    saturated: () => active >= opts.concurrency && queue.length >= opts.maxQueue,
+    retryAfterSeconds: retryAfter(),
+    pbkdf2: createPbkdf2Pool(opts.concurrency),
   };
 }
 

@@ -24,7 +24,7 @@ export async function authenticate(
   const user = candidates[0];
   // Hash even when no user exists, so timing does not reveal which ids exist.
   // At most a few hashes at once (see hash-gate.ts); beyond that the caller gets HashGateBusy.
-  const check = () => checkDjangoPassword(password, user?.password ?? DUMMY_HASH);
+  const check = () => checkDjangoPassword(password, user?.password ?? DUMMY_HASH, gate?.pbkdf2);
   const ok = await (gate ? gate.run(check) : check());
   if (!user || !ok) return { failure: 'invalid' };
   if (!canSignIn(user)) return { failure: 'inactive' };

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import passport from 'passport';
 import { z } from 'zod';
 import type { AppContext } from '../app-context';
@@ -6,9 +6,7 @@ import { createLimiter } from '../http/rate-limit';
 import { touchLastLogin } from '../toybox/users';
 import { isStaff, type PortalUser } from './user';
 import { HashGateBusy } from './hash-gate';
-import { HttpError } from '../http/errors';
-import { renderError, wantsJson } from '../http/render-error';
-import { translator } from '../http/i18n';
+import { answerSignInBusy } from './busy';
 import type { LoginFailure } from './passport';
 
 const loginSchema = z.object({
@@ -16,23 +14,6 @@ const loginSchema = z.object({
   password: z.string().min(1).max(4096),
   next: z.string().optional(),
 });
-
-/**
- * Too many sign-ins are being checked at once: 503 with Retry-After, the
- * form again (in both languages: the user may be on either) or JSON. The
- * password was never checked, so this is no failed attempt for the limits.
- */
-function answerBusy(req: Request, res: Response, seconds: number) {
-  res.setHeader('Retry-After', String(seconds));
-  if (wantsJson(req)) return renderError(req, res, new HttpError(503, 'auth.busy', { seconds }));
-  const other = req.lang === 'en' ? 'ja' : 'en';
-  res.status(503).render('auth/login', {
-    title: req.t('auth.title'),
-    values: { login: typeof req.body?.login === 'string' ? req.body.login : '' },
-    next: safeNext(req.body?.next, ''),
-    error: `${req.t('auth.busy', { seconds })} ${translator(other)('auth.busy', { seconds })}`,
-  });
-}
 
 /** Only same-site paths: an open redirect would make the login page a phishing tool. */
 export function safeNext(next: unknown, fallback: string): string {
@@ -67,7 +48,7 @@ export function authRoutes(ctx: AppContext): Router {
       });
     if (!parsed.success) return renderFailure(400, 'auth.missing_fields');
     passport.authenticate('local', (err: unknown, user: PortalUser | false, info?: { message?: LoginFailure }) => {
-      if (err instanceof HashGateBusy) return answerBusy(req, res, err.retryAfterSeconds);
+      if (err instanceof HashGateBusy) return answerSignInBusy(req, res, err.retryAfterSeconds, { form: true });
       if (err) return next(err);
       if (!user) {
         const key = info?.message === 'ambiguous' ? 'auth.ambiguous' : info?.message === 'inactive' ? 'auth.inactive' : 'auth.invalid';

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createHashGate, HashGateBusy } from '../../src/auth/hash-gate';
 
 function deferred() {
@@ -47,5 +48,12 @@ describe('hash gate', () => {
     const gate = createHashGate({ concurrency: 1, maxQueue: 0, maxWaitMs: 50 });
     await expect(gate.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(gate.run(async () => 'ok')).resolves.toBe('ok');
+  });
+
+  it('hashes on a worker thread at the lowest CPU priority, exactly as crypto.pbkdf2 does', async () => {
+    const gate = createHashGate({ concurrency: 1, maxQueue: 0, maxWaitMs: 50 });
+    const hash = await gate.run(() => gate.pbkdf2('パスワード', 'salt1234', 1000, 32, 'sha256'));
+    expect(hash.equals(crypto.pbkdf2Sync('パスワード', 'salt1234', 1000, 32, 'sha256'))).toBe(true);
+    if (process.platform === 'linux') expect((gate.pbkdf2 as unknown as { niced(): boolean | null }).niced()).toBe(true);
   });
 });
