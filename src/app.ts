@@ -13,6 +13,8 @@ import { csrfProtection, csrfToken } from './http/csrf';
 import { normaliseBody } from './http/multipart';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
+import { hashGateFrom } from './auth/hash-gate';
+import { refuseSignInWhileSaturated } from './auth/busy';
 import { authRoutes } from './auth/routes';
 import { pageRoutes } from './pages/routes';
 import { adminRoutes } from './admin/routes';
@@ -58,6 +60,8 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   app.use(i18nMiddleware);
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.use(healthRoutes(ctx));
+  const hashGate = hashGateFrom(config);
+  app.use(refuseSignInWhileSaturated(hashGate));
 
   for (const feature of features) if (feature.publicRoutes) app.use(feature.publicRoutes(ctx));
 
@@ -77,7 +81,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
       cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: 8 * 3600 * 1000, path: '/' },
     }),
   );
-  const passport = configurePassport(knex);
+  const passport = configurePassport(knex, hashGate);
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(csrfProtection);

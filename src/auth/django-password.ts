@@ -36,7 +36,12 @@ export async function makeDjangoPassword(password: string, iterations = DJANGO_P
  * unknown algorithms never match. Always async: at 1M iterations a check costs
  * ~200 ms of CPU, which must not block the event loop.
  */
-export async function checkDjangoPassword(password: string, encoded: string | null | undefined): Promise<boolean> {
+export async function checkDjangoPassword(
+  password: string,
+  encoded: string | null | undefined,
+  /** Where PBKDF2 runs: libuv's thread pool by default; sign-in passes the low-priority workers (hash-workers.ts). */
+  pbkdf2Impl: (password: string, salt: string, iterations: number, keylen: number, digest: string) => Promise<Buffer> = pbkdf2,
+): Promise<boolean> {
   if (!encoded || encoded.startsWith('!')) return false;
   const parts = encoded.split('$');
   const algorithm = parts[0];
@@ -45,7 +50,7 @@ export async function checkDjangoPassword(password: string, encoded: string | nu
     if (!Number.isSafeInteger(iterations) || iterations < 1) return false;
     const digest = algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
     const keylen = digest === 'sha256' ? 32 : 20;
-    const hash = await pbkdf2(password, parts[2]!, iterations, keylen, digest);
+    const hash = await pbkdf2Impl(password, parts[2]!, iterations, keylen, digest);
     return secretsEqual(hash.toString('base64'), parts[3]!);
   }
   if (algorithm === 'scrypt' && parts.length === 6) {

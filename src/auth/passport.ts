@@ -3,6 +3,7 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import type { Knex } from 'knex';
 import { findUsersByLogin, findUserById } from '../toybox/users';
 import { checkDjangoPassword } from './django-password';
+import type { HashGate } from './hash-gate';
 import { canSignIn, toPortalUser, type PortalUser } from './user';
 
 export type LoginFailure = 'invalid' | 'ambiguous' | 'inactive';
@@ -16,12 +17,15 @@ export async function authenticate(
   knex: Knex,
   identifier: string,
   password: string,
+  gate?: HashGate,
 ): Promise<{ user: PortalUser } | { failure: LoginFailure }> {
   const candidates = await findUsersByLogin(knex, identifier.trim());
   if (candidates.length > 1) return { failure: 'ambiguous' };
   const user = candidates[0];
   // Hash even when no user exists, so timing does not reveal which ids exist.
-  const ok = await checkDjangoPassword(password, user?.password ?? DUMMY_HASH);
+  // At most a few hashes at once (see hash-gate.ts); beyond that the caller gets HashGateBusy.
+  const check = () => checkDjangoPassword(password, user?.password ?? DUMMY_HASH, gate?.pbkdf2);
+  const ok = await (gate ? gate.run(check) : check());
   if (!user || !ok) return { failure: 'invalid' };
   if (!canSignIn(user)) return { failure: 'inactive' };
   return { user: toPortalUser(user) };
@@ -29,10 +33,10 @@ export async function authenticate(
 
 const DUMMY_HASH = 'pbkdf2_sha256$1000000$dummysaltdummysalt00$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export function configurePassport(knex: Knex): passport.PassportStatic {
+export function configurePassport(knex: Knex, gate?: HashGate): passport.PassportStatic {
   passport.use(
     new LocalStrategy({ usernameField: 'login', passwordField: 'password' }, (login, password, done) => {
-      authenticate(knex, login, password)
+      authenticate(knex, login, password, gate)
         .then((r) => ('user' in r ? done(null, r.user) : done(null, false, { message: r.failure })))
         .catch(done);
     }),

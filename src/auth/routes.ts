@@ -6,6 +6,8 @@ import { createLimiter } from '../http/rate-limit';
 import { csrfToken } from '../http/csrf';
 import { touchLastLogin } from '../toybox/users';
 import { isStaff, type PortalUser } from './user';
+import { HashGateBusy } from './hash-gate';
+import { answerSignInBusy } from './busy';
 import type { LoginFailure } from './passport';
 
 const loginSchema = z.object({
@@ -53,6 +55,7 @@ export function authRoutes(ctx: AppContext): Router {
       });
     if (!parsed.success) return renderFailure(400, 'auth.missing_fields');
     passport.authenticate('local', (err: unknown, user: PortalUser | false, info?: { message?: LoginFailure }) => {
+      if (err instanceof HashGateBusy) return answerSignInBusy(req, res, err.retryAfterSeconds, { form: true });
       if (err) return next(err);
       if (!user) {
         const key = info?.message === 'ambiguous' ? 'auth.ambiguous' : info?.message === 'inactive' ? 'auth.inactive' : 'auth.invalid';

@@ -64,6 +64,8 @@ export function createLimiter(knex: Knex, opts: LimitOptions) {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     skipSuccessfulRequests: opts.onlyFailures ?? false,
+    // A 503 (sign-in busy) checked nothing: it is no failed attempt.
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode === 503,
     store: new KnexRateLimitStore(knex, opts.name),
     keyGenerator: (req) => opts.key?.(req) ?? `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
     skip: (req) => opts.key !== undefined && opts.key(req) === undefined,

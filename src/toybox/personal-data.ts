@@ -11,6 +11,8 @@
  * (migration bookkeeping), and other users' rows.
  */
 
+import { neutraliseCellSql } from '../files/csv-cell';
+
 export type ColumnType = 'int' | 'num' | 'text' | 'bool' | 'time' | 'json';
 
 export interface Column {
@@ -280,10 +282,17 @@ export function jsonLinesCopySql(k: PersonalDataKind, userId: number): string {
   return `COPY (SELECT row_to_json(r) FROM (${selectSql(k, userId)}) r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
 }
 
-/** CSV text of a value, chosen to read back exactly as data.json writes it. */
+/**
+ * CSV text of a value, chosen to read back as data.json writes it, except
+ * that text which a spreadsheet would run as a formula gets a leading
+ * apostrophe (src/files/csv-cell). Only text columns can start that way:
+ * numbers, booleans, ISO times and jsonb's normalised text cannot (a jsonb
+ * number such as -5 is read as the number it is).
+ */
 function csvExpr(c: Column): string {
   if (c.type === 'time') return `to_json(${c.expr}) #>> '{}'`;
   if (c.type === 'json' || c.type === 'bool') return `(${c.expr})::text`;
+  if (c.type === 'text') return neutraliseCellSql(c.expr);
   return c.expr;
 }
 

@@ -164,11 +164,22 @@ describe('backup, wipe, restore (real PostgreSQL, real pg_dump/pg_restore, the r
     expect(audit).toHaveLength(1);
     expect(audit[0].actor).toMatch(/^cli:/);
 
+    // Acknowledged, yet the last good backup from before the drop stays for BACKUP_WIPE_KEEP_DAYS (30),
+    // though keep-daily 1 would delete it: if the acknowledgement was a mistake, the copy is still there.
     const prune = cli(portal, ['prune']);
     expect(prune.code).toBe(0);
+    expect((await getBackup(portal.ctx, suspectId))!.status).toBe('good');
+    expect((await getBackup(portal.ctx, goodId))!.status).toBe('good');
+    expect(fs.existsSync(path.join(portal.config.BACKUP_DIR, goodRow.dir!, 'toybox.dump'))).toBe(true);
+
+    // 30 days after the drop and its acknowledgement, retention has it.
+    const monthAgo = new Date(Date.now() - 30 * 86_400_000 - 60_000);
+    await portal.ctx.knex('portal.backups').where({ id: suspectId }).update({ started_at: monthAgo, acknowledged_at: monthAgo });
+    await portal.ctx.knex('portal.backups').where({ id: goodId }).update({ started_at: new Date(monthAgo.getTime() - 86_400_000) });
+    const later = cli(portal, ['prune'], { BACKUP_KEEP_DAILY: '1', BACKUP_KEEP_WEEKLY: '0', BACKUP_KEEP_MONTHLY: '0' });
+    expect(later.code).toBe(0);
     expect((await getBackup(portal.ctx, goodId))!.status).toBe('pruned');
     expect(fs.existsSync(path.join(portal.config.BACKUP_DIR, goodRow.dir!))).toBe(false);
-    expect((await getBackup(portal.ctx, suspectId))!.status).toBe('good');
   });
 
   it('leaves the target as it was when a forced restore fails half-way', async () => {

@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { startTestPortal, tempDir, type TestPortal, signedInAgent } from '../support/portal';
 import { seedUserData, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
 import { PERSONAL_DATA } from '../../src/toybox/personal-data';
+import { neutraliseCell } from '../../src/files/csv-cell';
 
 type Row = Record<string, unknown>;
 interface DataJson {
@@ -46,7 +47,7 @@ describe('personal data export archive', () => {
   function csvValue(col: { type: string }, value: unknown): unknown {
     if (value === null) return '';
     if (col.type === 'json') return value;
-    return String(value);
+    return col.type === 'text' ? neutraliseCell(String(value)) : String(value);
   }
 
   async function checkArchive(owner: SeededUser, other: SeededUser) {

@@ -83,3 +83,38 @@ describe('backup retention (7 daily, 4 weekly, 6 monthly)', () => {
     expect(weekKey(at3amJst('2027-01-04'))).toBe('2027-W01');
   });
 });
+
+describe('wipe guard after acknowledgement (keep the last good backup from before a drop for 30 days)', () => {
+  const KEEP = { daily: 1, weekly: 0, monthly: 0 };
+  // Mar 1-9 good; Mar 10 the drop (suspect, acknowledged on Mar 12); Mar 11-20 good again.
+  const dropAt = at3amJst('2026-03-10');
+  const ackAt = new Date('2026-03-12T10:00:00+09:00');
+  const backups: RetentionCandidate[] = everyDay('2026-03-01', '2026-03-20').map((d, i) => ({
+    id: i + 1,
+    startedAt: at3amJst(d),
+    status: 'good',
+    wipeSuspect: d === '2026-03-10',
+    acknowledgedAt: d === '2026-03-10' ? ackAt : null,
+  }));
+  const days = (n: number) => new Date(ackAt.getTime() + n * 86_400_000);
+
+  it('keeps the newest good backup from before the acknowledged drop for the configured days', () => {
+    expect(selectPrunable(backups, KEEP)).toContain(9); // retention alone would delete Mar 9
+    const prunable = selectPrunable(backups, KEEP, { now: days(1), days: 30 });
+    expect(prunable).not.toContain(9);
+    expect(prunable).toContain(8); // only the last one before the drop is held
+    expect(prunable).toContain(10); // the acknowledged drop itself is an ordinary good backup
+    expect(prunable).not.toContain(20); // the newest is kept as ever
+  });
+
+  it('counts the days from the acknowledgement, then lets retention have it', () => {
+    expect(selectPrunable(backups, KEEP, { now: days(29.9), days: 30 })).not.toContain(9);
+    expect(selectPrunable(backups, KEEP, { now: days(30), days: 30 })).toContain(9);
+    expect(selectPrunable(backups, KEEP, { now: days(0), days: 0 })).toContain(9);
+  });
+
+  it('holds the copy from before the drop while the drop awaits acknowledgement, counted from the drop', () => {
+    const unacked = backups.map((b) => (b.id === 10 ? { ...b, status: 'suspect', acknowledgedAt: null } : b));
+    expect(selectPrunable(unacked, KEEP, { now: new Date(dropAt.getTime() + 86_400_000), days: 30 })).not.toContain(9);
+  });
+});

@@ -9,6 +9,15 @@ export interface RetentionCandidate {
   id: number;
   startedAt: Date;
   status: string;
+  /** The wipe guard flagged this backup (it stays flagged after acknowledgement). */
+  wipeSuspect?: boolean;
+  acknowledgedAt?: Date | null;
+}
+
+/** How long the last good backup from before a suspect drop outlives the acknowledgement. */
+export interface WipeKeep {
+  now: Date;
+  days: number;
 }
 
 export interface KeepPolicy {
@@ -73,8 +82,28 @@ export function selectRetained(backups: RetentionCandidate[], keep: KeepPolicy):
   return kept;
 }
 
-/** Good backups outside the retained set: what pruning may delete. */
-export function selectPrunable(backups: RetentionCandidate[], keep: KeepPolicy): number[] {
+/**
+ * The ids of the last good backup from before each suspect drop, for
+ * `days` after the drop was acknowledged (or after the drop itself while it
+ * is not). Acknowledging says the drop was intended; if that was a mistake,
+ * the copy from before it must still be there, whatever retention says.
+ */
+export function selectWipeGuarded(backups: RetentionCandidate[], guard: WipeKeep): Set<number> {
+  const byAge = [...backups].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id - a.id);
+  const kept = new Set<number>();
+  byAge.forEach((drop, i) => {
+    if (!drop.wipeSuspect) return;
+    const since = Math.max(drop.startedAt.getTime(), drop.acknowledgedAt?.getTime() ?? 0);
+    if (guard.now.getTime() - since >= guard.days * 86_400_000) return;
+    const before = byAge.slice(i + 1).find((b) => b.status === 'good');
+    if (before) kept.add(before.id);
+  });
+  return kept;
+}
+
+/** Good backups outside the retained set and the wipe guard's: what pruning may delete. */
+export function selectPrunable(backups: RetentionCandidate[], keep: KeepPolicy, guard?: WipeKeep): number[] {
   const kept = selectRetained(backups, keep);
-  return backups.filter((b) => b.status === 'good' && !kept.has(b.id)).map((b) => b.id);
+  const guarded = guard ? selectWipeGuarded(backups, guard) : new Set<number>();
+  return backups.filter((b) => b.status === 'good' && !kept.has(b.id) && !guarded.has(b.id)).map((b) => b.id);
 }

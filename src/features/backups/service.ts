@@ -90,7 +90,8 @@ export function keepPolicy(ctx: AppContext) {
 /**
  * Deletes good backups outside the retention policy. Nothing is deleted while
  * any suspect backup awaits acknowledgement: a wipe must not rotate away the
- * last good copies.
+ * last good copies. After acknowledgement, the last good backup from before
+ * the drop is still kept for BACKUP_WIPE_KEEP_DAYS.
  */
 export async function pruneBackups(ctx: AppContext, progress: Progress = () => undefined): Promise<{ pruned: number[]; blockedBy: number[] }> {
   const suspects = await selectUnacknowledgedSuspects(ctx.knex);
@@ -101,7 +102,14 @@ export async function pruneBackups(ctx: AppContext, progress: Progress = () => u
   const pruned: number[] = [];
   for (const kind of ['database', 'media'] as const) {
     const rows = await selectBackups(ctx.knex, { kind });
-    const ids = selectPrunable(rows.map((r) => ({ id: r.id, startedAt: r.started_at, status: r.status })), keepPolicy(ctx));
+    const candidates = rows.map((r) => ({
+      id: r.id,
+      startedAt: r.started_at,
+      status: r.status,
+      wipeSuspect: (r.suspect_reasons ?? []).length > 0,
+      acknowledgedAt: r.acknowledged_at,
+    }));
+    const ids = selectPrunable(candidates, keepPolicy(ctx), { now: new Date(), days: ctx.config.BACKUP_WIPE_KEEP_DAYS });
     for (const id of ids) {
       const row = rows.find((r) => r.id === id)!;
       if (row.dir) await fs.promises.rm(backupPath(ctx, row), { recursive: true, force: true });

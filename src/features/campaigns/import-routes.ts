@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, recordAudit } from '../../audit/service';
 import { BadRequest, HttpError, NotFound } from '../../http/errors';
-import { writeFileAtomic } from '../../files/atomic-write';
 import { ensurePrivateDir } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import { logger } from '../../logger';
-import { readMultipartForm } from '../../http/multipart';
 import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
-import { decodeInput, detectFormat, readTable, guessMapping, MappingError, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
+import { decodeInput, detectFormat, guessMapping, MappingError, type Candidate, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
+import {
+  dataPath, loadUploadMeta, readTableHead, removeUpload, saveUploadMeta, spoolMultipartUpload, streamTableCandidates, sweepStaleUploads, type SpooledUpload,
+} from './addresses/upload-store';
 import { candidatesFromBuffer, importCandidates } from './addresses/service';
 import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/service';
 import { mappingSchema } from './schema';
@@ -20,10 +20,19 @@ import { mappingSchema } from './schema';
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
 
-interface Upload {
-  filename: string;
-  format: ImportFormat;
-  encoding?: InputEncoding;
+/** Rows parsed for the mapping page (the guess looks at these; five are shown). */
+const PREVIEW_ROWS = 50;
+
+/** The first bytes of a spooled file, enough to tell its format. */
+async function readHead(file: string): Promise<Buffer> {
+  const h = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await h.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await h.close();
+  }
 }
 
 const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
@@ -33,83 +42,106 @@ const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-
  * Runs an import in the background of this process; the admin page polls
  * the run's row for progress and the result. The work is the same as the
  * CLI's and as idempotent, so a run cut short by a restart is simply redone.
+ * `candidates` is streamed (a CSV is parsed as it is read), and the spooled
+ * upload is removed when the run ends, whatever the outcome.
  */
-function runImport(ctx: AppContext, runId: number, data: Buffer, upload: Upload, mapping: Mapping | undefined, actor: string) {
+function runImport(
+  ctx: AppContext,
+  runId: number,
+  upload: { filename: string; format: ImportFormat; lines?: number },
+  candidates: () => Promise<Iterable<Candidate> | AsyncIterable<Candidate>>,
+  cleanup: () => Promise<void>,
+  actor: string,
+) {
+  const removeSpooled = () => cleanup().catch((err: unknown) => logger.warn({ err, runId }, 'could not remove the spooled upload'));
   (async () => {
-    const { candidates } = await candidatesFromBuffer(data, upload.filename, { format: upload.format, encoding: upload.encoding, mapping });
-    await updateImportRun(ctx.knex, runId, { total: candidates.length });
+    if (upload.lines) await updateImportRun(ctx.knex, runId, { total: upload.lines });
     let last = 0;
-    const result = await importCandidates(ctx.knex, candidates, `${upload.format}:${upload.filename}`, (done) => {
+    const result = await importCandidates(ctx.knex, await candidates(), `${upload.format}:${upload.filename}`, (done) => {
       if (Date.now() - last < 300) return;
       last = Date.now();
       void updateImportRun(ctx.knex, runId, { processed: done }).catch(() => undefined);
-    });
-    await updateImportRun(ctx.knex, runId, { status: 'done', processed: candidates.length, result, finished: true });
+    }).finally(removeSpooled);
+    await updateImportRun(ctx.knex, runId, { status: 'done', total: result.total, processed: result.total, result, finished: true });
     await recordAudit(ctx.knex, actor, 'campaigns.import', `import:${runId}`, { file: upload.filename, imported: result.imported, merged: result.merged, rejected: result.rejected.length });
-  })().catch(async (err: Error) => {
-    logger.error({ err, runId }, 'address import failed');
-    await updateImportRun(ctx.knex, runId, { status: 'failed', error: err.message.slice(0, 500), finished: true }).catch(() => undefined);
-  });
+  })()
+    .catch(async (err: Error) => {
+      logger.error({ err, runId }, 'address import failed');
+      await removeSpooled();
+      await updateImportRun(ctx.knex, runId, { status: 'failed', error: err.message.slice(0, 500), finished: true }).catch(() => undefined);
+    });
 }
 
-/** Both halves of an upload, private, or neither: a full disk answers 507 and leaves nothing behind. */
-async function saveUpload(ctx: AppContext, key: string, data: Buffer, upload: Upload): Promise<void> {
-  const files = [path.join(uploadDir(ctx), `${key}.data`), path.join(uploadDir(ctx), `${key}.json`)] as const;
+/** Deletes uploads nobody mapped within CAMPAIGN_UPLOAD_TTL_HOURS. */
+export function sweepUploads(ctx: AppContext): Promise<string[]> {
+  return sweepStaleUploads(uploadDir(ctx), ctx.config.CAMPAIGN_UPLOAD_TTL_HOURS * 3600_000);
+}
+
+/**
+ * Spooling or recording an upload: a full disk removes what was written (the spool already removed its
+ * half), raises the write_failed alert and answers 507, so the admin reads why and nothing is left behind.
+ */
+async function onDiskFull<T>(ctx: AppContext, key: string | null, work: () => Promise<T>): Promise<T> {
   try {
-    await ensurePrivateDir(uploadDir(ctx));
-    await writeFileAtomic(files[0], data);
-    await writeFileAtomic(files[1], JSON.stringify(upload));
+    return await work();
   } catch (err) {
-    await Promise.all(files.map((f) => fs.promises.rm(f, { force: true })));
     if (!isWriteFailure(err)) throw err;
-    await reportWriteFailure(ctx.knex, 'upload', files[0], err);
+    if (key) await removeUpload(uploadDir(ctx), key).catch(() => undefined);
+    await reportWriteFailure(ctx.knex, 'upload', uploadDir(ctx), err);
     throw new HttpError(507, 'campaigns.import.disk_full');
   }
 }
 
 export function campaignImportRoutes(ctx: AppContext): Router {
   const router = Router();
+  const dir = uploadDir(ctx);
 
   router.get('/admin/campaigns/import', requireStaff, async (req, res) => {
     res.render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: null });
   });
 
-  // The one multipart form: the global CSRF check cannot see its token, so it is checked here once the body is parsed.
+  // The one multipart form: the global CSRF check cannot see its token, so it is checked here once the body is
+  // parsed. The file goes straight to disk as it arrives (64 MB at most); only its first bytes are ever decoded here.
   router.post(deferCsrfUntilParsed('/admin/campaigns/import'), requireStaff, async (req, res) => {
-    const form = await readMultipartForm(req, UPLOAD_LIMIT);
-    verifyCsrfToken(req, form.fields._csrf);
-    if (!form.file || form.file.data.length === 0) {
+    await sweepUploads(ctx).catch((err: unknown) => logger.warn({ err }, 'upload sweep failed'));
+    await ensurePrivateDir(dir);
+    const form = await onDiskFull(ctx, null, () => spoolMultipartUpload(req, dir, UPLOAD_LIMIT));
+    try {
+      verifyCsrfToken(req, form.fields._csrf);
+    } catch (err) {
+      await removeUpload(dir, form.key);
+      throw err;
+    }
+    if (!form.upload) {
       return res.status(422).render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: req.t('campaigns.import.no_file') });
     }
-    const encoding = form.fields.encoding === 'shift_jis' || form.fields.encoding === 'utf-8' ? (form.fields.encoding as InputEncoding) : undefined;
-    const text = decodeInput(form.file.data, encoding);
-    const format = (['csv', 'list', 'maillog', 'mbox'] as const).find((f) => f === form.fields.format) ?? detectFormat(form.file.filename, text);
-    const upload: Upload = { filename: form.file.filename, format, encoding };
+    const chosen = form.fields.encoding === 'shift_jis' || form.fields.encoding === 'utf-8' ? (form.fields.encoding as InputEncoding) : undefined;
+    const encoding: InputEncoding = form.upload.bom ? 'utf-8' : chosen ?? (form.upload.utf8 ? 'utf-8' : 'shift_jis');
+    const head = await readHead(dataPath(dir, form.key));
+    const format = (['csv', 'list', 'maillog', 'mbox'] as const).find((f) => f === form.fields.format) ?? detectFormat(form.upload.filename, decodeInput(head, encoding));
+    const upload: SpooledUpload = { filename: form.upload.filename, format, encoding, bytes: form.upload.bytes, lines: form.upload.lines, createdAt: form.upload.createdAt };
     if (format !== 'csv') {
       const runId = await insertImportRun(ctx.knex, upload.filename, userActor(req.user!));
-      runImport(ctx, runId, form.file.data, upload, undefined, userActor(req.user!));
+      const file = dataPath(dir, form.key);
+      runImport(ctx, runId, upload, async () => (await candidatesFromBuffer(await fs.promises.readFile(file), upload.filename, { format, encoding })).candidates, () => removeUpload(dir, form.key), userActor(req.user!));
       return res.redirect(303, `/admin/campaigns/imports/${runId}`);
     }
     // CSV: keep the file and ask which column is which.
-    const key = crypto.randomBytes(12).toString('hex');
-    await saveUpload(ctx, key, form.file.data, upload);
-    return res.redirect(303, `/admin/campaigns/import/${key}/map`);
+    await onDiskFull(ctx, form.key, () => saveUploadMeta(dir, form.key, upload));
+    return res.redirect(303, `/admin/campaigns/import/${form.key}/map`);
   });
 
   const loadUpload = async (key: string) => {
-    if (!/^[0-9a-f]{24}$/.test(key)) throw NotFound();
-    try {
-      const upload = JSON.parse(await fs.promises.readFile(path.join(uploadDir(ctx), `${key}.json`), 'utf8')) as Upload;
-      return { upload, data: await fs.promises.readFile(path.join(uploadDir(ctx), `${key}.data`)) };
-    } catch {
-      throw NotFound('campaigns.import.upload_gone');
-    }
+    const upload = await loadUploadMeta(dir, key);
+    if (!upload) throw NotFound('campaigns.import.upload_gone');
+    return upload;
   };
 
+  // Only the first rows are parsed, so this page costs the same for 60 bytes or 60 MB.
   router.get('/admin/campaigns/import/:key/map', requireStaff, async (req, res) => {
     const key = String(req.params.key);
-    const { upload, data } = await loadUpload(key);
-    const table = readTable(decodeInput(data, upload.encoding));
+    const upload = await loadUpload(key);
+    const table = await readTableHead(dir, key, upload, PREVIEW_ROWS);
     let guess: Mapping | null = null;
     try {
       guess = guessMapping(table);
@@ -125,23 +157,21 @@ export function campaignImportRoutes(ctx: AppContext): Router {
       header: table.header,
       width,
       sample: table.records.slice(0, 5),
-      rows: table.records.length,
+      rows: Math.max(0, upload.lines - (table.header ? 1 : 0)),
       guess,
     });
   });
 
   router.post('/admin/campaigns/import/:key/map', requireStaff, async (req, res) => {
     const key = String(req.params.key);
-    const { upload, data } = await loadUpload(key);
+    const upload = await loadUpload(key);
     const parsed = mappingSchema.safeParse(req.body);
     if (!parsed.success) throw BadRequest('campaigns.map.bad_mapping');
     const opt = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
     const m = parsed.data;
     const mapping: Mapping = { address: m.address, displayId: opt(m.displayId), name: opt(m.name), source: opt(m.source), lang: opt(m.lang) };
     const runId = await insertImportRun(ctx.knex, upload.filename, userActor(req.user!));
-    runImport(ctx, runId, data, upload, mapping, userActor(req.user!));
-    await fs.promises.rm(path.join(uploadDir(ctx), `${key}.data`), { force: true });
-    await fs.promises.rm(path.join(uploadDir(ctx), `${key}.json`), { force: true });
+    runImport(ctx, runId, upload, async () => streamTableCandidates(dir, key, upload, mapping), () => removeUpload(dir, key), userActor(req.user!));
     return res.redirect(303, `/admin/campaigns/imports/${runId}`);
   });
 

@@ -60,12 +60,12 @@ export function detectFormat(filename: string, text: string): ImportFormat {
   return 'list';
 }
 
-function pickDelimiter(firstLine: string): string {
+export function pickDelimiter(firstLine: string): string {
   if (firstLine.includes('\t')) return '\t';
   return (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
 }
 
-const looksLikeAddress = (s: string) => /[@＠]/.test(s) && !/\s/.test(s.trim().normalize('NFKC'));
+export const looksLikeAddress = (s: string) => /[@＠]/.test(s) && !/\s/.test(s.trim().normalize('NFKC'));
 
 /** CSV or TSV with or without a header row; line numbers count physical lines (quoted newlines included). */
 export function readTable(text: string): Table {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { normaliseAddress, normaliseDisplayId, type RejectReason } from './normalise';
 import {
@@ -50,11 +51,19 @@ function langOf(v: string | null | undefined): 'ja' | 'en' {
  * merged = rows that joined an address seen earlier in the file or already
  * known; unchanged = known addresses this import added nothing to.
  */
-export async function importCandidates(knex: Knex, candidates: Candidate[], sourceLabel: string, onProgress?: Progress): Promise<ImportResult> {
+export async function importCandidates(
+  knex: Knex,
+  candidates: Iterable<Candidate> | AsyncIterable<Candidate>,
+  sourceLabel: string,
+  onProgress?: Progress,
+): Promise<ImportResult> {
   const rejected: Rejected[] = [];
   const byKey = new Map<string, AddressRow>();
   let inFileDuplicates = 0;
-  for (const c of candidates) {
+  let total = 0;
+  for await (const c of candidates) {
+    // A streamed file of a million rows must not hold the event loop: let other requests through now and then.
+    if (++total % 2000 === 0) await yieldToLoop();
     const n = normaliseAddress(c.raw);
     if (!n.ok) {
       rejected.push({ line: c.line, ...(c.file ? { file: c.file } : {}), value: c.raw.slice(0, 200), reason: n.reason });
@@ -85,7 +94,7 @@ export async function importCandidates(knex: Knex, candidates: Candidate[], sour
     onProgress?.(Math.min(i + CHUNK, rows.length), rows.length);
   }
   return {
-    total: candidates.length,
+    total,
     imported: inserted,
     merged: inFileDuplicates + (rows.length - inserted),
     unchanged: rows.length - inserted - updated,
