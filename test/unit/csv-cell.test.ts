@@ -10,7 +10,7 @@ describe('CSV cells', () => {
   it('writes records that parse back to the neutralised text', () => {
     const line = csvRecord(['=HYPERLINK("http://x","y")', 'a,b', 'line\nbreak', null, 3, new Date('2026-01-02T03:04:05Z')]);
     expect(line.endsWith('\r\n')).toBe(true);
-    expect(parseCsv(line)).toEqual([[`'=HYPERLINK("http://x","y")`, 'a,b', 'line\nbreak', '', '3', '2026-01-02T03:04:05.000Z']]);
+    expect(parseCsv(line)).toEqual([[`'=HYPERLINK("http://x","y")`, 'a,b', 'line\nbreak', '', '3', '2026-01-02T12:04:05+09:00']]); // times people open in a spreadsheet are Japan time with their offset
     expect(csvCell('=1')).toBe(`"'=1"`);
   });
 });
