@@ -22,6 +22,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { toyboxSchemaSql } from '../src/toybox/schema';
 import { PERSONAL_DATA, jsonLinesCopySql } from '../src/toybox/personal-data';
 import { writeZipExport, writeJsonExport, type ExportFormat } from '../src/features/export/archive';
+import { loadSigningKey } from '../src/auth/archive-signing';
 
 const POSTS = Number(process.env.POSTS ?? 100_000);
 const CARDS = Number(process.env.CARDS ?? 10_000);
@@ -137,6 +138,9 @@ async function child(format: ExportFormat, url: string, userId: number, out: str
     lang: 'ja' as const,
     mediaDir: MEDIA ? path.dirname(out) : undefined,
     compressionLevel: process.env.ZIP_LEVEL === undefined ? undefined : Number(process.env.ZIP_LEVEL),
+    toyboxHost: 'toybox.example',
+    // a throwaway key in the bench's scratch directory: signing is part of what is measured
+    signer: { site: 'https://portal.toybox.example', key: await loadSigningKey({ DATA_DIR: path.dirname(out) }) },
   };
   const subject = { id: userId, display_id: 'bench_user' };
   const result = format === 'zip' ? await writeZipExport(subject, settings, sink) : await writeJsonExport(subject, settings, sink);

@@ -46,6 +46,8 @@ export const envSchema = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   EXPORT_COOLDOWN_HOURS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 or more').default(24),
   EXPORT_BACKGROUND_ROWS: z.coerce.number({ message: 'must be a number' }).int().min(1).default(50000),
+  /** Ed25519 private key (PKCS#8 PEM) that signs export archives; unset: generated once into DATA_DIR/export-signing-key.pem. */
+  EXPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   BACKUP_DIR: z.string().optional(),
   BACKUP_DB_CRON: z.string().default('0 3 * * *'),
   BACKUP_MEDIA_CRON: z.string().default('0 4 * * 0'),

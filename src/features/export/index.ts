@@ -1,5 +1,6 @@
 import type { Feature } from '../feature';
 import { exportRoutes } from './routes';
+import { exportKeyRoutes } from './key-routes';
 import { startExportWorker, startLoginLinkWorker } from './jobs';
 import { runBackgroundExport, sweepExpiredExports, mailExportLoginLink } from './service';
 import { registerExportCli } from './cli';
@@ -8,9 +9,10 @@ import { jobStats } from './repo';
 
 const SWEEP_MS = 10 * 60_000;
 
-/** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links. */
+/** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links, signed archives and their verification. */
 export const feature: Feature = {
   name: 'export',
+  publicRoutes: exportKeyRoutes,
   routes: exportRoutes,
   async start(ctx) {
     await startExportWorker(ctx, (id) => runBackgroundExport(ctx, id));

@@ -16,6 +16,8 @@ import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
 import { enqueueBuild, enqueueLoginLink } from './jobs';
+import { loadSigningKey } from '../../auth/archive-signing';
+import { toyboxHostOf } from './signature';
 
 /** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
 export const REUSE_MINUTES = 5;
@@ -28,13 +30,15 @@ export function exportsDir(ctx: AppContext): string {
   return path.join(ctx.config.DATA_DIR, 'exports');
 }
 
-export function exportSettings(ctx: AppContext, lang: Lang): ExportSettings {
+export async function exportSettings(ctx: AppContext, lang: Lang): Promise<ExportSettings> {
   return {
     databaseUrl: ctx.databaseUrl,
     mediaDir: ctx.config.TOYBOX_MEDIA_DIR,
     tmpDir: path.join(exportsDir(ctx), 'tmp'),
     embedded: ctx.config.embedded,
     lang,
+    toyboxHost: toyboxHostOf(ctx.config.TOYBOX_URL),
+    signer: { site: ctx.config.PUBLIC_URL, key: await loadSigningKey(ctx.config) },
   };
 }
 
@@ -140,8 +144,8 @@ function setDownloadHeaders(res: Response, job: Pick<ExportJob, 'format'>, subje
   res.setHeader('Cache-Control', 'no-store');
 }
 
-function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
-  const settings = exportSettings(ctx, job.lang);
+async function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
+  const settings = await exportSettings(ctx, job.lang);
   const w = sink as unknown as import('node:stream').Writable;
   return job.format === 'zip' ? writeZipExport(subject, settings, w) : writeJsonExport(subject, settings, w);
 }
