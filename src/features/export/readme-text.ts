@@ -22,7 +22,7 @@ export function readmeText(displayId: string, exportedAt: string): string {
     '',
     'CSV は UTF-8（BOM 付き）なので、Excel でもそのまま開けます。',
     '確認方法: 各ファイルの SHA-256 を manifest.json の値と比べてください（例: sha256sum data.json）。',
-    'data.json の各行の global_id は、その行を指す変わらない ID です。このアーカイブは、のちにご自身のアカウントへの復元に使えます（編集すると使えなくなります）。',
+    'data.json の各行の global_id は、その行を指す変わらない ID です。このアーカイブは、のちにご自身のアカウントへの復元に使えます（編集したアーカイブは本人の証明になりません）。',
     'パスワード、管理者の内部メモ、他のユーザーの非公開データは含まれません。',
     '',
     '=== English ===',
@@ -39,7 +39,7 @@ export function readmeText(displayId: string, exportedAt: string): string {
     '',
     'The CSV files are UTF-8 with a byte order mark, so Excel opens them as they are.',
     'To verify: compare each file\'s SHA-256 with manifest.json (for example: sha256sum data.json).',
-    'Each row in data.json carries a global_id that never changes. You can later restore this archive into your own account (edited archives cannot be restored).',
+    'Each row in data.json carries a global_id that never changes. You can later restore this archive into your own account (an edited archive no longer proves it is yours).',
     'Not included: your password, staff-internal notes, other users\' private data.',
     '',
   ].join('\r\n');
