@@ -25,7 +25,6 @@ import { toyboxSchemaSql } from '../src/toybox/schema';
 import { PERSONAL_DATA, jsonLinesCopySql } from '../src/toybox/personal-data';
 import { writeZipExport, writeJsonExport, type ExportFormat } from '../src/features/export/archive';
 import { loadSigningKey } from '../src/auth/archive-signing';
-import { verifyArchive } from '../src/features/export/verify';
 
 const POSTS = Number(process.env.POSTS ?? 100_000);
 const CARDS = Number(process.env.CARDS ?? 10_000);
@@ -177,6 +176,8 @@ async function main(): Promise<void> {
     const json = await runChild('json', url, userId, path.join(dir, 'export.json'));
     const unzip = execFileSync('unzip', ['-tq', path.join(dir, 'export.zip')], { encoding: 'utf8' }).trim();
     // the verifier on the same archive (signature, every file's SHA-256, every row), in this process
+    // imported here, not at the top: the export children re-run this file and must not carry the verifier's modules
+    const { verifyArchive } = await import('../src/features/export/verify');
     const vStart = process.hrtime.bigint();
     const verified = await verifyArchive(path.join(dir, 'export.zip'), {
       keys: [await loadSigningKey({ DATA_DIR: dir })],

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
-import { TooManyRequests, NotFound, HttpError } from '../../http/errors';
+import { TooManyRequests, NotFound, HttpError, Unavailable } from '../../http/errors';
 import { translator, type Lang } from '../../http/i18n';
 import { renderEmail } from '../../mail/render';
 import { logger } from '../../logger';
@@ -156,6 +156,14 @@ async function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubje
  * goes away stops the export and the job is marked failed (not counted).
  */
 export async function streamExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, res: Response): Promise<void> {
+  // Before any header leaves: a key that cannot be read answers 503 with a message, not a cut-off download.
+  try {
+    await loadSigningKey(ctx.config);
+  } catch (err) {
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    logger.error({ err }, 'export signing key unavailable');
+    throw Unavailable('export.signing_key_unavailable');
+  }
   const dir = exportsDir(ctx);
   await fs.promises.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${job.id}.${job.format}`);
