@@ -50,6 +50,8 @@ export const envSchema = z.object({
   LOGIN_QUEUE_WAIT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be 1 or more').default(3000),
   CAMPAIGN_UPLOAD_TTL_HOURS: z.coerce.number({ message: 'must be a number' }).positive('must be more than 0').default(24),
   EXPORT_BACKGROUND_ROWS: z.coerce.number({ message: 'must be a number' }).int().min(1).default(50000),
+  /** Ed25519 private key (PKCS#8 PEM) that signs export archives; unset: generated once into DATA_DIR/export-signing-key.pem. */
+  EXPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   BACKUP_DIR: z.string().optional(),
   BACKUP_DB_CRON: z.string().default('0 3 * * *'),
   BACKUP_MEDIA_CRON: z.string().default('0 4 * * 0'),

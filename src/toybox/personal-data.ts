@@ -34,8 +34,10 @@ export interface PersonalDataKind {
   columns: Column[];
   /** Output columns that hold media paths or URLs. */
   media: string[];
-  /** For summaries (rows per group) rather than the rows themselves. */
+  /** For summaries (rows per group) rather than the rows themselves; such rows have no global id. */
   groupBy?: string;
+  /** The table has TOYBOX's `old_id` column, where a restore records where a row came from. */
+  provenance?: boolean;
   orderBy: string;
   label: { ja: string; en: string };
 }
@@ -52,6 +54,7 @@ function columns(...specs: string[]): Column[] {
 export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   {
     kind: 'profile',
+    provenance: true,
     table: 'users',
     owner: 't.id',
     columns: columns(
@@ -65,6 +68,7 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   },
   {
     kind: 'settings',
+    provenance: true,
     table: 'user_meta',
     owner: 't.user_id',
     columns: columns(
@@ -88,6 +92,7 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   },
   {
     kind: 'posts',
+    provenance: true,
     table: 'submissions',
     owner: 't.author_id',
     columns: columns(
@@ -102,6 +107,7 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   },
   {
     kind: 'cards',
+    provenance: true,
     table: 'user_cards',
     owner: 't.user_id',
     joins: 'JOIN public.cards c ON c.id = t.card_id',
@@ -230,6 +236,7 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   },
   {
     kind: 'jackpot_wins',
+    provenance: true,
     table: 'jackpot_wins',
     owner: 't.user_id',
     columns: columns('id int', 'won_at time', 'pinned_until time?', 'submission_id int?'),
@@ -239,6 +246,7 @@ export const PERSONAL_DATA: readonly PersonalDataKind[] = [
   },
   {
     kind: 'discord_shares',
+    provenance: true,
     table: 'discord_shares',
     owner: 't.user_id',
     columns: columns('id int', 'shared_at time', 'share_channel text', 'message_id text?', 'submission_id int?'),
@@ -274,12 +282,41 @@ export function selectSql(k: PersonalDataKind, userId: number): string {
   return `SELECT ${list} ${fromWhere(k, userId)} ORDER BY ${k.orderBy}`;
 }
 
+/** A SQL string literal (COPY takes no bind parameters). */
+function sqlLiteral(value: string): string {
+  if (value.includes('\0')) throw new Error('NUL in SQL literal');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The row's stable global id, built by PostgreSQL on the way out:
+ * `toybox:<site host>:<era>:<table>:<id>`. Era `new`: made on the live site
+ * since the incident, id = its primary key. Era `restored`: written back by a
+ * restore, id = the `old_id` it recorded (its pre-incident id, ':' and '%'
+ * percent-encoded); an `old_id` that is already a global id (restored from an
+ * archive) is kept as it is, so the id survives any number of round trips.
+ * Readers split on the last three colons (a host may carry a port).
+ */
+export function globalIdSql(k: PersonalDataKind, siteHost: string): string | null {
+  if (k.groupBy) return null;
+  const prefix = (era: string) => sqlLiteral(`toybox:${siteHost}:${era}:${k.table}:`);
+  if (!k.provenance) return `${prefix('new')} || t.id`;
+  return (
+    `CASE WHEN t.old_id IS NULL OR t.old_id = '' THEN ${prefix('new')} || t.id ` +
+    `WHEN t.old_id LIKE 'toybox:%' THEN t.old_id ` +
+    `ELSE ${prefix('restored')} || replace(replace(t.old_id, '%', '%25'), ':', '%3A') END`
+  );
+}
+
 /**
  * One JSON object per line. CSV format with quote and delimiter bytes that
  * row_to_json always escapes means PostgreSQL emits the JSON unaltered.
+ * With `siteHost`, each row starts with its `global_id` (see globalIdSql).
  */
-export function jsonLinesCopySql(k: PersonalDataKind, userId: number): string {
-  return `COPY (SELECT row_to_json(r) FROM (${selectSql(k, userId)}) r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
+export function jsonLinesCopySql(k: PersonalDataKind, userId: number, siteHost?: string): string {
+  const gid = siteHost ? globalIdSql(k, siteHost) : null;
+  const select = gid ? selectSql(k, userId).replace(/^SELECT /, `SELECT ${gid} AS "global_id", `) : selectSql(k, userId);
+  return `COPY (SELECT row_to_json(r) FROM (${select}) r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
 }
 
 /**

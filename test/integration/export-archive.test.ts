@@ -13,10 +13,10 @@ type Row = Record<string, unknown>;
 interface DataJson {
   format_version: number;
   exported_at: string;
-  user: { id: number; display_id: string };
+  user: { id: number; display_id: string; global_id: string };
   kinds: Record<string, Row[]>;
   counts: Record<string, number>;
-  media: Array<{ source: string; path: string | null; status: string }>;
+  media: Array<{ source: string; path: string | null; status: string; sha256: string | null }>;
 }
 
 describe('personal data export archive', () => {
@@ -78,8 +78,13 @@ describe('personal data export archive', () => {
     const valid = ajv.validate(schema, data);
     expect(ajv.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
-    expect(data.format_version).toBe(1);
-    expect(data.user).toEqual({ id: owner.id, display_id: owner.display_id });
+    expect(data.format_version).toBe(2);
+    const host = new URL(portal.ctx.config.TOYBOX_URL).host;
+    expect(data.user).toEqual({ id: owner.id, display_id: owner.display_id, global_id: `toybox:${host}:new:users:${owner.id}` });
+    // every row (summaries aside) carries its stable global id: site, era, table, id
+    for (const k of PERSONAL_DATA.filter((x) => !x.groupBy)) {
+      for (const row of data.kinds[k.kind]!) expect(row.global_id).toBe(`toybox:${host}:new:${k.table}:${String(row.id)}`);
+    }
 
     // every exported table: the archive holds exactly the owner's rows
     const dbCounts = await countOwnedRows(portal.ctx.knex, owner.id);
@@ -133,13 +138,19 @@ describe('personal data export archive', () => {
     expect(files).toContain(`media/articles/media/${owner.id}.png`);
     expect(files).not.toContain(`media/submissions/${other.id}_1.png`);
     const byUrl = data.media.find((m) => m.source.startsWith('https://toybox.example/uploads/'));
-    expect(byUrl).toEqual({ source: `https://toybox.example/uploads/submissions/${owner.id}_2.png`, path: `media/submissions/${owner.id}_2.png`, status: 'included' });
+    expect(byUrl).toEqual({
+      source: `https://toybox.example/uploads/submissions/${owner.id}_2.png`,
+      path: `media/submissions/${owner.id}_2.png`,
+      status: 'included',
+      sha256: crypto.createHash('sha256').update(PNG).digest('hex'),
+    });
+    expect(data.media.find((m) => m.status === 'missing')!.sha256).toBeNull();
     expect(read('missing-media.txt').toString('utf8')).toContain(`missing\tsubmissions/${owner.id}_gone.jpg`);
     expect(read('missing-media.txt').toString('utf8')).toContain('missing\tcards/dragon.png');
 
     // manifest: every other file with its real size and SHA-256
     const manifest = JSON.parse(read('manifest.json').toString('utf8')) as { files: Array<{ path: string; size: number; sha256: string }> };
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(files.filter((f) => f !== 'manifest.json'));
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(files.filter((f) => f !== 'manifest.json' && f !== 'manifest.sig'));
     for (const f of manifest.files) {
       const buf = read(f.path);
       expect({ path: f.path, size: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') }).toEqual(f);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { tokyoDay } from '../../src/http/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,7 +61,8 @@ describe('export: media paths never leave TOYBOX_MEDIA_DIR', () => {
       expect(missing).toContain('refused\tescape/secret.txt');
       expect(missing).toContain(`refused\t${path.join(outside, 'secret.txt')}`);
       const data = JSON.parse(fs.readFileSync(path.join(dir, 'x', 'data.json'), 'utf8')) as { media: Array<{ source: string; path: string | null; status: string }> };
-      expect(data.media.filter((m) => m.status === 'included')).toEqual([{ source: 'submissions/ok.png', path: 'media/submissions/ok.png', status: 'included' }]);
+      const okSha = crypto.createHash('sha256').update(fs.readFileSync(path.join(mediaDir, 'submissions/ok.png'))).digest('hex');
+      expect(data.media.filter((m) => m.status === 'included')).toEqual([{ source: 'submissions/ok.png', path: 'media/submissions/ok.png', status: 'included', sha256: okSha }]);
       for (const m of data.media.filter((x) => x.status === 'refused')) expect(m.path).toBeNull();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -8,8 +8,10 @@ import { to as copyTo } from 'pg-copy-streams';
 import './native-crc32';
 import yazl from 'yazl';
 import { PERSONAL_DATA, jsonLinesCopySql, csvCopySql, mediaValuesSql } from '../../toybox/personal-data';
-import { coalesce, Hasher, jsonLinesToArrayItems, lfToCrlf, escapeLessThan, type Digest } from './streams';
+import { coalesce, Hasher, jsonLinesToArrayItems, lfToCrlf, escapeLessThan } from './streams';
 import { MediaResolver, missingMediaLine, MISSING_MEDIA_HEADER, type MediaEntry } from './media';
+import { signManifest, subjectOf, userGlobalId, type ManifestFile } from './signature';
+import type { SigningKey } from '../../auth/archive-signing';
 import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
@@ -35,6 +37,10 @@ export interface ExportSettings {
   lang: 'ja' | 'en';
   /** zlib level for the text entries; 1 keeps deflate from being the bottleneck. */
   compressionLevel?: number;
+  /** Host of TOYBOX_URL: the `<site host>` in every row's global id. */
+  toyboxHost: string;
+  /** Who signs manifest.json (ZIP only): this portal's PUBLIC_URL and its Ed25519 key. */
+  signer: { site: string; key: SigningKey };
 }
 
 export interface ExportResult {
@@ -97,7 +103,7 @@ class MediaSpool {
   }
 
   async record(m: MediaEntry): Promise<void> {
-    const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file])}\n` : missingMediaLine(m)!;
+    const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file, m.sha256])}\n` : missingMediaLine(m)!;
     await writeChunk(m.status === 'included' ? this.included : this.missing, line);
   }
 
@@ -127,12 +133,33 @@ async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
   if (rest) yield rest;
 }
 
-/** The user's media values (one JSON string per COPY line), resolved 64 at a time. */
+function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = crypto.createHash('sha256');
+    fs.createReadStream(file, { highWaterMark: 256 * 1024 })
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** Resolves a media value and, for a file that is there, hashes it (data.json names each file's SHA-256). */
+async function resolveAndHash(resolver: MediaResolver, value: string): Promise<MediaEntry> {
+  const m = await resolver.resolve(value);
+  if (m.status !== 'included') return m;
+  try {
+    return { ...m, sha256: await hashFile(m.file!) };
+  } catch {
+    return { ...m, status: 'missing', file: undefined }; // vanished or unreadable between lstat and read
+  }
+}
+
+/** The user's media values (one JSON string per COPY line), resolved and hashed 64 at a time. */
 async function* mediaBatches(client: pg.Client, userId: number, settings: ExportSettings): AsyncGenerator<MediaEntry[]> {
   const resolver = await new MediaResolver(settings.mediaDir).init();
   const sql = `COPY (SELECT to_json(v) FROM (${mediaValuesSql(userId)}) m) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
   let pending: string[] = [];
-  const flush = () => Promise.all(pending.map((line) => resolver.resolve(JSON.parse(line) as string)));
+  const flush = () => Promise.all(pending.map((line) => resolveAndHash(resolver, JSON.parse(line) as string)));
   for await (const line of lines(copy(client, sql))) {
     pending.push(line);
     if (pending.length >= 64) {
@@ -153,11 +180,12 @@ async function* dataJson(
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(
     `{"format_version":${FORMAT_VERSION},"exported_at":${JSON.stringify(exportedAt)},` +
-      `"user":${JSON.stringify({ id: user.id, display_id: user.display_id })},"schema":"schema.json",\n"kinds":{`,
+      `"user":${JSON.stringify({ id: user.id, display_id: user.display_id, global_id: userGlobalId(settings.toyboxHost, user.id) })},` +
+      `"schema":"schema.json",\n"kinds":{`,
   );
   for (const [i, k] of PERSONAL_DATA.entries()) {
     yield Buffer.from(`${i > 0 ? ',' : ''}\n${JSON.stringify(k.kind)}:[\n`);
-    yield* jsonLinesToArrayItems(copy(client, jsonLinesCopySql(k, user.id)), (n) => (state.counts[k.kind] = n));
+    yield* jsonLinesToArrayItems(copy(client, jsonLinesCopySql(k, user.id, settings.toyboxHost)), (n) => (state.counts[k.kind] = n));
     yield Buffer.from('\n]');
   }
   yield Buffer.from(`},\n"counts":${JSON.stringify(state.counts)},\n"media":[`);
@@ -165,7 +193,7 @@ async function* dataJson(
   for await (const batch of mediaBatches(client, user.id, settings)) {
     const out: string[] = [];
     for (const m of batch) {
-      out.push(`${first ? '' : ','}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status })}`);
+      out.push(`${first ? '' : ','}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status, sha256: m.sha256 ?? null })}`);
       first = false;
       await state.media?.record(m);
     }
@@ -238,7 +266,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   );
   broken.catch(() => undefined);
   const step = <T>(p: Promise<T>) => Promise.race([p, broken]);
-  const manifest: Array<{ path: string } & Digest> = [];
+  const manifest: ManifestFile[] = [];
   const scratchId = settings.scratchId ?? crypto.randomBytes(8).toString('hex');
   await ensurePrivateDir(settings.tmpDir);
   const state: ExportState = { counts: {}, media: new MediaSpool(settings.tmpDir, scratchId) };
@@ -252,7 +280,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     manifest.push({ path: name, size: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') });
     zip.addBuffer(buf, name, { compressionLevel: 6 });
   };
-  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean }) => {
+  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean; expectSha256?: string }) => {
     const added = new Promise<void>((resolve, reject) => {
       zip.addReadStreamLazy(name, opts.compress ? { compressionLevel: level } : { compress: false }, (cb) => {
         const source = make();
@@ -265,6 +293,8 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
         });
         readable.pipe(hasher);
         hasher.done.then((d) => {
+          // data.json already named this file's hash; a file replaced mid-export must not ship under it
+          if (opts.expectSha256 && opts.expectSha256 !== d.sha256) return reject(new Error(`media file ${name} changed during the export`));
           manifest.push({ path: name, ...d });
           resolve();
         }, reject);
@@ -279,6 +309,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   let client: pg.Client | null = null;
   try {
     client = await openClient(settings);
+    const subject = await subjectOf(client, user, settings.toyboxHost);
     addBuffer('README.txt', readmeText(user.display_id, exportedAt));
     await step(addStream('data.json', () => teeToFile(dataJson(client!, user, settings, exportedAt, state), tmpFile), { compress: true }));
     for (const k of PERSONAL_DATA) {
@@ -293,11 +324,11 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     // ZIP names must be unique; different values can name the same file.
     const seen = new Set<string>();
     for await (const line of lines(fs.createReadStream(state.media!.includedFile))) {
-      const [archivePath, file] = JSON.parse(line) as [string, string];
+      const [archivePath, file, sha256] = JSON.parse(line) as [string, string, string];
       if (seen.has(archivePath)) continue;
       seen.add(archivePath);
       // Media files are mostly compressed already; storing them keeps the export fast.
-      await step(addStream(archivePath, () => fs.createReadStream(file), { compress: false }));
+      await step(addStream(archivePath, () => fs.createReadStream(file), { compress: false, expectSha256: sha256 }));
     }
     const missingFile = state.media!.missingFile;
     await step(
@@ -312,17 +343,13 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     );
     addBuffer('schema.json', `${JSON.stringify(dataJsonSchema(), null, 2)}\n`);
     await step(addStream('index.html', () => viewerHtml(tmpFile, settings), { compress: true }));
-    const manifestDoc = {
-      format_version: FORMAT_VERSION,
-      exported_at: exportedAt,
-      note: 'Size and SHA-256 of every other file in this archive / このアーカイブ内の各ファイルの大きさと SHA-256',
-      files: manifest,
-    };
-    zip.addBuffer(Buffer.from(`${JSON.stringify(manifestDoc, null, 2)}\n`), 'manifest.json');
+    const signed = signManifest({ exportedAt, subject, files: manifest, signer: settings.signer, toyboxHost: settings.toyboxHost });
+    zip.addBuffer(signed.manifest, 'manifest.json');
+    zip.addBuffer(signed.signature, 'manifest.sig');
     zip.end();
     await written;
     if (failed) throw failed;
-    return { rows: countRows(state.counts), counts: state.counts, files: manifest.length + 1 };
+    return { rows: countRows(state.counts), counts: state.counts, files: manifest.length + 2 };
   } catch (err) {
     (zip.outputStream as unknown as Readable).destroy(err as Error);
     throw err;

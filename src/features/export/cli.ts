@@ -1,10 +1,14 @@
 import { closeSink, createFileSink } from '../../files/private';
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor, recordAudit } from '../../audit/service';
 import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } from './archive';
 import { exportSettings, findSubject, sweepExpiredExports } from './service';
+import { loadConfigOrExit } from '../../config';
+import { SigningKeyError } from '../../auth/archive-signing';
+import { verifyWithSiteKeys, type VerifyResult } from './verify';
 
 export function registerExportCli(program: Command): void {
   program
@@ -23,7 +27,7 @@ export function registerExportCli(program: Command): void {
         if (!subject) throw new CliError(`no TOYBOX user matches ${opts.user}`, EXIT.notFound);
         const out = opts.out ?? exportFileName(subject.display_id, format).ascii;
         await recordAudit(ctx.knex, cliActor(), 'export.staff', `user:${subject.id}`, { format, via: 'cli' });
-        const settings = exportSettings(ctx, 'ja');
+        const settings = await exportSettings(ctx, 'ja');
         // 0600 like every export; a failed write (disk full) removes the partial file and exits non-zero.
         const sink = createFileSink(out);
         let result;
@@ -47,4 +51,34 @@ export function registerExportCli(program: Command): void {
         process.stdout.write(`deleted ${await sweepExpiredExports(ctx)} expired archive(s)\n`);
       });
     });
+
+  program
+    .command('export-verify')
+    .description("check an export archive: this site's signature, every file's SHA-256, the rows (exit 0 valid, 1 invalid or forged)")
+    .argument('<file>', 'the ZIP archive')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const stat = await fs.promises.stat(file).catch(() => null);
+      if (!stat?.isFile()) throw new CliError(`${file} is not a readable file`, EXIT.invalid);
+      let result: VerifyResult;
+      try {
+        result = await verifyWithSiteKeys(loadConfigOrExit(), file);
+      } catch (err) {
+        if (err instanceof SigningKeyError) throw new CliError(err.message, EXIT.invalid);
+        throw err;
+      }
+      if (opts.json) printJson(result);
+      else printVerification(file, result);
+      if (!result.valid) throw new CliError(`${file} is NOT a valid archive of this site (${result.problems.length} problem(s))`, EXIT.failed);
+    });
+}
+
+function printVerification(file: string, r: VerifyResult): void {
+  const lines = [`${file}: ${r.valid ? 'VALID' : 'INVALID'}`];
+  if (r.keyId) lines.push(`  key:      ${r.keyId}${r.signatureValid ? ' (signature verified)' : ''}`);
+  if (r.site) lines.push(`  site:     ${r.site}`);
+  if (r.subject) lines.push(`  subject:  user ${r.subject.user_id} (${r.subject.display_id}), ${r.subject.global_id}`);
+  if (r.exportedAt) lines.push(`  exported: ${r.exportedAt} (UTC)`);
+  for (const p of r.problems) lines.push(`  problem:  [${p.code}] ${p.message}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

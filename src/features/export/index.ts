@@ -1,5 +1,6 @@
 import type { Feature } from '../feature';
 import { exportRoutes } from './routes';
+import { exportKeyRoutes } from './key-routes';
 import { startExportWorker, startLoginLinkWorker } from './jobs';
 import { runBackgroundExport, sweepExpiredExports, mailExportLoginLink, recoverOrphanedExports } from './service';
 import { registerExportCli } from './cli';
@@ -10,9 +11,10 @@ const SWEEP_MS = 10 * 60_000;
 /** How often running exports are checked for a dead owner (the check is a lock probe per running job). */
 const RECOVER_MS = 30_000;
 
-/** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links. */
+/** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links, signed archives and their verification. */
 export const feature: Feature = {
   name: 'export',
+  publicRoutes: exportKeyRoutes,
   routes: exportRoutes,
   async start(ctx) {
     // Work a killed process left "running" is taken over before anything new starts, then checked again periodically.

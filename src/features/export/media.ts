@@ -12,6 +12,8 @@ export interface MediaEntry {
   /** Absolute path on disk, for included files only (never written to the archive). */
   file?: string;
   size?: number;
+  /** SHA-256 (hex) of an included file, as data.json and manifest.json name it. */
+  sha256?: string;
 }
 
 /** The site serves uploads at /uploads/ and games at /media/; both live in TOYBOX_MEDIA_DIR. */

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
-import { TooManyRequests, NotFound, HttpError } from '../../http/errors';
+import { TooManyRequests, NotFound, HttpError, Unavailable } from '../../http/errors';
 import { translator, type Lang } from '../../http/i18n';
 import { renderEmail } from '../../mail/render';
 import { logger } from '../../logger';
@@ -19,6 +19,8 @@ import { enqueueBuild, enqueueLoginLink } from './jobs';
 import { workOwner } from '../../jobs/ownership';
 import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
+import { loadSigningKey } from '../../auth/archive-signing';
+import { toyboxHostOf } from './signature';
 
 /** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
 export const REUSE_MINUTES = 5;
@@ -31,13 +33,15 @@ export function exportsDir(ctx: AppContext): string {
   return path.join(ctx.config.DATA_DIR, 'exports');
 }
 
-export function exportSettings(ctx: AppContext, lang: Lang): ExportSettings {
+export async function exportSettings(ctx: AppContext, lang: Lang): Promise<ExportSettings> {
   return {
     databaseUrl: ctx.databaseUrl,
     mediaDir: ctx.config.TOYBOX_MEDIA_DIR,
     tmpDir: path.join(exportsDir(ctx), 'tmp'),
     embedded: ctx.config.embedded,
     lang,
+    toyboxHost: toyboxHostOf(ctx.config.TOYBOX_URL),
+    signer: { site: ctx.config.PUBLIC_URL, key: await loadSigningKey(ctx.config) },
   };
 }
 
@@ -147,8 +151,8 @@ function setDownloadHeaders(res: Response, job: Pick<ExportJob, 'format'>, subje
   res.setHeader('Cache-Control', 'no-store');
 }
 
-function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
-  const settings = { ...exportSettings(ctx, job.lang), scratchId: job.id };
+async function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
+  const settings = { ...(await exportSettings(ctx, job.lang)), scratchId: job.id };
   const w = sink as unknown as import('node:stream').Writable;
   return job.format === 'zip' ? writeZipExport(subject, settings, w) : writeJsonExport(subject, settings, w);
 }
@@ -159,6 +163,14 @@ function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, si
  * goes away stops the export and the job is marked failed (not counted).
  */
 export async function streamExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, res: Response): Promise<void> {
+  // Before any header leaves: a key that cannot be read answers 503 with a message, not a cut-off download.
+  try {
+    await loadSigningKey(ctx.config);
+  } catch (err) {
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    logger.error({ err }, 'export signing key unavailable');
+    throw Unavailable('export.signing_key_unavailable');
+  }
   const file = path.join(exportsDir(ctx), `${job.id}.${job.format}`);
   setDownloadHeaders(res, job, subject, new Date());
   res.flushHeaders();
