@@ -71,6 +71,8 @@ export interface PublicNotice {
   startsAt: string | null;
   endsAt: string | null;
   publishedAt: string;
+  /** When it began: an incident's typed start time (starts_at), else its publish time. Old snapshot files lack it. */
+  startedAt?: string;
   updatedAt: string;
   resolvedAt: string | null;
   timeline: Array<{ id: number; at: string; state: NoticeState; html: Bilingual }>;

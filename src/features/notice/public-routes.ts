@@ -18,7 +18,7 @@ export function dayStrip(snapshot: NoticeSnapshot, lang: Lang, t: Request['t'], 
     const day = tokyoDay(new Date(now.getTime() - i * 86_400_000));
     let worst: PublicNotice | null = null;
     for (const n of incidents) {
-      const from = tokyoDay(n.publishedAt);
+      const from = tokyoDay(n.startedAt ?? n.publishedAt);
       const to = n.resolvedAt ? tokyoDay(n.resolvedAt) : tokyoDay(now);
       if (day >= from && day <= to && (!worst || RANK[n.severity] > RANK[worst.severity])) worst = n;
     }
