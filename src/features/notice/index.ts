@@ -7,6 +7,7 @@ import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
 import { formatTokyo } from '../../http/tokyo-time';
+import { bannerOriginsPanel } from './origins-panel';
 
 /**
  * The incident notice: the banner on every TOYBOX page, /api/notice, the
@@ -26,6 +27,7 @@ export const feature: Feature = {
   },
   async dashboard(ctx, req) {
     const rt = runtimeFor(ctx);
+    const origins = await bannerOriginsPanel(ctx, req.lang);
     return {
       partial: 'notice/panel',
       locals: {
@@ -33,6 +35,7 @@ export const feature: Feature = {
         version: rt.snapshot.version,
         stale: rt.lastError !== null,
         syncedAt: rt.lastSyncAt ? formatTokyo(rt.lastSyncAt, req.lang) : '-',
+        ...origins,
       },
     };
   },
