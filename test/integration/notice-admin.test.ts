@@ -1,5 +1,6 @@
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { confirm } from '../support/confirm';
 
 describe('notice admin: create, preview, publish, timeline, resolve, mirror', () => {
   let portal: TestPortal;
@@ -12,7 +13,9 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
 
   async function postForm(path: string, fields: Record<string, string>, formPage = '/admin/notices/new') {
     const page = await staff.get(formPage);
-    return staff.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+    const res = await staff.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+    // publishing and resolving ask first: press the confirmation page's button, as the admin would
+    return res.status === 200 && res.text.includes('name="confirm" value="1"') ? confirm(staff, res) : res;
   }
 
   const incident = {
