@@ -6,6 +6,8 @@ import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
+import { subscribeRoutes, subscriptionLinkRoutes } from './subscribe-routes';
+import { startSubscriberMail } from './subscribers';
 import { formatTokyo } from '../../http/tokyo-time';
 import { bannerOriginsPanel } from './origins-panel';
 
@@ -16,14 +18,20 @@ import { bannerOriginsPanel } from './origins-panel';
  */
 export const feature: Feature = {
   name: 'notice',
-  publicRoutes: (ctx) => noticePublicRoutes(ctx),
-  routes: (ctx) => Router().use(adminNoticeRoutes(ctx)),
+  publicRoutes: (ctx) => Router().use(noticePublicRoutes(ctx), subscriptionLinkRoutes(ctx)),
+  routes: (ctx) => Router().use(subscribeRoutes(ctx), adminNoticeRoutes(ctx)),
   fastPath: (ctx) => createNoticeFastPath(ctx),
   startOnEveryInstance: true,
   async start(ctx) {
     const rt = runtimeFor(ctx);
     await rt.sync();
-    return rt.startSync();
+    const stopSync = rt.startSync();
+    // status e-mails are background work: only on worker instances
+    const stopMail = ctx.config.WORKER ? await startSubscriberMail(ctx, () => rt.snapshot.version) : async () => undefined;
+    return async () => {
+      await stopMail();
+      await stopSync();
+    };
   },
   async dashboard(ctx, req) {
     const rt = runtimeFor(ctx);
