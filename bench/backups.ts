@@ -20,7 +20,9 @@ import { logger } from '../src/logger';
 import { createTestDatabase } from '../test/support/database';
 import { runDatabaseBackup } from '../src/features/backups/run';
 import { performRestore, prepareRestore } from '../src/features/backups/service';
-import { libpqEnv, runProgram, sha256File } from '../src/features/backups/tools';
+import { libpqEnv } from '../src/db/pg-tools';
+import { runProgram } from '../src/system/programs';
+import { sha256File } from '../src/files/sha256';
 import { dumpPostgres } from '../src/features/backups/snapshot';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '20000' }, submissions: { type: 'string', default: '100000' } } });

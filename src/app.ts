@@ -1,14 +1,16 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from './app-context';
 import { logger } from './logger';
+import { redactRequestPath } from './http/redact-url';
 import { securityHeaders } from './http/security';
 import { i18nMiddleware } from './http/i18n';
-import { csrfProtection, csrfToken, isMultipart } from './http/csrf';
+import { csrfProtection, csrfToken } from './http/csrf';
+import { normaliseBody } from './http/multipart';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { configurePassport } from './auth/passport';
 import { authRoutes } from './auth/routes';
@@ -44,9 +46,9 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      // URLs are logged without query strings: tokens must never land in the logs.
+      // Tokens must never land in the logs: no query strings, and path tokens redacted (src/http/redact-url.ts).
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactRequestPath(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
@@ -78,8 +80,8 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   const passport = configurePassport(knex);
   app.use(passport.initialize());
   app.use(passport.session());
-  const csrf: RequestHandler = (req, res, next) => (isMultipart(req) ? next() : csrfProtection(req, res, next));
-  app.use(csrf);
+  app.use(csrfProtection);
+  app.use(normaliseBody);
   app.use((req, res, next) => {
     res.locals.user = req.user ?? null;
     res.locals.csrfToken = () => csrfToken(req);

@@ -1,11 +1,14 @@
 import pg from 'pg';
 import type { AppContext } from './app-context';
 import type { Config } from './config';
-import { openDatabase, type Database } from './db';
+import { openDatabase, pgConnectionConfig, type Database } from './db';
 import { migrateLatest } from './db/migrate';
 import { createMailer, type Mailer } from './mail/mailer';
 import { coreChecks } from './http/readiness';
 import { stopQueue } from './jobs/queue';
+import { stopWorkOwner } from './jobs/ownership';
+import { DATA_DIR_MODE, ensurePrivateDirSync } from './files/private';
+import { reportWriteFailure } from './files/write-failures';
 
 export interface RunningContext extends AppContext {
   database: Database;
@@ -18,6 +21,7 @@ export interface RunningContext extends AppContext {
  * shared context. Server, CLI and tests all start here.
  */
 export async function buildContext(config: Config, opts: { mailer?: Mailer; migrate?: boolean } = {}): Promise<RunningContext> {
+  ensurePrivateDirSync(config.DATA_DIR, DATA_DIR_MODE); // see src/files/private.ts for why 0711
   const database = await openDatabase(config);
   try {
     if (opts.migrate !== false) await migrateLatest(database.knex);
@@ -25,9 +29,9 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
     await database.close();
     throw err;
   }
-  const pgPool = new pg.Pool({ connectionString: database.url, max: 3, idleTimeoutMillis: 10_000 });
+  const pgPool = new pg.Pool({ ...pgConnectionConfig(database.url, database.timeouts), max: 3, idleTimeoutMillis: 10_000 });
   pgPool.on('error', () => undefined); // a dropped idle connection is retried on next use; /readyz reports the outage
-  const mailer = opts.mailer ?? createMailer(config);
+  const mailer = opts.mailer ?? createMailer(config, { onWriteFailure: (file, err) => reportWriteFailure(database.knex, 'outbox', file, err) });
   const ctx: RunningContext = {
     config,
     knex: database.knex,
@@ -38,6 +42,7 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
     database,
     async close() {
       await stopQueue(ctx);
+      await stopWorkOwner(ctx);
       mailer.close();
       await pgPool.end();
       await database.close();

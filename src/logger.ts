@@ -24,6 +24,15 @@ export function sendLogsToStderr(): void {
   target = stderr;
 }
 
+/** Sends every log line to `dest` until the returned function is called (tests read what would be logged). */
+export function captureLogs(dest: { write(line: string): unknown }): () => void {
+  const previous = target;
+  target = dest as typeof target;
+  return () => {
+    target = previous;
+  };
+}
+
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): pino.Logger {
   return pino(
     { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'recovery-portal' } },

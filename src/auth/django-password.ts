@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { secretsEqual } from './constant-time';
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 const scrypt = promisify(crypto.scrypt) as (
@@ -20,11 +21,6 @@ function randomSalt(length = 22): string {
   return out;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
-}
 
 /** Makes a hash Django's check_password accepts: pbkdf2_sha256$iterations$salt$base64. */
 export async function makeDjangoPassword(password: string, iterations = DJANGO_PBKDF2_ITERATIONS): Promise<string> {
@@ -50,7 +46,7 @@ export async function checkDjangoPassword(password: string, encoded: string | nu
     const digest = algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
     const keylen = digest === 'sha256' ? 32 : 20;
     const hash = await pbkdf2(password, parts[2]!, iterations, keylen, digest);
-    return safeEqual(hash.toString('base64'), parts[3]!);
+    return secretsEqual(hash.toString('base64'), parts[3]!);
   }
   if (algorithm === 'scrypt' && parts.length === 6) {
     // scrypt$salt$work_factor$block_size$parallelism$hash (Django's ScryptPasswordHasher)
@@ -62,7 +58,7 @@ export async function checkDjangoPassword(password: string, encoded: string | nu
       p: Number(p),
       maxmem: 128 * Number(n) * Number(r) * 2,
     });
-    return safeEqual(hash.toString('base64'), expected);
+    return secretsEqual(hash.toString('base64'), expected);
   }
   return false;
 }

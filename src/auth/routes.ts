@@ -3,6 +3,7 @@ import passport from 'passport';
 import { z } from 'zod';
 import type { AppContext } from '../app-context';
 import { createLimiter } from '../http/rate-limit';
+import { csrfToken } from '../http/csrf';
 import { touchLastLogin } from '../toybox/users';
 import { isStaff, type PortalUser } from './user';
 import type { LoginFailure } from './passport';
@@ -30,9 +31,15 @@ export function authRoutes(ctx: AppContext): Router {
     key: (req) => (typeof req.body?.login === 'string' ? `acct:${req.body.login.trim().toLowerCase()}` : undefined),
   });
 
-  router.get('/login', (req, res) => {
+  router.get('/login', (req, res, next) => {
     if (req.user && req.user.scope !== 'export-only') return res.redirect(303, isStaff(req.user) ? '/admin' : '/account');
-    res.render('auth/login', { title: req.t('auth.title'), values: { login: '' }, next: safeNext(req.query.next, ''), error: null });
+    // The form's CSRF token lives in the session: store it before answering, so that a database
+    // outage answers 503 instead of a form that can never be sent.
+    csrfToken(req);
+    req.session.save((err) => {
+      if (err) return next(err);
+      res.render('auth/login', { title: req.t('auth.title'), values: { login: '' }, next: safeNext(req.query.next, ''), error: null });
+    });
   });
 
   router.post('/login', perIp, perAccount, (req, res, next) => {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { secretsEqual } from './constant-time';
 
 const keys = new Map<string, Buffer>();
 
@@ -24,7 +25,5 @@ export function signPayload(secret: string, purpose: string, payload: string): s
 
 /** Constant-time comparison of a presented signature with the expected one. */
 export function signaturesMatch(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && crypto.timingSafeEqual(a, b);
+  return secretsEqual(expected, given);
 }

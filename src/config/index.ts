@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { envSchema, type Env } from './schema';
+import { DATA_DIR_MODE, PRIVATE_FILE, ensurePrivateDirSync } from '../files/private';
 
 export type Config = Readonly<
   Env & {
@@ -57,14 +58,23 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 export function withSessionSecret(config: Config): Config {
   if (config.SESSION_SECRET) return config;
   const file = path.join(config.DATA_DIR, 'session-secret');
-  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  ensurePrivateDirSync(config.DATA_DIR, DATA_DIR_MODE);
   let secret: string;
   try {
     secret = fs.readFileSync(file, 'utf8').trim();
   } catch {
-    secret = crypto.randomBytes(32).toString('hex');
-    fs.writeFileSync(file, secret, { mode: 0o600 });
+    secret = '';
   }
+  if (!secret) {
+    secret = crypto.randomBytes(32).toString('hex');
+    try {
+      fs.writeFileSync(file, secret, { mode: PRIVATE_FILE });
+    } catch (err) {
+      fs.rmSync(file, { force: true }); // half a secret (disk full) must not be read back next start
+      throw err;
+    }
+  }
+  fs.chmodSync(file, PRIVATE_FILE); // the umask cannot widen it; an older install may have
   return Object.freeze({ ...config, SESSION_SECRET: secret });
 }
 

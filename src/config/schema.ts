@@ -27,6 +27,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
     .optional(),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100, 'must be at least 100').default(5000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100, 'must be at least 100').default(10000),
   DATA_DIR: z.string().min(1).default('./var'),
   PUBLIC_URL: optionalUrl,
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -70,6 +72,10 @@ export const envSchema = z.object({
   MONITOR_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
   BOOTSTRAP_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).default(60),
   WORKER: boolish.default(true),
+  SALVAGE_INCIDENT_AT: z.iso
+    .datetime({ offset: true, message: 'must be an ISO time with offset, such as 2026-01-22T11:57:00Z' })
+    .default('2026-01-22T11:57:00Z'),
+  SALVAGE_PG_BIN: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { ensurePrivateDirSync } from '../files/private';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -44,7 +45,7 @@ function runningOwner(dir: string): string | null {
  */
 export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   const dir = path.join(dataDir, 'pglite');
-  fs.mkdirSync(dir, { recursive: true });
+  ensurePrivateDirSync(dir);
   const borrowed = runningOwner(dataDir);
   if (borrowed) return { url: borrowed, dataDir: dir, db: null, stop: async () => undefined };
 
@@ -55,7 +56,14 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   const lockPath = path.join(dataDir, LOCK_FILE);
-  fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
+  try {
+    fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
+  } catch (err) {
+    fs.rmSync(lockPath, { force: true });
+    await server.stop();
+    await db.close();
+    throw err;
+  }
   return {
     url,
     dataDir: dir,

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HttpError, NotFound, BadRequest } from './errors';
+import { HttpError, NotFound, BadRequest, Unavailable } from './errors';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { renderError } from './render-error';
 import { logger } from '../logger';
 
@@ -12,8 +13,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
   const e = err as { type?: string; status?: number; code?: string; message?: string };
   if (e.type === 'entity.parse.failed') return renderError(req, res, BadRequest('errors.malformed_body'));
   if (e.type === 'entity.too.large') return renderError(req, res, new HttpError(413, 'errors.too_large'));
-  if (e.code === 'EBADCSRFTOKEN' || e.code === 'CSRF_INVALID' || (e.message ?? '').includes('csrf')) {
-    return renderError(req, res, new HttpError(403, 'errors.csrf'));
+  if (isDatabaseUnavailable(err)) {
+    (req as { log?: typeof logger }).log?.warn({ err }, 'database unavailable') ?? logger.warn({ err }, 'database unavailable');
+    res.setHeader('Retry-After', '30');
+    return renderError(req, res, Unavailable('errors.database_unavailable'));
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return renderError(req, res, new HttpError(e.status, 'errors.bad_request'));

@@ -1,6 +1,23 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import busboy from 'busboy';
 import { HttpError, BadRequest } from './errors';
+import { isDeclaredUpload, isMultipart } from './csrf';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * After the body parsers and the CSRF check: a body no parser read (multipart
+ * to a route that takes forms, text/plain, none at all) must not reach a
+ * handler as `undefined`. Multipart goes only to the routes that declared
+ * they read it (400 elsewhere); any other unread body becomes `{}`, which the
+ * route's schema then refuses with its own message.
+ */
+export const normaliseBody: RequestHandler = (req, _res, next) => {
+  if (SAFE_METHODS.has(req.method) || isDeclaredUpload(req)) return next();
+  if (isMultipart(req)) return next(BadRequest('errors.multipart_unexpected'));
+  if (req.body === undefined || req.body === null) req.body = {};
+  next();
+};
 
 /** A multipart/form-data form with at most one file, held in memory (uploads here are a few megabytes). */
 export interface MultipartForm {
@@ -9,9 +26,9 @@ export interface MultipartForm {
 }
 
 /**
- * Reads a multipart form with busboy. The global CSRF check skips multipart
- * bodies (they are not parsed yet at that point): the route must check
- * `fields._csrf` itself once this resolves.
+ * Reads a multipart form with busboy. Only a route declared with
+ * deferCsrfUntilParsed gets here (see src/http/csrf.ts), and it must check
+ * `fields._csrf` with verifyCsrfToken once this resolves.
  */
 export function readMultipartForm(req: Request, maxFileBytes: number): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {

@@ -52,6 +52,8 @@ export interface LimitOptions {
   key?: (req: Request) => string | undefined;
   /** Count only failures (status >= 400), as for logins. */
   onlyFailures?: boolean;
+  /** The 429 page's message (gets {minutes} and {time}); errors.too_many by default. */
+  messageKey?: string;
 }
 
 /** A limiter whose 429 says, in the user's language, when to try again. */
@@ -69,7 +71,7 @@ export function createLimiter(knex: Knex, opts: LimitOptions) {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime ?? new Date(Date.now() + opts.windowMs);
       const minutes = Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 60_000));
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000))));
-      renderError(req, res, TooManyRequests('errors.too_many', { minutes, time: formatTokyoClock(reset) }));
+      renderError(req, res, TooManyRequests(opts.messageKey ?? 'errors.too_many', { minutes, time: formatTokyoClock(reset) }));
     },
   });
 }

@@ -42,8 +42,8 @@ export class ReadinessChecks {
 export async function checkWritable(dir: string): Promise<CheckResult> {
   const probe = path.join(dir, `.write-probe-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   try {
-    await fs.promises.writeFile(probe, 'ok');
-    await fs.promises.unlink(probe);
+    // removed even when the write fails half-way (a full disk creates the file, then refuses the bytes)
+    await fs.promises.writeFile(probe, 'ok', { mode: 0o600 }).finally(() => fs.promises.rm(probe, { force: true }));
     return { ok: true };
   } catch (err) {
     return { ok: false, reason: `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };

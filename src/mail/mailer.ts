@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { Config } from '../config';
 import { writeFileAtomic } from '../files/atomic-write';
+import { ensurePrivateDir } from '../files/private';
 
 export type MailMessage = Mail.Options;
 
@@ -61,7 +62,10 @@ export function smtpTransportOptions(config: Config, opts: { pool?: boolean; max
  * an .eml file to DATA_DIR/outbox (atomically), which the admin can read in
  * the portal, so the embedded default shows the whole flow.
  */
-export function createMailer(config: Config, opts: { pool?: boolean; maxConnections?: number } = {}): Mailer {
+export function createMailer(
+  config: Config,
+  opts: { pool?: boolean; maxConnections?: number; onWriteFailure?: (file: string, err: unknown) => Promise<void> } = {},
+): Mailer {
   const defaults = { from: config.MAIL_FROM };
   if (config.SMTP_URL) {
     const transport = nodemailer.createTransport(
@@ -88,7 +92,15 @@ export function createMailer(config: Config, opts: { pool?: boolean; maxConnecti
     async send(message) {
       const info = (await transport.sendMail(message)) as unknown as { messageId: string; envelope: { to: string[] }; message: Buffer };
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(4).toString('hex')}.eml`;
-      await writeFileAtomic(path.join(dir, name), info.message);
+      const file = path.join(dir, name);
+      try {
+        await ensurePrivateDir(dir);
+        await writeFileAtomic(file, info.message); // 0600: a message can carry a sign-in link
+      } catch (err) {
+        // the temporary file is already gone; the caller sees the error (a campaign retries, a job fails)
+        await opts.onWriteFailure?.(file, err);
+        throw err;
+      }
       return { messageId: info.messageId, accepted: info.envelope.to, rejected: [], outboxFile: name };
     },
     close: () => undefined,

@@ -7,7 +7,8 @@ const TOKEN = 'metrics-token-0123456789abcdef';
 describe('GET /metrics', () => {
   let portal: TestPortal;
   beforeAll(async () => {
-    portal = await startTestPortal({ METRICS_TOKEN: TOKEN });
+    // No proxy in front: a loopback scrape is local (with the default TRUST_PROXY=loopback it needs the token, see trust-proxy.test.ts).
+    portal = await startTestPortal({ METRICS_TOKEN: TOKEN, TRUST_PROXY: 'false' });
     await buildUser(portal.ctx.knex);
   });
   afterAll(() => portal.close());

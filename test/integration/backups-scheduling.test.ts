@@ -7,7 +7,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
 import { buildContext } from '../../src/context';
 import { BackupBusy, backupNow, verifyBackup } from '../../src/features/backups/service';
-import { runProgram } from '../../src/features/backups/tools';
+import { runProgram } from '../../src/system/programs';
 
 describe('one runner per slot, off-host copy, media archive', () => {
   let portal: TestPortal;

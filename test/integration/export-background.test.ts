@@ -4,6 +4,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
 import { seedUserData, binaryParser, unzipChecked, countOwnedRows, type SeededUser } from '../support/export-seed';
 import { feature } from '../../src/features/export';
+import { workOwner } from '../../src/jobs/ownership';
 
 function linkIn(text: string, pattern: RegExp): string {
   const m = pattern.exec(text);
@@ -87,6 +88,7 @@ describe('export: background jobs and e-mailed links', () => {
     const other = await buildUser(portal.ctx.knex);
     await portal.ctx.knex('portal.export_jobs').insert({
       id: '00000000-0000-4000-8000-0000000000aa', user_id: other.id, requested_by: 'test', counted: true, format: 'zip', mode: 'stream', status: 'running', lang: 'ja', started_at: new Date(),
+      owner: (await workOwner(portal.ctx)).id, // streaming in this (live) process: a row without a live owner is reclaimed
     });
     try {
       const agent = await signIn(u.display_id, u.password);

@@ -34,7 +34,7 @@ describe('/admin/recovery: each line follows its condition', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    portal = await startTestPortal({ TOYBOX_URL: TOYBOX, SMTP_URL: sink.url });
+    portal = await startTestPortal({ TOYBOX_URL: TOYBOX, SMTP_URL: sink.url, METRICS_TOKEN: 'scrape-token-for-the-checklist-test' });
     admin = await buildUser(portal.ctx.knex, { is_staff: true, is_superuser: true });
     agent = await signedInAgent(portal, admin.display_id, admin.password);
   });
@@ -134,7 +134,7 @@ describe('/admin/recovery: each line follows its condition', () => {
 
   it('metrics: never scraped -> scraped', async () => {
     expect((await stateOf(agent, 'metrics')).state).toBe('todo');
-    await portal.agent().get('/metrics').expect(200);
+    await portal.agent().get('/metrics').set('Authorization', 'Bearer scrape-token-for-the-checklist-test').expect(200); // as Prometheus scrapes
     expect((await stateOf(agent, 'metrics')).state).toBe('done');
   });
 

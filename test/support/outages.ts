@@ -11,6 +11,8 @@ import { execFileSync } from 'node:child_process';
 export interface DatabaseLink {
   url: string;
   cut(): Promise<void>;
+  /** The server hangs: open connections stop answering, new ones are accepted and never answered. */
+  hang(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -19,13 +21,21 @@ export async function startDatabaseLink(targetUrl: string): Promise<DatabaseLink
   const target = new URL(targetUrl);
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  let hung = false;
   let port = 0;
   const open = () =>
     new Promise<void>((resolve) => {
       server = net.createServer((client) => {
+        if (hung) {
+          sockets.add(client);
+          client.on('error', () => undefined);
+          return;
+        }
         const upstream = net.connect(Number(target.port || 5432), target.hostname);
         sockets.add(client).add(upstream);
         client.pipe(upstream).pipe(client);
+        pairs.add([client, upstream]);
         const drop = () => {
           client.destroy();
           upstream.destroy();
@@ -50,7 +60,16 @@ export async function startDatabaseLink(targetUrl: string): Promise<DatabaseLink
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = null;
   };
-  return { url: url.toString(), cut, restore: open, close: cut };
+  const hang = () => {
+    hung = true;
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      upstream.pause();
+      client.pause();
+    }
+  };
+  return { url: url.toString(), cut, hang, restore: open, close: cut };
 }
 
 /**

@@ -29,6 +29,7 @@ describe('alert conditions', () => {
     ],
     suspects: [],
     installedAt: new Date('2026-06-02T00:00:00Z'),
+    writeFailures: [],
   };
   const limits = { staleHours: 26, minFreePercent: 10 };
 

@@ -22,6 +22,9 @@ export function activeConditions(h: Health, now: Date, limits: { staleHours: num
     }
   }
   if (!h.databaseUp) return out; // backup facts live in the database; /metrics reports it down
+  for (const f of h.writeFailures) {
+    out.push({ condition: `write_failed:${f.area}`, details: { area: f.area, path: f.path, code: f.code, at: f.at.toISOString() } });
+  }
   const since = h.lastGoodDatabase?.finished_at ?? h.lastGoodDatabase?.started_at ?? h.installedAt;
   if (since && now.getTime() - since.getTime() > limits.staleHours * 3600_000) {
     out.push({

@@ -3,7 +3,7 @@ import { cliActor } from '../../audit/service';
 import { CliError, printJson, withContext } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
 import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
-import { redactUrl } from './tools';
+import { redactUrl } from '../../db/pg-tools';
 import type { BackupRow } from './repo';
 import { sendTestAlert } from './test-alert';
 import { abandonDrills } from './run';
@@ -36,6 +36,20 @@ function parseId(value: string): number {
   const id = Number(value);
   if (!Number.isSafeInteger(id) || id <= 0) throw new CliError(`not a backup id: ${value}`, EXIT.invalid);
   return id;
+}
+
+/** --target must be a PostgreSQL URL with a host; the message names what was given, without its password. */
+export function checkTargetUrl(value: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (url && /^postgres(ql)?:$/.test(url.protocol) && url.hostname) return;
+  // Whatever it parsed as, mask anything shaped like user:password@ before printing it.
+  const shown = value.replace(/:[^@/]*@/, ':***@');
+  throw new CliError(`--target is not a valid PostgreSQL URL: ${shown} (expected postgres://user:password@host:5432/database)`, EXIT.invalid);
 }
 
 function formatRow(b: BackupRow): string {
@@ -129,6 +143,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--dry-run', 'only print what would be done')
     .action(async (idArg: string, opts: { target?: string; targetDir?: string; force?: boolean; dryRun?: boolean }) => {
       const id = parseId(idArg);
+      if (opts.target !== undefined) checkTargetUrl(opts.target);
       await withContext(async (ctx) => {
         const target = { url: opts.target, dir: opts.targetDir };
         const prepared = await prepareRestore(ctx, id, target, Boolean(opts.force));

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { countEmbeddedDump, countToyboxRowsAt } from './snapshot';
-import { libpqEnv, pgProgram, quoteIdent, runProgram, urlForDatabase } from './tools';
+import { libpqEnv, pgProgram, quoteIdent, urlForDatabase } from '../../db/pg-tools';
+import { runProgram } from '../../system/programs';
 import type { RowCounts } from './wipe-guard';
 
 export interface DrillOutcome {

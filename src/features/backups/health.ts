@@ -3,6 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AppContext } from '../../app-context';
 import { pingDatabase } from '../../db';
+import { recentWriteFailures, type WriteFailure } from '../../files/write-failures';
 import { backupsInstalledAt, findLastGood, selectBackups, selectDrills, selectUnacknowledgedSuspects, type BackupRow, type DrillRow } from './repo';
 
 export interface DirHealth {
@@ -22,7 +23,12 @@ export interface Health {
   lastDrill?: DrillRow;
   suspects: BackupRow[];
   installedAt: Date | null;
+  /** The newest failed write per area in the last WRITE_FAILURE_WINDOW_MINUTES (disk full, I/O error). */
+  writeFailures: Array<WriteFailure & { at: Date }>;
 }
+
+/** A failed write keeps its alert open this long after the last failure; a success does not clear it sooner. */
+export const WRITE_FAILURE_WINDOW_MINUTES = 60;
 
 /**
  * Writes and removes a probe file: the only honest test of a filesystem that
@@ -31,10 +37,10 @@ export interface Health {
 export async function probeDir(label: DirHealth['label'], dir: string): Promise<DirHealth> {
   let writable = false;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     const probe = path.join(dir, `.write-probe-${crypto.randomBytes(4).toString('hex')}`);
-    await fs.promises.writeFile(probe, 'ok');
-    await fs.promises.unlink(probe);
+    // removed even when the write fails half-way (a full disk creates the file, then refuses the bytes)
+    await fs.promises.writeFile(probe, 'ok', { mode: 0o600 }).finally(() => fs.promises.rm(probe, { force: true }));
     writable = true;
   } catch {
     writable = false;
@@ -58,15 +64,16 @@ export async function collectHealth(ctx: AppContext): Promise<Health> {
     probeDir('DATA_DIR', ctx.config.DATA_DIR),
     probeDir('BACKUP_DIR', ctx.config.BACKUP_DIR),
   ]);
-  const health: Health = { databaseUp, dirs: [dataDir, backupDir], suspects: [], installedAt: null };
+  const health: Health = { databaseUp, dirs: [dataDir, backupDir], suspects: [], installedAt: null, writeFailures: [] };
   if (!databaseUp) return health;
-  const [lastGoodDatabase, lastGoodMedia, lastDatabase, drills, suspects, installedAt] = await Promise.all([
+  const [lastGoodDatabase, lastGoodMedia, lastDatabase, drills, suspects, installedAt, writeFailures] = await Promise.all([
     findLastGood(ctx.knex, 'database'),
     findLastGood(ctx.knex, 'media'),
     selectBackups(ctx.knex, { kind: 'database', limit: 5 }),
     selectDrills(ctx.knex, 1),
     selectUnacknowledgedSuspects(ctx.knex),
     backupsInstalledAt(ctx.knex),
+    recentWriteFailures(ctx.knex, WRITE_FAILURE_WINDOW_MINUTES),
   ]);
   return {
     ...health,
@@ -76,5 +83,6 @@ export async function collectHealth(ctx: AppContext): Promise<Health> {
     lastDrill: drills[0],
     suspects,
     installedAt,
+    writeFailures,
   };
 }

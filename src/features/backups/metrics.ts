@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import type { Request, Response, NextFunction } from 'express';
 import { Registry, Gauge } from 'prom-client';
 import type { AppContext } from '../../app-context';
 import { collectHealth } from './health';
 import { readOtherFeatureCounts } from './other-features';
 import { selectOpenAlerts } from './repo';
+import { secretsEqual } from '../../auth/constant-time';
 
 /**
  * A registry of the portal's own (never prom-client's global default), so
@@ -64,23 +64,36 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 function tokenMatches(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
+  return secretsEqual(given, expected);
 }
 
+// Headers a proxy adds; a request carrying any of them has been relayed, whatever its socket says.
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'via'];
+
 /**
- * /metrics is for the monitoring system: a Bearer METRICS_TOKEN, or a direct
- * loopback connection. A request that came through a proxy (X-Forwarded-For)
- * is not loopback even though the proxy's socket is.
+ * A direct scrape from this host, with no proxy in between. The socket peer
+ * alone cannot tell: a proxy on the same host connects from loopback too, and
+ * may set only X-Real-IP or nothing. So loopback counts as local only when
+ * TRUST_PROXY says loopback is not a proxy (Express's own `trust proxy`
+ * function, the one that derives req.ip everywhere) and the request carries
+ * no forwarding header. With the default TRUST_PROXY=loopback, every scrape
+ * needs METRICS_TOKEN.
  */
+export function isDirectLocalRequest(req: Request): boolean {
+  const peer = req.socket.remoteAddress;
+  if (!isLoopback(peer)) return false;
+  const trusts = req.app.get('trust proxy fn') as ((addr: string, hop: number) => boolean) | undefined;
+  if (!trusts || trusts(peer!, 0)) return false;
+  return FORWARDING_HEADERS.every((h) => req.headers[h] === undefined);
+}
+
+/** /metrics is for the monitoring system: a Bearer METRICS_TOKEN, or a direct local scrape (isDirectLocalRequest). */
 export function metricsAccess(ctx: AppContext) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const auth = req.get('authorization') ?? '';
     const token = ctx.config.METRICS_TOKEN;
     if (token && auth.startsWith('Bearer ') && tokenMatches(auth.slice(7).trim(), token)) return next();
-    const proxied = req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined;
-    if (!proxied && isLoopback(req.socket.remoteAddress)) return next();
+    if (isDirectLocalRequest(req)) return next();
     res.status(auth ? 403 : 401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send(auth ? 'forbidden\n' : 'authentication required\n');
   };
 }

@@ -32,6 +32,8 @@ export interface BackupRow {
   offhost_at: Date | null;
   offhost_output: string | null;
   pruned_at: Date | null;
+  /** The process running it (src/jobs/ownership.ts). */
+  owner: string | null;
 }
 
 export interface DrillRow {
@@ -66,11 +68,14 @@ function encode(patch: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** A new running backup; null when another instance already took this scheduled slot. */
-export async function insertRunningBackup(db: Db, row: { kind: BackupKind; trigger: string; scheduled_for: Date | null; started_at?: Date }): Promise<BackupRow | null> {
+export async function insertRunningBackup(
+  db: Db,
+  row: { kind: BackupKind; trigger: string; scheduled_for: Date | null; started_at?: Date; owner?: string | null },
+): Promise<BackupRow | null> {
   const rows = await db.raw<{ rows: BackupRow[] }>(
-    `INSERT INTO portal.backups (kind, trigger, scheduled_for, started_at) VALUES (?, ?, ?, ?)
+    `INSERT INTO portal.backups (kind, trigger, scheduled_for, started_at, owner) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING RETURNING *`,
-    [row.kind, row.trigger, row.scheduled_for, row.started_at ?? new Date()],
+    [row.kind, row.trigger, row.scheduled_for, row.started_at ?? new Date(), row.owner ?? null],
   );
   return rows.rows[0] ?? null;
 }
@@ -149,10 +154,15 @@ export async function backupsInstalledAt(db: Db): Promise<Date | null> {
   return row?.migration_time ?? null;
 }
 
-/** Backups left `running` by a process that stopped mid-way; old enough that no live instance can still own them. */
-export async function failInterruptedBackups(db: Db, olderThanHours = 12): Promise<number> {
-  return db('portal.backups')
-    .where({ status: 'running' })
-    .where('started_at', '<', db.raw(`now() - make_interval(hours => ?)`, [olderThanHours]))
-    .update({ status: 'failed', error: 'interrupted: the portal stopped during this backup', finished_at: new Date() });
+export async function selectRunningBackups(db: Db): Promise<BackupRow[]> {
+  return db('portal.backups').where({ status: 'running' }).orderBy('started_at').select<BackupRow[]>('*');
+}
+
+/** Fails a backup whose process died; false when its state moved on meanwhile (it finished after all). */
+export async function failOrphanedBackup(db: Db, id: number, deadOwner: string | null): Promise<boolean> {
+  const n = await db('portal.backups')
+    .where({ id, status: 'running' })
+    .where((q) => (deadOwner === null ? q.whereNull('owner') : q.where({ owner: deadOwner })))
+    .update({ status: 'failed', error: 'interrupted: the process running this backup stopped', finished_at: new Date() });
+  return n === 1;
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { countToyboxRowsAt } from './snapshot';
 import { compareCounts } from './drill';
-import { libpqEnv, pgProgram, quoteIdent, redactUrl, runProgram } from './tools';
+import { libpqEnv, pgProgram, quoteIdent, redactUrl } from '../../db/pg-tools';
+import { runProgram } from '../../system/programs';
 import type { RowCounts } from './wipe-guard';
 import { countMigrationRowsAt, DJANGO_BOOKKEEPING_TABLES } from '../../toybox/migration-rows';
 

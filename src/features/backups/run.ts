@@ -1,16 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-write';
+import { PRIVATE_FILE, ensurePrivateDir } from '../../files/private';
+import { errorCode, isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
 import { logger } from '../../logger';
+import { workOwner } from '../../jobs/ownership';
 import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
 import { dropActiveScratch, drillEmbedded, drillPostgres, scratchName, type DrillOutcome } from './drill';
-import { pgProgram, programVersion, runProgram, sha256File } from './tools';
+import { pgProgram } from '../../db/pg-tools';
+import { programVersion, runProgram } from '../../system/programs';
+import { sha256File } from '../../files/sha256';
 import { detectWipe, wipeRuleFrom } from './wipe-guard';
-import { findLastGood, finishDrill, insertDrill, insertRunningBackup, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
+import { failOrphanedBackup, findLastGood, finishDrill, insertDrill, insertRunningBackup, selectRunningBackups, updateBackup, type BackupFile, type BackupKind, type BackupRow } from './repo';
 
 export type Progress = (message: string) => void;
 const quiet: Progress = () => undefined;
@@ -37,8 +42,17 @@ function stampOf(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** BACKUP_DIR, its kind folder and the backup's own folder, all 0700 (a dump holds every password hash). */
+async function makeBackupDir(ctx: AppContext, dir: string): Promise<void> {
+  await ensurePrivateDir(ctx.config.BACKUP_DIR);
+  await ensurePrivateDir(path.dirname(dir));
+  await ensurePrivateDir(dir);
+}
+
 async function describeFile(dir: string, name: string): Promise<BackupFile> {
   const full = path.join(dir, name);
+  // pg_dump and tar create their files through the umask; the folder kept them private meanwhile.
+  await fs.promises.chmod(full, PRIVATE_FILE);
   const [stat, sha256] = await Promise.all([fs.promises.stat(full), sha256File(full)]);
   return { name, size: stat.size, sha256 };
 }
@@ -67,7 +81,8 @@ interface RunOptions {
 
 async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Promise<{ row: BackupRow; dir: string } | null> {
   const started = opts.now ?? new Date();
-  const row = await insertRunningBackup(ctx.knex, { kind, trigger: opts.trigger, scheduled_for: opts.scheduledFor ?? null, started_at: started });
+  const owner = (await workOwner(ctx)).id;
+  const row = await insertRunningBackup(ctx.knex, { kind, trigger: opts.trigger, scheduled_for: opts.scheduledFor ?? null, started_at: started, owner });
   if (!row) return null;
   const rel = path.join(kind, `${stampOf(started)}-${row.id}`);
   const dir = path.join(ctx.config.BACKUP_DIR, rel);
@@ -78,7 +93,20 @@ async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Pr
 /** A failed run keeps its row (and error) but not its partial files, which would only fill the disk. */
 async function markFailed(ctx: AppContext, id: number, dir: string, err: unknown): Promise<void> {
   await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  const diskFull = writeErrorCode(err);
+  if (diskFull) await reportWriteFailure(ctx.knex, 'backup', dir, Object.assign(new Error((err as Error).message), { code: diskFull }));
   await updateBackup(ctx.knex, id, { status: 'failed', error: (err as Error).message.slice(0, 2000), finished_at: new Date() }).catch(() => undefined);
+}
+
+/** ENOSPC/EIO... from our own writes, or as pg_dump and tar word it on stderr; null for other failures. */
+function writeErrorCode(err: unknown): string | null {
+  if (isWriteFailure(err)) return errorCode(err);
+  const message = String((err as Error).message);
+  if (/No space left on device/i.test(message)) return 'ENOSPC';
+  if (/Disk quota exceeded/i.test(message)) return 'EDQUOT';
+  if (/Read-only file system/i.test(message)) return 'EROFS';
+  if (/Input\/output error/i.test(message)) return 'EIO';
+  return null;
 }
 
 /** Restores the backup's dump somewhere disposable and compares row counts; records and returns the outcome. */
@@ -98,6 +126,13 @@ export async function abandonDrills(ctx: AppContext): Promise<string[]> {
   return dropped;
 }
 
+/** The drill was abandoned by SIGINT/SIGTERM while it ran: says nothing about the backup itself. */
+export class DrillInterrupted extends Error {
+  constructor() {
+    super('the restore drill was interrupted; the backup was not judged');
+  }
+}
+
 export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: Progress = quiet): Promise<DrillOutcome & { checksumOk: boolean }> {
   const expected = backup.row_counts ?? {};
   const drillId = await insertDrill(ctx.knex, backup.id, expected);
@@ -112,6 +147,9 @@ export async function drillBackup(ctx: AppContext, backup: BackupRow, progress: 
   if (scratch) await ctx.knex('portal.backup_drills').where({ id: drillId }).update({ scratch });
   progress(`drill: restoring into a scratch database${scratch ? ` (${scratch})` : ''}`);
   const outcome = embedded ? await drillEmbedded(full, expected) : await drillPostgres(ctx.databaseUrl, ctx.config.PG_BIN, full, expected, scratch!);
+  // abandonDrills() closed the row and dropped the scratch database under us: a failure caused by the
+  // interruption must not mark a good backup bad.
+  if (!drillsInProgress.has(drillId)) throw new DrillInterrupted();
   const ok = checksumOk && outcome.ok;
   const error = [checksumOk ? null : 'SHA-256 does not match the manifest', outcome.error].filter(Boolean).join('; ') || null;
   await finishDrill(ctx.knex, drillId, { ok, checksum_ok: checksumOk, scratch: outcome.scratch, actual: outcome.actual, mismatches: outcome.mismatches, error });
@@ -153,7 +191,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
   const { row, dir } = started;
   let backup: BackupRow;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeBackupDir(ctx, dir);
     const pglite = embeddedDatabase(ctx);
     const fileName = pglite ? EMBEDDED_FILE : DB_FILE;
     progress(`backup ${row.id}: dumping the database to ${dir}`);
@@ -222,7 +260,7 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   const { row, dir } = started;
   let backup: BackupRow;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeBackupDir(ctx, dir);
     const counted = await walkMedia(mediaDir);
     progress(`backup ${row.id}: archiving ${counted.files} media files (${counted.bytes} bytes)`);
     const r = await runProgram('tar', ['-cf', path.join(dir, MEDIA_FILE), '-C', mediaDir, '.']);
@@ -251,4 +289,23 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
   logger.info({ id: backup.id }, 'media backup written');
   return copyOffHost(ctx, backup, progress);
+}
+
+/**
+ * Backups left "running" by a process that is gone (killed mid-dump, or
+ * mid-drill) are failed at once and their partial files removed; the owner
+ * lock (src/jobs/ownership.ts) tells a dead process from a slow one, so no
+ * 12-hour wait. Returns the ids failed.
+ */
+export async function recoverInterruptedBackups(ctx: AppContext): Promise<number[]> {
+  const owner = await workOwner(ctx);
+  const failed: number[] = [];
+  for (const b of await selectRunningBackups(ctx.knex)) {
+    if (!(await owner.isGone(b.owner))) continue;
+    if (!(await failOrphanedBackup(ctx.knex, b.id, b.owner))) continue;
+    if (b.dir) await fs.promises.rm(backupPath(ctx, b), { recursive: true, force: true });
+    failed.push(b.id);
+  }
+  if (failed.length) logger.warn({ failed }, 'backups left by a stopped process marked failed');
+  return failed;
 }

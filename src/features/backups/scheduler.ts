@@ -1,8 +1,10 @@
 import { parseExpression } from 'cron-parser';
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
+import { onWriteFailure } from '../../files/write-failures';
 import { backupNow, evaluateAlerts } from './service';
-import { failInterruptedBackups, type BackupKind } from './repo';
+import { type BackupKind } from './repo';
+import { recoverInterruptedBackups } from './run';
 
 export const SCHEDULE_TZ = 'Asia/Tokyo';
 
@@ -51,19 +53,34 @@ function scheduleBackups(ctx: AppContext, kind: BackupKind, expression: string):
 function scheduleAlertChecks(ctx: AppContext): { stop: () => void; idle: () => Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const run = () => {
-    running = evaluateAlerts(ctx).then(
-      () => undefined,
-      (err: unknown) => logger.error({ err }, 'alert evaluation failed'),
+    running = running.then(() =>
+      recoverBackups(ctx).then(() => evaluateAlerts(ctx)).then(
+        () => undefined,
+        (err: unknown) => logger.error({ err }, 'alert evaluation failed'),
+      ),
     );
   };
   run();
   const interval = setInterval(run, ctx.config.MONITOR_INTERVAL_SECONDS * 1000);
-  return { stop: () => clearInterval(interval), idle: () => running };
+  // A failed write anywhere in this process (disk full) is alerted at once, not at the next tick.
+  const unsubscribe = onWriteFailure(() => run());
+  return {
+    stop: () => {
+      clearInterval(interval);
+      unsubscribe();
+    },
+    idle: () => running,
+  };
+}
+
+/** Backups whose process is gone are failed before anything else runs; errors are logged, never thrown. */
+async function recoverBackups(ctx: AppContext): Promise<void> {
+  await recoverInterruptedBackups(ctx).catch((err: unknown) => logger.error({ err }, 'could not close interrupted backups'));
 }
 
 /** Starts the backup schedules and the alert checks; the returned function stops them. */
 export async function startBackgroundWork(ctx: AppContext): Promise<() => Promise<void>> {
-  await failInterruptedBackups(ctx.knex).catch((err: unknown) => logger.error({ err }, 'could not close interrupted backups'));
+  await recoverBackups(ctx);
   const stops = [scheduleBackups(ctx, 'database', ctx.config.BACKUP_DB_CRON)];
   if (ctx.config.TOYBOX_MEDIA_DIR) stops.push(scheduleBackups(ctx, 'media', ctx.config.BACKUP_MEDIA_CRON));
   const alerts = scheduleAlertChecks(ctx);

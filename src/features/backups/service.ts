@@ -4,12 +4,14 @@ import pg from 'pg';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { logger } from '../../logger';
+import { ensurePrivateDir } from '../../files/private';
 import { Busy, Conflict, Invalid, NotFound } from '../../http/errors';
 import { evaluateAlerts } from './alerts';
 import { selectPrunable } from './retention';
 import { planRestore, restorePostgres, type RestorePlan } from './restore';
 import { backupPath, drillBackup, MANIFEST_FILE, runDatabaseBackup, runMediaBackup, type Progress } from './run';
-import { runProgram, sha256File } from './tools';
+import { runProgram } from '../../system/programs';
+import { sha256File } from '../../files/sha256';
 import {
   findBackup,
   selectBackups,
@@ -225,7 +227,7 @@ export async function prepareRestore(ctx: AppContext, id: number, target: { url?
 export async function performRestore(ctx: AppContext, backup: BackupRow, plan: Awaited<ReturnType<typeof prepareRestore>>['plan'], target: { url?: string; dir?: string }) {
   const full = backupPath(ctx, backup, backup.files[0]!.name);
   if (plan.mode === 'pglite-data-dir') {
-    await fs.promises.mkdir(target.dir!, { recursive: true });
+    await ensurePrivateDir(target.dir!);
     const r = await runProgram('tar', ['-xzf', full, '-C', target.dir!]);
     if (r.code !== 0) throw new Error(`tar exited with ${r.code}: ${r.stderr.slice(-300)}`);
     return { mismatches: [], counts: backup.row_counts ?? {} };

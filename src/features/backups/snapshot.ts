@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { libpqEnv, pgProgram, quoteIdent, runProgram } from './tools';
+import { writeFileAtomic } from '../../files/atomic-write';
+import { libpqEnv, pgProgram, quoteIdent } from '../../db/pg-tools';
+import { runProgram } from '../../system/programs';
 import type { RowCounts } from './wipe-guard';
 
 type Query = (sql: string) => Promise<Array<Record<string, unknown>>>;
@@ -76,7 +78,7 @@ export async function dumpPostgres(databaseUrl: string, pgBin: string | undefine
  */
 export async function dumpEmbedded(db: PGlite, file: string): Promise<DumpResult> {
   const blob = await db.dumpDataDir('gzip');
-  await fs.promises.writeFile(file, Buffer.from(await blob.arrayBuffer()));
+  await writeFileAtomic(file, Buffer.from(await blob.arrayBuffer()));
   const rowCounts = await countEmbeddedDump(file);
   const serverVersion = String((await db.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? 'pglite');
   return { rowCounts, serverVersion };

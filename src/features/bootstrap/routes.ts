@@ -10,11 +10,16 @@ import { commonPasswordCount, MIN_PASSWORD_LENGTH } from './password-rules';
 
 type Errors = Partial<Record<SetupField, string>>;
 
-const TOKEN_STATUS: Record<string, number> = { none: 403, expired: 403, wrong: 403, burnt: 403, used: 409 };
+const TOKEN_STATUS: Record<string, number> = { none: 403, expired: 403, wrong: 403, used: 409 };
+
+/** Failed POST /setup (wrong token or invalid form) per client address, then 429 until the window ends. */
+export const SETUP_FAILURES_PER_IP = 10;
+export const SETUP_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 
 export function bootstrapRoutes(ctx: AppContext): Router {
   const router = Router();
-  const limiter = createLimiter(ctx.knex, { name: 'setup', windowMs: 15 * 60 * 1000, limit: 30, onlyFailures: true });
+  // Wrong tokens never withdraw the token (see checkSetupToken): failures are limited per client address instead.
+  const limiter = createLimiter(ctx.knex, { name: 'setup', windowMs: SETUP_FAILURE_WINDOW_MS, limit: SETUP_FAILURES_PER_IP, onlyFailures: true, messageKey: 'bootstrap.too_many' });
 
   /** The form again, with what was typed (never the token or passwords) and each message beside its field. */
   async function render(req: Request, res: Response, status: number, errors: Errors = {}) {
@@ -44,7 +49,7 @@ export function bootstrapRoutes(ctx: AppContext): Router {
       return render(req, res, 422, translate(req, keys));
     }
     const input = parsed.data;
-    const check = await checkSetupToken(ctx, input.token, req.log);
+    const check = await checkSetupToken(ctx, input.token);
     if (!check.ok) return render(req, res, TOKEN_STATUS[check.reason]!, { token: req.t(`bootstrap.token.${check.reason}`) });
 
     const errors = await accountErrors(ctx, req, input);

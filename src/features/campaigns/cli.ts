@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
-import { importAddressFile } from './addresses/service';
+import { importAddressFile, NotAMailFolder } from './addresses/service';
 import { MappingError, type ImportFormat, type InputEncoding } from './addresses/parse';
 import {
   createCampaign,
@@ -82,6 +82,7 @@ function registerAddresses(program: Command): void {
           );
         } catch (err) {
           if (err instanceof MappingError) throw new CliError(`${err.message} (use --column)`, EXIT.invalid);
+          if (err instanceof NotAMailFolder) throw new CliError(err.message, EXIT.invalid);
           throw err;
         }
         bar.done();

@@ -1,13 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, recordAudit } from '../../audit/service';
-import { BadRequest, Forbidden, NotFound } from '../../http/errors';
+import { BadRequest, HttpError, NotFound } from '../../http/errors';
+import { writeFileAtomic } from '../../files/atomic-write';
+import { ensurePrivateDir } from '../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import { logger } from '../../logger';
 import { readMultipartForm } from '../../http/multipart';
+import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { decodeInput, detectFormat, readTable, guessMapping, MappingError, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
 import { candidatesFromBuffer, importCandidates } from './addresses/service';
 import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/service';
@@ -24,13 +28,6 @@ interface Upload {
 
 const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
 
-/** Multipart bodies skip the global CSRF check (see src/http/csrf.ts), so the upload checks the session's token itself. */
-function checkCsrf(req: Request, token: string | undefined) {
-  const expected = (req.session as unknown as { csrfToken?: string }).csrfToken;
-  if (!expected || !token || expected.length !== token.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token))) {
-    throw Forbidden('campaigns.import.bad_csrf');
-  }
-}
 
 /**
  * Runs an import in the background of this process; the admin page polls
@@ -55,6 +52,21 @@ function runImport(ctx: AppContext, runId: number, data: Buffer, upload: Upload,
   });
 }
 
+/** Both halves of an upload, private, or neither: a full disk answers 507 and leaves nothing behind. */
+async function saveUpload(ctx: AppContext, key: string, data: Buffer, upload: Upload): Promise<void> {
+  const files = [path.join(uploadDir(ctx), `${key}.data`), path.join(uploadDir(ctx), `${key}.json`)] as const;
+  try {
+    await ensurePrivateDir(uploadDir(ctx));
+    await writeFileAtomic(files[0], data);
+    await writeFileAtomic(files[1], JSON.stringify(upload));
+  } catch (err) {
+    await Promise.all(files.map((f) => fs.promises.rm(f, { force: true })));
+    if (!isWriteFailure(err)) throw err;
+    await reportWriteFailure(ctx.knex, 'upload', files[0], err);
+    throw new HttpError(507, 'campaigns.import.disk_full');
+  }
+}
+
 export function campaignImportRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -62,9 +74,10 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     res.render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: null });
   });
 
-  router.post('/admin/campaigns/import', requireStaff, async (req, res) => {
+  // The one multipart form: the global CSRF check cannot see its token, so it is checked here once the body is parsed.
+  router.post(deferCsrfUntilParsed('/admin/campaigns/import'), requireStaff, async (req, res) => {
     const form = await readMultipartForm(req, UPLOAD_LIMIT);
-    checkCsrf(req, form.fields._csrf);
+    verifyCsrfToken(req, form.fields._csrf);
     if (!form.file || form.file.data.length === 0) {
       return res.status(422).render('campaigns/import', { title: req.t('campaigns.import.title'), headExtra: HEAD, runs: await recentImportRuns(ctx.knex), error: req.t('campaigns.import.no_file') });
     }
@@ -79,9 +92,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     }
     // CSV: keep the file and ask which column is which.
     const key = crypto.randomBytes(12).toString('hex');
-    await fs.promises.mkdir(uploadDir(ctx), { recursive: true });
-    await fs.promises.writeFile(path.join(uploadDir(ctx), `${key}.data`), form.file.data);
-    await fs.promises.writeFile(path.join(uploadDir(ctx), `${key}.json`), JSON.stringify(upload));
+    await saveUpload(ctx, key, form.file.data, upload);
     return res.redirect(303, `/admin/campaigns/import/${key}/map`);
   });
 

@@ -6,6 +6,7 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { NotFound } from '../../http/errors';
 import { outboxDir } from '../../mail/mailer';
+import { SANDBOXED_HTML_CSP } from '../../http/html';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 const NAME = /^[\w.-]+\.eml$/;
@@ -35,7 +36,7 @@ export function campaignOutboxRoutes(ctx: AppContext): Router {
     if (!raw) throw NotFound();
     const mail = await simpleParser(raw);
     if (req.query.part === 'html') {
-      res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+      res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
       res.setHeader('X-Frame-Options', 'SAMEORIGIN');
       return res.type('html').send(mail.html || '');
     }

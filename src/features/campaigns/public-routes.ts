@@ -4,6 +4,7 @@ import type { AppContext } from '../../app-context';
 import { checkLink, unsubscribe } from './links-service';
 import { recordBounce, type BounceKind } from './bounces';
 import { bounceWebhookSchema } from './schema';
+import { secretsEqual } from '../../auth/constant-time';
 
 /** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
 function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
@@ -18,7 +19,7 @@ export function verifyWebhookSignature(secret: string, req: Request, body: Buffe
   const sig = String(req.headers['x-toybox-signature'] ?? '').replace(/^sha256=/, '');
   if (!/^\d{10}$/.test(ts) || Math.abs(now / 1000 - Number(ts)) > 300 || !/^[0-9a-f]{64}$/.test(sig)) return false;
   const expected = crypto.createHmac('sha256', secret).update(`${ts}.`).update(body).digest();
-  return crypto.timingSafeEqual(expected, Buffer.from(sig, 'hex'));
+  return secretsEqual(expected, Buffer.from(sig, 'hex'));
 }
 
 /**
@@ -53,13 +54,16 @@ export function campaignPublicRoutes(ctx: AppContext): Router {
       return res.status(422).json({ error: { status: 422, code: 'campaigns.webhook.bad_body', message: req.t('campaigns.webhook.bad_body'), details: parsed?.error.issues ?? 'not JSON' } });
     }
     const counts = { recorded: 0, duplicate: 0, invalid: 0 };
-    for (const ev of parsed.data.events) {
+    // Events without an id get one from the signed request itself (timestamp and body, which the signature
+    // covers), so replaying a captured request counts nothing twice; a new send has a new timestamp.
+    const requestKey = crypto.createHash('sha256').update(`${String(req.headers['x-toybox-timestamp'])}.`).update(body).digest('hex');
+    for (const [index, ev] of parsed.data.events.entries()) {
       const outcome = await recordBounce(ctx.knex, {
         email: ev.email,
         kind: ev.type as BounceKind,
         status: ev.status ?? null,
         reason: ev.reason ?? null,
-        dedupeKey: ev.id ? `webhook:${ev.id}` : null,
+        dedupeKey: ev.id ? `webhook:${ev.id}` : `webhook-request:${requestKey}:${index}`,
         source: 'webhook',
       });
       counts[outcome]++;

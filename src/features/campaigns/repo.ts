@@ -183,13 +183,30 @@ export async function requeueFailed(db: Db, campaignId: number): Promise<number>
     .update({ status: 'queued', attempts: 0, next_attempt_at: db.fn.now(), lease_until: null, worker: null });
 }
 
-/** Per-recipient rows for the CSV download, streamed in id order. */
-export function recipientsForExport(db: Db, campaignId: number) {
+/**
+ * Per-recipient rows for the CSV download in id order, read a page at a time
+ * (keyset on id): each page is one short statement, so a slow download never
+ * holds a statement open past DB_STATEMENT_TIMEOUT_MS.
+ */
+export async function* recipientsForExport(db: Db, campaignId: number, pageSize = 2000): AsyncGenerator<Record<string, unknown>> {
+  let after = 0;
+  for (;;) {
+    const page: Array<Record<string, unknown>> = await recipientsPage(db, campaignId, after, pageSize);
+    for (const row of page) yield row;
+    if (page.length < pageSize) return;
+    after = Number(page[page.length - 1]!.id);
+  }
+}
+
+function recipientsPage(db: Db, campaignId: number, after: number, limit: number) {
   return db('portal.campaign_recipients as r')
     .joinRaw('LEFT JOIN public.users u ON lower(u.email) = r.email_key')
     .where('r.campaign_id', campaignId)
+    .where('r.id', '>', after)
     .orderBy('r.id')
+    .limit(limit)
     .select(
+      'r.id',
       'r.email',
       'r.display_id',
       'r.lang',
@@ -203,8 +220,7 @@ export function recipientsForExport(db: Db, campaignId: number) {
       'r.soft_bounces',
       'r.hard_bounced_at',
       db.raw('u.id IS NOT NULL AS reregistered'),
-    )
-    .stream();
+    );
 }
 
 /** Addresses a draft would take as recipients when it starts: every known address not suppressed (what addRecipients inserts). */

@@ -29,6 +29,7 @@ import { previewMessage } from './preview';
 import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
+import { SANDBOXED_HTML_CSP } from '../../http/html';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
 
@@ -176,7 +177,7 @@ export function campaignRoutes(ctx: AppContext): Router {
   router.get('/admin/campaigns/:id/preview.html', requireStaff, async (req, res) => {
     const c = await loadCampaign(ctx, req);
     const preview = await previewMessage(ctx, c, req.query.lang === 'en' ? 'en' : 'ja');
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+    res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
     res.setHeader('X-Frame-Options', 'SAMEORIGIN');
     res.type('html').send(preview.html);
   });

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../http/html';
+
 /**
  * Campaign templates use `{{variable}}` placeholders and nothing else: admins
  * write them in the browser, so they must not be able to run code (EJS would).
@@ -45,8 +47,6 @@ export function usesVariable(c: Compiled, v: TemplateVariable): boolean {
   return c.some((p) => typeof p !== 'string' && p.v === v);
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
 export function renderCompiled(c: Compiled, values: TemplateValues, escape = false): string {
   let out = '';

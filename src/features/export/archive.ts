@@ -13,6 +13,7 @@ import { MediaResolver, missingMediaLine, MISSING_MEDIA_HEADER, type MediaEntry 
 import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
+import { closeSink, createFileSink, ensurePrivateDir, writeChunk, type FileSink } from '../../files/private';
 
 export type ExportFormat = 'zip' | 'json';
 
@@ -24,8 +25,10 @@ export interface ExportSubject {
 export interface ExportSettings {
   databaseUrl: string;
   mediaDir?: string;
-  /** Scratch space for the viewer's copy of data.json. */
+  /** Scratch space for the viewer's copy of data.json and the media spool. */
   tmpDir: string;
+  /** Prefix of this export's scratch files (the job id), so a restart can find and remove them. */
+  scratchId?: string;
   /** PGlite shares session state and serialises transactions: no long snapshot there. */
   embedded: boolean;
   lang: 'ja' | 'en';
@@ -75,34 +78,34 @@ function copy(client: pg.Client, sql: string): AsyncIterable<Buffer> {
  * costs disk, not memory.
  */
 class MediaSpool {
-  readonly includedFile: string;
-  readonly missingFile: string;
-  private readonly included: fs.WriteStream;
-  private readonly missing: fs.WriteStream;
+  private readonly included: FileSink;
+  private readonly missing: FileSink;
 
   constructor(dir: string, id: string) {
-    this.includedFile = path.join(dir, `${id}-media.jsonl`);
-    this.missingFile = path.join(dir, `${id}-missing.txt`);
-    this.included = fs.createWriteStream(this.includedFile);
-    this.missing = fs.createWriteStream(this.missingFile);
+    this.included = createFileSink(path.join(dir, `${id}-media.jsonl`));
+    this.missing = createFileSink(path.join(dir, `${id}-missing.txt`));
+  }
+
+  get includedFile(): string {
+    return this.included.path;
+  }
+
+  get missingFile(): string {
+    return this.missing.path;
   }
 
   async record(m: MediaEntry): Promise<void> {
     const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file])}\n` : missingMediaLine(m)!;
-    const out = m.status === 'included' ? this.included : this.missing;
-    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+    await writeChunk(m.status === 'included' ? this.included : this.missing, line);
   }
 
-  private closed: Promise<void[]> | null = null;
-
+  /** Flushes both files; rejects if either could not be written (disk full). */
   async close(): Promise<void> {
-    this.closed ??= Promise.all([this.included, this.missing].map((w) => new Promise<void>((r) => w.end(() => r()))));
-    await this.closed;
+    await Promise.all([closeSink(this.included), closeSink(this.missing)]);
   }
 
-  remove(): void {
-    fs.rmSync(this.includedFile, { force: true });
-    fs.rmSync(this.missingFile, { force: true });
+  async remove(): Promise<void> {
+    await Promise.all([this.included.discard(), this.missing.discard()]);
   }
 }
 
@@ -174,15 +177,19 @@ async function* csvFor(client: pg.Client, sql: string, onRecords: (n: number) =>
   yield* lfToCrlf(copy(client, sql), onRecords);
 }
 
+/** Passes the chunks on while keeping a copy in `file` (removed again if anything fails). */
 async function* teeToFile(source: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
-  const out = fs.createWriteStream(file);
+  const out = createFileSink(file);
+  let complete = false;
   try {
     for await (const chunk of source) {
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      await writeChunk(out, chunk);
       yield chunk;
     }
+    await closeSink(out);
+    complete = true;
   } finally {
-    await new Promise<void>((r) => out.end(() => r()));
+    if (!complete) await out.discard();
   }
 }
 
@@ -230,12 +237,11 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   broken.catch(() => undefined);
   const step = <T>(p: Promise<T>) => Promise.race([p, broken]);
   const manifest: Array<{ path: string } & Digest> = [];
-  const spoolId = crypto.randomBytes(8).toString('hex');
-  fs.mkdirSync(settings.tmpDir, { recursive: true });
-  const state: ExportState = { counts: {}, media: new MediaSpool(settings.tmpDir, spoolId) };
+  const scratchId = settings.scratchId ?? crypto.randomBytes(8).toString('hex');
+  await ensurePrivateDir(settings.tmpDir);
+  const state: ExportState = { counts: {}, media: new MediaSpool(settings.tmpDir, scratchId) };
   const csvRecords: Record<string, number> = {};
-  const tmpFile = path.join(settings.tmpDir, `viewer-${crypto.randomBytes(8).toString('hex')}.json`);
-  fs.mkdirSync(settings.tmpDir, { recursive: true });
+  const tmpFile = path.join(settings.tmpDir, `${scratchId}-viewer.json`);
   let failed: Error | null = null;
   zip.on('error', (err: Error) => (failed = err));
 
@@ -268,13 +274,14 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     return added;
   };
 
-  const client = await openClient(settings);
+  let client: pg.Client | null = null;
   try {
+    client = await openClient(settings);
     addBuffer('README.txt', readmeText(user.display_id, exportedAt));
-    await step(addStream('data.json', () => teeToFile(dataJson(client, user, settings, exportedAt, state), tmpFile), { compress: true }));
+    await step(addStream('data.json', () => teeToFile(dataJson(client!, user, settings, exportedAt, state), tmpFile), { compress: true }));
     for (const k of PERSONAL_DATA) {
       await step(
-        addStream(`csv/${k.kind}.csv`, () => csvFor(client, csvCopySql(k, user.id), (n) => (csvRecords[k.kind] = n - 1)), {
+        addStream(`csv/${k.kind}.csv`, () => csvFor(client!, csvCopySql(k, user.id), (n) => (csvRecords[k.kind] = n - 1)), {
           compress: true,
         }),
       );
@@ -318,10 +325,9 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     (zip.outputStream as unknown as Readable).destroy(err as Error);
     throw err;
   } finally {
-    await closeClient(client);
-    fs.rmSync(tmpFile, { force: true });
-    await state.media?.close().catch(() => undefined);
-    state.media?.remove();
+    if (client) await closeClient(client);
+    await fs.promises.rm(tmpFile, { force: true });
+    await state.media?.remove();
   }
 }
 

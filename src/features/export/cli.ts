@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { closeSink, createFileSink } from '../../files/private';
 import type { Command } from 'commander';
 import { CliError, withContext, printJson } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
@@ -24,8 +24,16 @@ export function registerExportCli(program: Command): void {
         const out = opts.out ?? exportFileName(subject.display_id, format).ascii;
         await recordAudit(ctx.knex, cliActor(), 'export.staff', `user:${subject.id}`, { format, via: 'cli' });
         const settings = exportSettings(ctx, 'ja');
-        const sink = fs.createWriteStream(out);
-        const result = format === 'zip' ? await writeZipExport(subject, settings, sink) : await writeJsonExport(subject, settings, sink);
+        // 0600 like every export; a failed write (disk full) removes the partial file and exits non-zero.
+        const sink = createFileSink(out);
+        let result;
+        try {
+          result = format === 'zip' ? await writeZipExport(subject, settings, sink.stream) : await writeJsonExport(subject, settings, sink.stream);
+          await closeSink(sink);
+        } catch (err) {
+          await sink.discard();
+          throw new CliError(`could not write ${out}: ${(err as Error).message}`, 1);
+        }
         if (opts.json) printJson({ file: out, ...result });
         else process.stdout.write(`wrote ${out}: ${result.rows} rows\n`);
       });

@@ -26,15 +26,21 @@ export interface ExportJob {
   started_at: Date | null;
   finished_at: Date | null;
   expires_at: Date | null;
+  /** The process running it (src/jobs/ownership.ts); null while queued. */
+  owner: string | null;
+  attempts: number;
 }
 
 const JOBS = 'portal.export_jobs';
 /** A running job older than this died with its process; it no longer blocks anything. */
 const STALE_RUNNING = "interval '1 hour'";
 
-export async function insertJob(db: Db, job: Pick<ExportJob, 'id' | 'user_id' | 'requested_by' | 'counted' | 'format' | 'mode' | 'status' | 'lang' | 'notify_email'>): Promise<ExportJob> {
+export async function insertJob(
+  db: Db,
+  job: Pick<ExportJob, 'id' | 'user_id' | 'requested_by' | 'counted' | 'format' | 'mode' | 'status' | 'lang' | 'notify_email' | 'owner'>,
+): Promise<ExportJob> {
   const [row] = await db(JOBS)
-    .insert({ ...job, started_at: job.status === 'running' ? db.fn.now() : null })
+    .insert({ ...job, attempts: job.status === 'running' ? 1 : 0, started_at: job.status === 'running' ? db.fn.now() : null })
     .returning('*');
   return row as ExportJob;
 }
@@ -44,8 +50,34 @@ export async function findJob(db: Db, id: string): Promise<ExportJob | undefined
   return db(JOBS).where({ id }).first();
 }
 
-export async function markRunning(db: Db, id: string): Promise<boolean> {
-  const n = await db(JOBS).where({ id, status: 'queued' }).update({ status: 'running', started_at: db.fn.now() });
+/** Claims a queued job for this process; false when another worker (or an earlier delivery) already did. */
+export async function markRunning(db: Db, id: string, owner: string): Promise<boolean> {
+  const n = await db(JOBS)
+    .where({ id, status: 'queued' })
+    .update({ status: 'running', started_at: db.fn.now(), owner, attempts: db.raw('attempts + 1') });
+  return n === 1;
+}
+
+/** Every running job with its owner, for the orphan check. */
+export async function listRunning(db: Db): Promise<ExportJob[]> {
+  return db(JOBS).where({ status: 'running' }).orderBy('started_at').limit(500);
+}
+
+/** Puts a job whose process died back in the queue; false when its state moved on meanwhile. */
+export async function requeueOrphan(db: Db, id: string, deadOwner: string | null): Promise<boolean> {
+  const n = await db(JOBS)
+    .where({ id, status: 'running' })
+    .where((q) => (deadOwner === null ? q.whereNull('owner') : q.where({ owner: deadOwner })))
+    .update({ status: 'queued', owner: null, started_at: null, error: 'interrupted: the portal process stopped; queued again' });
+  return n === 1;
+}
+
+/** Fails a job whose process died; false when its state moved on meanwhile. */
+export async function failOrphan(db: Db, id: string, deadOwner: string | null, error: string): Promise<boolean> {
+  const n = await db(JOBS)
+    .where({ id, status: 'running' })
+    .where((q) => (deadOwner === null ? q.whereNull('owner') : q.where({ owner: deadOwner })))
+    .update({ status: 'failed', error, finished_at: db.fn.now() });
   return n === 1;
 }
 

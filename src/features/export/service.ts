@@ -16,6 +16,9 @@ import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
 import { enqueueBuild, enqueueLoginLink } from './jobs';
+import { workOwner } from '../../jobs/ownership';
+import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 
 /** A repeat of the same format this soon after a finished export gets the same file, not a new count. */
 export const REUSE_MINUTES = 5;
@@ -97,6 +100,9 @@ export type ExportDecision =
  * that says when the next export is possible.
  */
 export async function requestExport(ctx: AppContext, req: ExportRequest): Promise<ExportDecision> {
+  const owner = await workOwner(ctx);
+  // The stream that fills the slot may belong to a process that died: free it before queueing behind a ghost.
+  if ((await repo.countRunningStreams(ctx.knex)) >= MAX_CONCURRENT_STREAMS) await recoverOrphanedExports(ctx);
   const decision = await ctx.knex.transaction(async (trx) => {
     await repo.lockUser(trx, req.subject.id);
     if (req.counted) {
@@ -125,6 +131,7 @@ export async function requestExport(ctx: AppContext, req: ExportRequest): Promis
       status: background ? 'queued' : 'running',
       lang: req.lang,
       notify_email: req.notifyEmail,
+      owner: background ? null : owner.id,
     });
     if (req.audit) await req.audit(trx, job);
     if (!background) return { action: 'stream', job } as const;
@@ -141,7 +148,7 @@ function setDownloadHeaders(res: Response, job: Pick<ExportJob, 'format'>, subje
 }
 
 function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, sink: NodeJS.WritableStream) {
-  const settings = exportSettings(ctx, job.lang);
+  const settings = { ...exportSettings(ctx, job.lang), scratchId: job.id };
   const w = sink as unknown as import('node:stream').Writable;
   return job.format === 'zip' ? writeZipExport(subject, settings, w) : writeJsonExport(subject, settings, w);
 }
@@ -152,24 +159,24 @@ function writeExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, si
  * goes away stops the export and the job is marked failed (not counted).
  */
 export async function streamExport(ctx: AppContext, job: ExportJob, subject: ExportSubject, res: Response): Promise<void> {
-  const dir = exportsDir(ctx);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${job.id}.${job.format}`);
-  const part = `${file}.part`;
+  const file = path.join(exportsDir(ctx), `${job.id}.${job.format}`);
   setDownloadHeaders(res, job, subject, new Date());
   res.flushHeaders();
   const hasher = new Hasher();
   hasher.on('error', () => undefined); // reported through the export's promise below
-  const fileOut = fs.createWriteStream(part);
+  let fileOut: FileSink | null = null;
   const onClose = () => {
     if (!res.writableFinished) hasher.destroy(new Error('client closed the connection'));
   };
   res.on('close', onClose);
   try {
+    await ensurePrivateDir(exportsDir(ctx));
+    fileOut = createFileSink(partFile(file));
     // The response ends only once the job is recorded as done, so an immediate repeat finds it.
-    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut], [res])]);
+    const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut.stream], [res])]);
     const digest = await hasher.done;
-    await fs.promises.rename(part, file);
+    await closeSink(fileOut);
+    await fs.promises.rename(fileOut.path, file);
     await repo.markDone(ctx.knex, job.id, {
       file_path: file,
       file_name: exportFileName(subject.display_id, job.format).utf8,
@@ -180,15 +187,17 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
     });
     res.end();
   } catch (err) {
-    await repo.markFailed(ctx.knex, job.id, (err as Error).message);
-    fileOut.destroy();
-    await fs.promises.rm(part, { force: true });
+    await fileOut?.discard();
+    await repo.markFailed(ctx.knex, job.id, (err as Error).message).catch(() => undefined);
+    if (isWriteFailure(err)) await reportWriteFailure(ctx.knex, 'export', fileOut?.path ?? exportsDir(ctx), err);
     logger.warn({ err, job: job.id }, 'export stream failed');
     if (!res.writableEnded) res.destroy();
   } finally {
     res.off('close', onClose);
   }
 }
+
+const partFile = (file: string) => `${file}.part`;
 
 /** Serves a finished archive from disk (a repeat download, or the e-mailed link). */
 export function sendStoredExport(res: Response, job: ExportJob, subject: ExportSubject): void {
@@ -200,21 +209,22 @@ export function sendStoredExport(res: Response, job: ExportJob, subject: ExportS
 /** Builds a queued export to DATA_DIR/exports and e-mails a link valid LINK_DAYS days. Safe to run twice. */
 export async function runBackgroundExport(ctx: AppContext, jobId: string): Promise<void> {
   const job = await repo.findJob(ctx.knex, jobId);
-  if (!job || !(await repo.markRunning(ctx.knex, jobId))) return;
+  if (!job || !(await repo.markRunning(ctx.knex, jobId, (await workOwner(ctx)).id))) return;
   const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
   if (!user) {
     await repo.markFailed(ctx.knex, jobId, 'user not found');
     return;
   }
-  const dir = exportsDir(ctx);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${job.id}.${job.format}`);
-  const part = `${file}.part`;
+  const file = path.join(exportsDir(ctx), `${job.id}.${job.format}`);
+  let out: FileSink | null = null;
   try {
+    await ensurePrivateDir(exportsDir(ctx));
+    out = createFileSink(partFile(file));
     const hasher = new Hasher();
-    const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [fs.createWriteStream(part)])]);
+    const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [out.stream])]);
     const digest = await hasher.done;
-    await fs.promises.rename(part, file);
+    await closeSink(out);
+    await fs.promises.rename(out.path, file);
     const done = await repo.markDone(ctx.knex, job.id, {
       file_path: file,
       file_name: exportFileName(user.display_id, job.format).utf8,
@@ -225,8 +235,9 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     });
     if (isRealEmail(job.notify_email)) await sendReadyEmail(ctx, done, user.display_id);
   } catch (err) {
-    await fs.promises.rm(part, { force: true });
+    await out?.discard();
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);
+    if (isWriteFailure(err)) await reportWriteFailure(ctx.knex, 'export', out?.path ?? exportsDir(ctx), err);
     throw err;
   }
 }
@@ -268,6 +279,46 @@ export async function openSignedDownload(ctx: AppContext, id: string, expires: s
   }
   const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
   return { job, subject: { id: Number(job.user_id), display_id: user?.display_id ?? 'user' } };
+}
+
+/** A background export that took its process down this many times is failed, not queued again. */
+export const MAX_ATTEMPTS = 3;
+
+/** Partial files of one export: the half-written archive and its scratch spool. */
+async function removePartialFiles(ctx: AppContext, job: Pick<ExportJob, 'id' | 'format'>): Promise<void> {
+  const dir = exportsDir(ctx);
+  await fs.promises.rm(partFile(path.join(dir, `${job.id}.${job.format}`)), { force: true });
+  const tmp = path.join(dir, 'tmp');
+  const names = await fs.promises.readdir(tmp).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(`${job.id}-`)).map((n) => fs.promises.rm(path.join(tmp, n), { force: true })));
+}
+
+/**
+ * Running exports whose process is gone (its owner lock is free: see
+ * src/jobs/ownership.ts) are dealt with at once: their partial files are
+ * removed, a background export is queued again (up to MAX_ATTEMPTS runs) and
+ * will mail its link as usual, a streamed one (its browser is gone with the
+ * process) is failed, which never counts toward the cooldown. Run at start,
+ * periodically, and when the stream slot looks taken.
+ */
+export async function recoverOrphanedExports(ctx: AppContext): Promise<{ requeued: string[]; failed: string[] }> {
+  const db = ctx.knex;
+  const owner = await workOwner(ctx);
+  const requeued: string[] = [];
+  const failed: string[] = [];
+  for (const job of await repo.listRunning(db)) {
+    if (!(await owner.isGone(job.owner))) continue;
+    await removePartialFiles(ctx, job);
+    if (job.mode === 'background' && job.attempts < MAX_ATTEMPTS) {
+      if (await repo.requeueOrphan(db, job.id, job.owner)) requeued.push(job.id);
+    } else {
+      const why = job.mode === 'stream' ? 'interrupted: the portal process stopped during the download' : `failed ${job.attempts} times: the portal process stopped each time`;
+      if (await repo.failOrphan(db, job.id, job.owner, why)) failed.push(job.id);
+    }
+  }
+  for (const id of requeued) await enqueueBuild(ctx, id);
+  if (requeued.length || failed.length) logger.warn({ requeued, failed }, 'exports left by a stopped process recovered');
+  return { requeued, failed };
 }
 
 /** Deletes archives whose time is up. Run periodically by the feature's start(). */

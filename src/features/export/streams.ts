@@ -168,6 +168,14 @@ export function teeInto(source: Readable, targets: Writable[], keepOpen: Writabl
       }
     });
     source.once('error', reject);
+    // A target that fails (ENOSPC on the disk copy) stops the source too, so the producer
+    // upstream sees the error instead of waiting on back-pressure forever.
+    for (const t of targets) {
+      t.once('error', (err) => {
+        reject(err);
+        source.destroy(err);
+      });
+    }
     source.once('end', () => {
       // end() without a callback: express-session's wrapped res.end takes its first argument as data.
       const closing = targets.filter((t) => !keepOpen.includes(t));

@@ -1,6 +1,6 @@
 import { translator, type Lang } from '../../http/i18n';
 import type { NoticeSnapshot } from './model';
-import { escapeHtml } from './bundle';
+import { escapeHtml } from '../../http/html';
 
 /** An Atom feed with one entry per timeline update, newest first, in one language. */
 export function atomFeed(snapshot: NoticeSnapshot, publicUrl: string, lang: Lang): string {

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { translator, type Lang } from '../../http/i18n';
 import type { NoticeSnapshot, PublicNotice } from './model';
+import { escapeHtml } from '../../http/html';
 
 // public/ beside src/ (tsx, jest) or beside dist/ (the compiled image keeps it at the app root)
 const PUBLIC_DIR = [path.resolve(__dirname, '..', '..', '..', 'public'), path.resolve(__dirname, '..', '..', '..', '..', 'public')].find((d) =>
@@ -44,10 +45,6 @@ export function bannerJs(payload: unknown): string {
 
 /** The script with no notice: its size is the code's own budget. */
 export const BANNER_JS: string = bannerJs({ version: 0, updatedAt: null, statusUrl: '', notices: [] });
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** The banner as HTML, the same markup banner.js builds (minus the dismiss button, which needs script). */
 export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean; dismiss?: boolean } = {}): string {

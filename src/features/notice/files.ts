@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-write';
+import { PUBLIC_DIR, PUBLIC_FILE, ensurePrivateDir } from '../../files/private';
 import type { NoticeSnapshot } from './model';
 import type { PublicBundle } from './bundle';
 
@@ -25,9 +26,12 @@ export function readSnapshotFile(dataDir: string): NoticeSnapshot | null {
 /** The snapshot and the three public files, each replaced atomically; the snapshot last, so it never runs ahead of them. */
 export async function writeSnapshotFiles(dataDir: string, snapshot: NoticeSnapshot, bundle: PublicBundle): Promise<void> {
   const dir = publicDir(dataDir);
-  await writeFileAtomic(path.join(dir, 'notice.json'), bundle.api.body);
-  await writeFileAtomic(path.join(dir, 'banner.js'), bundle.js.body);
-  await writeFileAtomic(path.join(dir, 'banner.html'), bundle.html.ja.body);
-  await writeFileAtomic(path.join(dir, 'banner.en.html'), bundle.html.en.body);
-  await writeFileAtomic(snapshotPath(dataDir), JSON.stringify(snapshot));
+  // Public by definition, and read by Caddy (possibly as its own user) when the portal is down.
+  await ensurePrivateDir(dir, PUBLIC_DIR);
+  const pub = { mode: PUBLIC_FILE };
+  await writeFileAtomic(path.join(dir, 'notice.json'), bundle.api.body, pub);
+  await writeFileAtomic(path.join(dir, 'banner.js'), bundle.js.body, pub);
+  await writeFileAtomic(path.join(dir, 'banner.html'), bundle.html.ja.body, pub);
+  await writeFileAtomic(path.join(dir, 'banner.en.html'), bundle.html.en.body, pub);
+  await writeFileAtomic(snapshotPath(dataDir), JSON.stringify(snapshot)); // 0600: drafts' history is not public
 }

@@ -3,7 +3,8 @@ import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
 import { EMPTY_SNAPSHOT, type NoticeSnapshot } from './model';
 import { buildBundle, type PublicBundle } from './bundle';
-import { readSnapshotFile, writeSnapshotFiles } from './files';
+import { publicDir, readSnapshotFile, writeSnapshotFiles } from './files';
+import { reportWriteFailure } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
 
@@ -77,14 +78,21 @@ export class NoticeRuntime {
     if (snapshot.version !== this.writtenVersion) await this.writeFiles();
   }
 
+  private lastWriteFailureReport = 0;
+
   private async writeFiles(): Promise<void> {
     const { snapshot, bundle } = this;
     try {
       await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, bundle);
       this.writtenVersion = snapshot.version;
     } catch (err) {
-      // a read-only DATA_DIR must not stop the banner: /readyz reports data_dir
+      // a read-only or full DATA_DIR must not stop the banner: /readyz reports data_dir, the alert says why
       logger.warn({ err }, 'notice snapshot files could not be written');
+      // every sync retries the write; one report per few minutes is enough to keep the alert open
+      if (Date.now() - this.lastWriteFailureReport > 5 * 60_000) {
+        this.lastWriteFailureReport = Date.now();
+        await reportWriteFailure(this.ctx.knex, 'notice', publicDir(this.ctx.config.DATA_DIR), err);
+      }
     }
   }
 

@@ -60,8 +60,8 @@ async function probeWritable(dir: string): Promise<string | null> {
   try {
     await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     const probe = path.join(dir, `.doctor-${crypto.randomBytes(4).toString('hex')}`);
-    await fs.promises.writeFile(probe, 'ok', { mode: 0o600 });
-    await fs.promises.unlink(probe);
+    // removed even when the write fails half-way (a full disk creates the file, then refuses the bytes)
+    await fs.promises.writeFile(probe, 'ok', { mode: 0o600 }).finally(() => fs.promises.rm(probe, { force: true }));
     return null;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code ?? (err as Error).message;

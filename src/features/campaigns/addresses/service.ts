@@ -120,10 +120,34 @@ export async function candidatesFromBuffer(buf: Buffer, filename: string, opts: 
 }
 
 /** A folder of .eml files: one candidate per message, named by file. */
+/** A folder given to `addresses import` that holds no mail: refused rather than imported as zero rows. */
+export class NotAMailFolder extends Error {
+  constructor(readonly dir: string) {
+    super(`${dir} is not a mail folder: expected a Maildir (with cur/ and new/) or a folder of .eml files`);
+  }
+}
+
+const isDir = async (p: string) => (await fs.promises.stat(p).catch(() => null))?.isDirectory() ?? false;
+
+/** The message files of a Maildir (cur/ and new/) or of a folder of .eml files; NotAMailFolder for anything else. */
+async function mailFolderFiles(dir: string): Promise<Array<{ file: string; label: string }>> {
+  if ((await isDir(path.join(dir, 'cur'))) && (await isDir(path.join(dir, 'new')))) {
+    const out: Array<{ file: string; label: string }> = [];
+    for (const sub of ['cur', 'new']) {
+      for (const f of (await fs.promises.readdir(path.join(dir, sub))).filter((n) => !n.startsWith('.')).sort()) {
+        out.push({ file: path.join(dir, sub, f), label: `${sub}/${f}` });
+      }
+    }
+    return out;
+  }
+  const emls = (await fs.promises.readdir(dir)).filter((f) => f.toLowerCase().endsWith('.eml')).sort();
+  if (emls.length === 0) throw new NotAMailFolder(dir);
+  return emls.map((f) => ({ file: path.join(dir, f), label: f }));
+}
+
 async function candidatesFromFolder(dir: string): Promise<Candidate[]> {
-  const files = (await fs.promises.readdir(dir)).filter((f) => f.toLowerCase().endsWith('.eml')).sort();
   const out: Candidate[] = [];
-  for (const f of files) out.push(await messageCandidate(await fs.promises.readFile(path.join(dir, f)), 1, f));
+  for (const { file, label } of await mailFolderFiles(dir)) out.push(await messageCandidate(await fs.promises.readFile(file), 1, label));
   return out;
 }
 

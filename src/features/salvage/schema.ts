@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+/** /admin/salvage?q=: a free-text search over old ids, display ids, names and e-mails. */
+export const reportQuery = z.object({ q: z.string().trim().max(100).optional() });
+
+/** /admin/salvage/thumbs/:sha256: a catalogued image by its content hash. */
+export const thumbParam = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
