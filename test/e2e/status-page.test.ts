@@ -85,3 +85,45 @@ describe('the status page during an ongoing critical incident, in headless Chrom
     expect(html).toContain('No incidents or maintenance on this day.');
   });
 });
+
+/** Components (Statuspage style): each part of TOYBOX with its own state, in words as well as colour. */
+describe('the status page lists components with their own states', () => {
+  let portal: TestPortal;
+  let browser: Browser;
+  let base: string;
+  beforeAll(async () => {
+    portal = await startTestPortal();
+    base = await portal.listen();
+    browser = await launchBrowser();
+    const incident = parseNoticeInput({ kind: 'incident', severity: 'critical', components: ['sign_in'], title_ja: 'ログインできない', title_en: 'Sign-in fails', body_ja: '調査中', body_en: 'Investigating' });
+    const works = parseNoticeInput({ kind: 'maintenance', severity: 'info', state: 'in_progress', components: ['uploads'], title_ja: '投稿の保守', title_en: 'Upload maintenance', body_ja: '作業中', body_en: 'Working', starts_at: '2026-12-01T02:00', ends_at: '2030-12-01T04:00' });
+    if (!incident.ok || !works.ok) throw new Error('bad notices');
+    await service.createNotice(portal.ctx, incident.value, actor, { publish: true });
+    await service.createNotice(portal.ctx, works.value, actor, { publish: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+  });
+
+  const expected = {
+    ja: { sign_in: '重大な障害', uploads: 'メンテナンス中', site: '正常', cards: '正常', portal: '正常' },
+    en: { sign_in: 'Major outage', uploads: 'Under maintenance', site: 'Operational', cards: 'Operational', portal: 'Operational' },
+  } as const;
+  for (const lang of ['ja', 'en'] as const) {
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      it(`shows each component's state (${lang}, ${name})`, async () => {
+        const page = await browser.newPage({ viewport });
+        await page.goto(`${base}/status?lang=${lang}`);
+        for (const [id, state] of Object.entries(expected[lang])) {
+          expect(await page.locator(`[data-component="${id}"] .notice-component-state`).innerText()).toBe(state);
+        }
+        expect(await page.locator('[data-component="sign_in"] a').innerText()).toBe(lang === 'ja' ? 'ログインできない' : 'Sign-in fails');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+        await page.locator('#components-heading').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: artifact(`status-components-${lang}-${name}.png`), fullPage: true });
+        await page.close();
+      });
+    }
+  }
+});

@@ -114,6 +114,19 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
     expect(edit.text).toContain('notice.publish');
   });
 
+  it('keeps the affected components through the confirmation step, and refuses an unknown one', async () => {
+    const res = await postForm('/admin/notices', { ...incident, title_ja: '部品の障害', components: ['sign_in', 'cards'] as unknown as string, action: 'publish' });
+    expect(res.status).toBe(303);
+    const id = Number(/\/admin\/notices\/(\d+)/.exec(res.headers.location)![1]);
+    expect((await portal.ctx.knex('portal.notices').where({ id }).first()).components).toEqual(['sign_in', 'cards']);
+    const status = await portal.agent().get('/status');
+    expect(status.text).toMatch(/data-component="sign_in"><span class="notice-component-name">ログイン<\/span> <span class="notice-component-state">重大な障害<\/span>/);
+    expect(status.text).toMatch(/data-component="uploads"><span class="notice-component-name">[^<]+<\/span> <span class="notice-component-state">正常<\/span>/);
+    const bad = await postForm('/admin/notices', { ...incident, components: 'database', action: 'publish' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('影響する機能の指定が正しくありません。');
+  });
+
   it('saves a draft that stays off the banner until published', async () => {
     const res = await postForm('/admin/notices', { ...incident, title_ja: '下書きのお知らせ', action: 'draft' });
     const id = Number(/\/admin\/notices\/(\d+)/.exec(res.headers.location)![1]);

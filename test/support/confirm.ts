@@ -7,17 +7,18 @@ function unescape(s: string): string {
 }
 
 /** The confirmation form of a two-step action page (the one carrying confirm=1): its action and hidden fields, as a browser would post them. */
-export function confirmationForm(html: string): { action: string; fields: Record<string, string> } {
+export function confirmationForm(html: string): { action: string; fields: Array<[string, string]> } {
   const forms = [...html.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
   const form = forms.find((f) => /name="confirm" value="1"/.test(f[2]!));
   if (!form) throw new Error('no confirmation form in page');
-  const fields: Record<string, string> = {};
-  for (const m of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[unescape(m[1]!)] = unescape(m[2]!);
+  // in order, repeated names kept (several checkboxes of one name)
+  const fields: Array<[string, string]> = [];
+  for (const m of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.push([unescape(m[1]!), unescape(m[2]!)]);
   return { action: unescape(form[1]!), fields };
 }
 
 /** Presses the confirm button of a confirmation page. */
 export function confirm(agent: Agent, page: { text: string }) {
   const { action, fields } = confirmationForm(page.text);
-  return agent.post(action).type('form').send(fields);
+  return agent.post(action).type('form').send(new URLSearchParams(fields).toString());
 }

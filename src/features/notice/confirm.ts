@@ -29,8 +29,9 @@ interface ConfirmPage {
  */
 export function renderConfirm(req: Request, res: Response, p: ConfirmPage): void {
   const hidden = Object.entries(p.fields ?? {})
-    .filter(([k, v]) => k !== '_csrf' && k !== 'confirm' && (typeof v === 'string' || typeof v === 'boolean'))
-    .map(([name, value]) => ({ name, value: String(value) }));
+    .filter(([k]) => k !== '_csrf' && k !== 'confirm')
+    // several checkboxes of one name arrive as an array: one hidden field each
+    .flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string' || typeof x === 'boolean').map((x) => ({ name, value: String(x) })));
   res.render('notice/confirm', {
     title: p.heading,
     headExtra: p.headExtra,

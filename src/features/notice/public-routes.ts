@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
 import type { Lang } from '../../http/i18n';
-import type { PublicNotice, NoticeSnapshot } from './model';
+import { COMPONENTS, type Component, type PublicNotice, type NoticeSnapshot } from './model';
 import { runtimeFor } from './runtime';
 import { createNoticeFastPath } from './fast-path';
 import { formatTokyo, tokyoDay } from '../../http/tokyo-time';
@@ -36,6 +36,23 @@ export function dayStrip(snapshot: NoticeSnapshot, lang: Lang, t: Request['t'], 
     days.push({ day, severity: worst?.severity ?? null, label: worst ? t('notice.status.day_bad', { day, title: worst.title[lang] }) : t('notice.status.day_ok', { day }) });
   }
   return days;
+}
+
+export type ComponentState = 'operational' | 'maintenance' | 'degraded' | 'partial' | 'major';
+const BY_SEVERITY = { info: 'degraded', warning: 'partial', critical: 'major' } as const;
+const STATE_RANK: Record<ComponentState, number> = { operational: 0, maintenance: 1, degraded: 2, partial: 3, major: 4 };
+
+/** Each component's state now: the worst open incident naming it, else maintenance in progress, else operational. */
+export function componentStates(snapshot: NoticeSnapshot): Array<{ id: Component; state: ComponentState; notices: PublicNotice[] }> {
+  return COMPONENTS.map((id) => {
+    const notices = snapshot.active.filter((n) => (n.components ?? []).includes(id));
+    let state: ComponentState = 'operational';
+    for (const n of notices) {
+      const s: ComponentState = n.kind === 'incident' ? BY_SEVERITY[n.severity] : n.state === 'in_progress' ? 'maintenance' : 'operational';
+      if (STATE_RANK[s] > STATE_RANK[state]) state = s;
+    }
+    return { id, state, notices };
+  });
 }
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -80,6 +97,7 @@ export function noticePublicRoutes(ctx: AppContext): Router {
       maintenance: snapshot.active.filter((n) => n.kind === 'maintenance'),
       history: snapshot.history,
       days: dayStrip(snapshot, req.lang, req.t),
+      components: componentStates(snapshot),
       generatedAt: snapshot.generatedAt,
       stale: runtime.lastError !== null,
       fmt: (d: string) => formatTokyo(d, req.lang),

@@ -39,6 +39,7 @@ function formValues(n?: NoticeRow | Record<string, unknown>) {
     starts_at: asInput(v.starts_at),
     ends_at: asInput(v.ends_at),
     mirror: v.mirror === true || v.mirror === 'on',
+    components: Array.isArray(v.components) ? (v.components as string[]) : typeof v.components === 'string' ? [v.components] : [],
   };
 }
 
