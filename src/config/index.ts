@@ -10,6 +10,8 @@ export type Config = Readonly<
     PUBLIC_URL: string;
     SESSION_SECRET: string;
     TOYBOX_API_URL: string;
+    /** Every origin TOYBOX_URL lists (the banner's CORS allow-list), the first being TOYBOX_URL's. */
+    TOYBOX_ORIGINS: readonly string[];
     BACKUP_DIR: string;
     embedded: boolean;
   }
@@ -37,13 +39,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
   }
   const dataDir = path.resolve(raw.DATA_DIR);
+  const toyboxUrls = raw.TOYBOX_URL.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
   const publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     ...raw,
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
-    TOYBOX_URL: raw.TOYBOX_URL.replace(/\/+$/, ''),
-    TOYBOX_API_URL: (raw.TOYBOX_API_URL ?? raw.TOYBOX_URL).replace(/\/+$/, ''),
+    TOYBOX_URL: toyboxUrls[0]!,
+    TOYBOX_ORIGINS: Object.freeze([...new Set(toyboxUrls.map((u) => new URL(u).origin))]),
+    TOYBOX_API_URL: (raw.TOYBOX_API_URL ?? toyboxUrls[0]!).replace(/\/+$/, ''),
     SESSION_SECRET: raw.SESSION_SECRET ?? '',
     BACKUP_DIR: path.resolve(raw.BACKUP_DIR ?? path.join(dataDir, 'backups')),
     embedded: !raw.DATABASE_URL,

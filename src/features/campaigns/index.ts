@@ -3,6 +3,7 @@ import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
 import { campaignPublicRoutes } from './public-routes';
 import { campaignRoutes } from './routes';
+import { campaignConfirmRoutes } from './confirm-routes';
 import { campaignImportRoutes, sweepUploads } from './import-routes';
 import { logger } from '../../logger';
 import type { AppContext } from '../../app-context';
@@ -37,6 +38,7 @@ export const feature: Feature = {
     router.use(campaignImportRoutes(ctx));
     router.use(campaignOutboxRoutes(ctx));
     router.use(reregisterRoutes(ctx));
+    router.use(campaignConfirmRoutes(ctx)); // confirmation steps before the actions they guard
     router.use(campaignRoutes(ctx));
     return router;
   },

@@ -25,7 +25,7 @@ import { countKnownAddresses } from './addresses/service';
 import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
 import { recordAudit } from '../../audit/service';
-import { previewMessage, sendTestMessage } from './preview';
+import { previewMessage } from './preview';
 import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
@@ -182,13 +182,7 @@ export function campaignRoutes(ctx: AppContext): Router {
     res.type('html').send(preview.html);
   });
 
-  router.post('/admin/campaigns/:id/test-send', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const to = req.user!.email;
-    if (!to) return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_no_email`);
-    await sendTestMessage(ctx, c, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
-    return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
-  });
+  // POST /admin/campaigns/:id/test-send: confirm-routes.ts (a list of addresses, capped and rate-limited)
 
   // datetime-local has no zone: the site's times are Japan time.
   router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {
