@@ -3,6 +3,7 @@ import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
 import { backupNow, evaluateAlerts } from './service';
 import { failInterruptedBackups, type BackupKind } from './repo';
+import { startBackupWorker } from './jobs';
 
 export const SCHEDULE_TZ = 'Asia/Tokyo';
 
@@ -67,6 +68,8 @@ export async function startBackgroundWork(ctx: AppContext): Promise<() => Promis
   const stops = [scheduleBackups(ctx, 'database', ctx.config.BACKUP_DB_CRON)];
   if (ctx.config.TOYBOX_MEDIA_DIR) stops.push(scheduleBackups(ctx, 'media', ctx.config.BACKUP_MEDIA_CRON));
   const alerts = scheduleAlertChecks(ctx);
+  // Embedded mode: the CLI cannot open the PGlite files this process holds, so its `backup run` comes here as a job.
+  if (ctx.config.embedded) await startBackupWorker(ctx);
   return async () => {
     alerts.stop();
     for (const stop of stops) await stop();
