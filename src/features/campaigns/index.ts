@@ -5,6 +5,7 @@ import { campaignPublicRoutes } from './public-routes';
 import { campaignRoutes } from './routes';
 import { campaignImportRoutes } from './import-routes';
 import { campaignOutboxRoutes } from './outbox-routes';
+import { addressBookRoutes } from './address-book/routes';
 import { startCampaignWorker } from './jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
@@ -18,6 +19,7 @@ export const feature: Feature = {
     // Static paths (import, outbox) before /admin/campaigns/:id.
     router.use(campaignImportRoutes(ctx));
     router.use(campaignOutboxRoutes(ctx));
+    router.use(addressBookRoutes(ctx));
     router.use(campaignRoutes(ctx));
     return router;
   },
