@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tempDir } from '../support/portal';
 import { ROOT, runCliSync } from '../support/cli';
 import { startServerProcess } from '../support/server-process';
@@ -69,4 +69,10 @@ describe('first run for an operator', () => {
     expect(plain).toContain('1. Open       http://localhost:0/setup');
     expect(plain).toContain(`2. Enter the setup token from ${path.join(dataDir, 'bootstrap-token')}`);
   }, 90_000);
+
+  it('npm ci prints no install-script warnings (the decisions are recorded in package.json allowScripts)', () => {
+    const r = spawnSync('npm', ['ci', '--dry-run', '--no-audit', '--no-fund'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/npm warn install-scripts/i);
+  }, 70_000);
 });
