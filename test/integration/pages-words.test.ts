@@ -63,6 +63,18 @@ describe('pages speak the reader\'s language', () => {
     expect(backups).toContain('ユーザー 4 人 / 投稿 15 件');
   });
 
+  it('the dashboard\'s backup panel tells of a suspect backup once, not again in the alert list', async () => {
+    const { evaluateAlerts } = await import('../../src/features/backups/alerts');
+    await evaluateAlerts(portal.ctx);
+    const admin = await buildUser(portal.ctx.knex, { is_staff: true });
+    const agent = await signedInAgent(portal, admin.display_id, admin.password);
+    const text = visibleText((await agent.get('/admin?lang=en')).text);
+    const panel = text.slice(text.indexOf('Backups and monitoring'), text.indexOf('See backup details'));
+    expect(panel.match(/A backup needs checking/g)).toHaveLength(1);
+    expect(panel).not.toContain('Possible data loss');
+    expect(panel).not.toContain('Open alerts');
+  });
+
   it('the dashboard\'s backup panel says "no backups yet" once, not three ways', async () => {
     await portal.ctx.knex('portal.backups').delete();
     const admin = await buildUser(portal.ctx.knex, { is_staff: true });
