@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { parseEnv } from 'node:util';
 import { envSchema, type Env } from './schema';
 import { DATA_DIR_MODE, PRIVATE_FILE, ensurePrivateDirSync } from '../files/private';
 
@@ -78,10 +79,32 @@ export function withSessionSecret(config: Config): Config {
   return Object.freeze({ ...config, SESSION_SECRET: secret });
 }
 
+/**
+ * The `.env` file (ENV_FILE, else `.env` in the working directory) under the
+ * real environment: the server and the CLI started from the same directory
+ * read the same DATA_DIR, DATABASE_URL and the rest. A variable set in the
+ * environment wins over the file. No file is fine; a named file that is
+ * missing or unreadable is a configuration error.
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const named = env.ENV_FILE;
+  const file = path.resolve(named || '.env');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !named) return env;
+    throw new ConfigError('ENV_FILE', `cannot be read (${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const fromFile = parseEnv(text) as Record<string, string>;
+  const real = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)); // set, even empty, wins (as with dotenv)
+  return { ...fromFile, ...real };
+}
+
 /** For entry points: a bad value stops the process with one line and exit code 2. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return withSessionSecret(parseConfig(env));
+    return withSessionSecret(parseConfig(withEnvFile(env)));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);

@@ -9,6 +9,7 @@ import { logger } from '../../logger';
 import type { AppContext } from '../../app-context';
 import { campaignOutboxRoutes } from './outbox-routes';
 import { reregisterRoutes } from './reregister-routes';
+import { addressBookRoutes } from './address-book/routes';
 import { startCampaignWorker } from './jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
@@ -39,6 +40,7 @@ export const feature: Feature = {
     router.use(campaignOutboxRoutes(ctx));
     router.use(reregisterRoutes(ctx));
     router.use(campaignConfirmRoutes(ctx)); // confirmation steps before the actions they guard
+    router.use(addressBookRoutes(ctx));
     router.use(campaignRoutes(ctx));
     return router;
   },

@@ -5,6 +5,7 @@ import { userActor } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
 import { checkLink, unsubscribeState } from './links-service';
 import { campaignFormSchema, type CampaignForm } from './schema';
+import { progressDisplay } from './progress-view';
 import {
   createCampaign,
   updateDraft,
@@ -131,6 +132,7 @@ export function campaignRoutes(ctx: AppContext): Router {
     const c = await loadCampaign(ctx, req);
     const progress = await campaignProgress(ctx.knex, c);
     res.render('campaigns/show', {
+      display: progressDisplay(progress, req.t),
       title: c.name,
       headExtra: HEAD + (progress.status === 'sending' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : ''),
       campaign: c,
@@ -143,7 +145,8 @@ export function campaignRoutes(ctx: AppContext): Router {
   router.get('/admin/campaigns/:id/progress.json', requireStaff, async (req, res) => {
     const c = await loadCampaign(ctx, req);
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await campaignProgress(ctx.knex, c));
+    const progress = await campaignProgress(ctx.knex, c);
+    res.json({ ...progress, display: progressDisplay(progress, req.t) });
   });
 
   router.get('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
