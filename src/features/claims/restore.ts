@@ -1,0 +1,372 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import sharp from 'sharp';
+import type { AppContext } from '../../app-context';
+import { recordAudit } from '../../audit/service';
+import { Conflict, HttpError, NotFound } from '../../http/errors';
+import { logger } from '../../logger';
+import * as catalogue from '../../salvage-catalogue';
+import * as rows from '../../toybox/restored-rows';
+import * as restores from './restore-repo';
+import * as claimsRepo from './repo';
+import { approvedClaimOf, type Actor } from './service';
+import { plainText } from './text';
+
+export interface PostCandidate {
+  key: string;
+  file_id: number;
+  kind: 'post_image' | 'post_video';
+  rel_path: string;
+  title: string;
+  caption: string;
+  created_at: Date | null;
+  from_database: boolean;
+  preview_id: number | null;
+  restored: boolean;
+}
+
+export interface ProfileFileCandidate {
+  file_id: number;
+  kind: 'avatar' | 'header';
+  rel_path: string;
+}
+
+export interface CardCandidate {
+  key: string;
+  code: string;
+  name: string;
+  rarity: string;
+  obtained_at: Date;
+  available: boolean;
+  restored: boolean;
+}
+
+export interface Candidates {
+  claim_id: number;
+  old_user_id: number;
+  posts: PostCandidate[];
+  avatars: ProfileFileCandidate[];
+  headers: ProfileFileCandidate[];
+  cards: CardCandidate[];
+  old_display_name: string | null;
+  old_bio: string | null;
+}
+
+const postKey = (f: catalogue.CatalogueFile) => `old-media:${f.stem ?? f.rel_path}`.slice(0, 100);
+const cardKey = (oldId: number) => `old-db:user_cards:${oldId}`;
+
+/** Old database row for a media file, when a loaded database names the file (by its stored name). */
+function rowForFile(posts: catalogue.OldPostRow[], f: catalogue.CatalogueFile): catalogue.OldPostRow | undefined {
+  const name = path.posix.basename(f.rel_path);
+  return posts.find((p) => [p.image, p.image_url, p.video_url].some((v) => typeof v === 'string' && path.posix.basename(v.split('?')[0]!) === name));
+}
+
+/**
+ * What an approved claim can bring back: the old id's posts (one per distinct
+ * original file), avatars and headers, cards an old database holds, and old
+ * profile texts, each marked when it is already restored.
+ */
+export async function candidates(ctx: AppContext, userId: number, claimId: number): Promise<Candidates> {
+  const claim = await approvedClaimOf(ctx.knex, userId, claimId);
+  const files = await catalogue.clusterFiles(ctx.knex, claim.old_user_id);
+  const oldRows = await catalogue.oldPosts(ctx.knex, claim.old_user_id);
+  const seen = new Set<string>();
+  const posts: PostCandidate[] = [];
+  for (const f of files) {
+    if ((f.kind !== 'post_image' && f.kind !== 'post_video') || seen.has(f.sha256)) continue;
+    seen.add(f.sha256);
+    const row = rowForFile(oldRows, f);
+    const preview = files.find((d) => d.original_path === f.rel_path) ?? (f.kind === 'post_image' ? f : null);
+    posts.push({
+      key: postKey(f),
+      file_id: f.id,
+      kind: f.kind,
+      rel_path: f.rel_path,
+      title: plainText(row?.title ?? '', 20),
+      caption: plainText(row?.caption ?? '', 140),
+      created_at: row?.created_at ?? f.uploaded_at,
+      from_database: Boolean(row),
+      preview_id: preview?.id ?? null,
+      restored: false,
+    });
+  }
+  const oldCards = await catalogue.oldCards(ctx.knex, claim.old_user_id);
+  const account = await catalogue.oldAccount(ctx.knex, claim.old_user_id);
+  const { postDone, cardDone, codes } = await ctx.knex.transaction(async (trx) => ({
+    postDone: await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key)),
+    cardDone: await rows.existingOldIds(trx, 'user_cards', oldCards.map((c) => cardKey(c.old_id))),
+    codes: await rows.cardIdsByCode(trx, oldCards.map((c) => c.code)),
+  }));
+  for (const p of posts) p.restored = postDone.has(p.key);
+  const profile = (kind: 'avatar' | 'header') => files.filter((f) => f.kind === kind).map((f) => ({ file_id: f.id, kind, rel_path: f.rel_path }));
+  return {
+    claim_id: claim.id,
+    old_user_id: claim.old_user_id,
+    posts,
+    avatars: profile('avatar'),
+    headers: profile('header'),
+    cards: oldCards.map((c) => ({ key: cardKey(c.old_id), code: c.code, name: plainText(c.name, 100), rarity: c.rarity, obtained_at: c.obtained_at, available: codes.has(c.code), restored: cardDone.has(cardKey(c.old_id)) })),
+    old_display_name: account?.display_name ? plainText(account.display_name, 50) : null,
+    old_bio: account?.bio ? plainText(account.bio, 2000) : null,
+  };
+}
+
+export interface Selection {
+  posts: string[];
+  cards: 'all' | string[];
+  avatar: number | null;
+  header: number | null;
+  display_name: boolean;
+  bio: boolean;
+}
+
+export interface RestoreResult {
+  restore_id: number | null;
+  posts: number;
+  cards: number;
+  avatar: boolean;
+  header: boolean;
+  profile: number;
+  undo_until: Date | null;
+}
+
+interface CopiedFile {
+  rel: string;
+  abs: string;
+  sha256: string;
+}
+
+function mediaDir(ctx: AppContext): string {
+  const dir = ctx.config.TOYBOX_MEDIA_DIR;
+  if (!dir) throw Conflict('claims.restore.no_media_dir');
+  return path.resolve(dir);
+}
+
+function sha256Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/**
+ * Copies one salvaged file into TOYBOX's live uploads directory under a name
+ * TOYBOX's own code would give it for this person, never overwriting: a name
+ * already taken by other bytes moves to the next free second / suffix. Returns
+ * null when the very same bytes are already there (nothing was added).
+ */
+async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[]): Promise<{ rel: string; added: boolean }> {
+  for (let bump = 0; bump < 50; bump++) {
+    const rel = relName(bump);
+    const abs = path.resolve(root, rel);
+    if (!abs.startsWith(root + path.sep)) throw new HttpError(400, 'claims.restore.bad_path');
+    await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+    try {
+      await fs.promises.copyFile(src.abs_path, abs, fs.constants.COPYFILE_EXCL);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((await sha256Of(abs)) === src.sha256) return { rel, added: false };
+      continue;
+    }
+    copied.push({ rel, abs, sha256: src.sha256 });
+    return { rel, added: true };
+  }
+  throw Conflict('claims.restore.no_free_name');
+}
+
+async function removeCopied(files: Array<{ abs: string }>): Promise<void> {
+  for (const f of files) {
+    await fs.promises.unlink(f.abs).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') logger.warn({ err: err.message, file: f.abs }, 'claims: could not remove a copied file');
+    });
+  }
+}
+
+const mediaUrl = (ctx: AppContext, rel: string) => `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/uploads/${rel}`;
+const randomHex = () => crypto.randomBytes(4).toString('hex');
+
+/**
+ * Restores what the person chose, in one transaction: files are copied first
+ * (never moved), then parents before children, each write recorded so undo
+ * can remove exactly it. Items already restored (same provenance) are skipped,
+ * so restoring twice adds nothing. Restored posts are PRIVATE.
+ */
+export async function restore(ctx: AppContext, who: Actor, claimId: number, sel: Selection): Promise<RestoreResult> {
+  const cand = await candidates(ctx, who.id, claimId);
+  const posts = cand.posts.filter((p) => !p.restored && sel.posts.includes(p.key));
+  const cards = cand.cards.filter((c) => !c.restored && c.available && (sel.cards === 'all' || sel.cards.includes(c.key)));
+  const avatar = sel.avatar !== null ? cand.avatars.find((a) => a.file_id === sel.avatar) : undefined;
+  const header = sel.header !== null ? cand.headers.find((a) => a.file_id === sel.header) : undefined;
+  if ((sel.avatar !== null && !avatar) || (sel.header !== null && !header)) throw NotFound('claims.restore.no_such_item');
+  const nothing = { restore_id: null, posts: 0, cards: 0, avatar: false, header: false, profile: 0, undo_until: null };
+  if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio) return nothing;
+
+  const copied: CopiedFile[] = [];
+  const files = new Map((await catalogue.clusterFiles(ctx.knex, cand.old_user_id)).map((f) => [f.id, f]));
+  try {
+    const root = posts.length || avatar || header ? mediaDir(ctx) : '';
+    // Files first, outside the transaction: a crash here leaves only unreferenced copies, never rows without files.
+    const postFiles = new Map<string, { url: string }>();
+    for (const p of posts) {
+      const f = files.get(p.file_id)!;
+      const ts = Math.floor((f.uploaded_at?.getTime() ?? Date.now()) / 1000);
+      const ext = path.posix.extname(f.rel_path).toLowerCase();
+      const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied);
+      const stem = main.rel.slice(0, -ext.length);
+      for (const d of [...files.values()].filter((x) => x.original_path === f.rel_path)) {
+        await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied);
+      }
+      postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });
+    }
+    const profileUrl = async (c: ProfileFileCandidate | undefined) => {
+      if (!c) return null;
+      const f = files.get(c.file_id)!;
+      const ext = path.posix.extname(f.rel_path).toLowerCase();
+      const hex = randomHex();
+      const main = await copyIn(root, f, (b) => `profiles/${c.kind}_${who.id}_${b ? randomHex() : hex}${ext}`, copied);
+      return mediaUrl(ctx, main.rel);
+    };
+    const avatarUrl = await profileUrl(avatar);
+    const headerUrl = await profileUrl(header);
+
+    const undoUntil = new Date(Date.now() + ctx.config.CLAIMS_UNDO_HOURS * 3600_000);
+    const result = await ctx.knex.transaction(async (trx) => {
+      await approvedClaimOf(trx, who.id, claimId); // still approved, now inside the transaction
+      const user = await rows.lockUser(trx, who.id);
+      if (!user) throw NotFound('claims.restore.no_account');
+      const writes: restores.NewWrite[] = [];
+      const w = (x: Partial<restores.NewWrite> & { op: restores.NewWrite['op'] }): restores.NewWrite => ({ table_name: null, row_id: null, column_name: null, before: null, after: null, file_path: null, sha256: null, ...x });
+      for (const c of copied) writes.push(w({ op: 'file', file_path: c.rel, sha256: c.sha256 }));
+      // Another restore may have committed these since the candidates were read: provenance decides.
+      const donePosts = await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key));
+      const newPosts = posts.filter((p) => !donePosts.has(p.key));
+      const inserted = await rows.insertSubmissions(
+        trx,
+        newPosts.map((p) => ({
+          author_id: who.id,
+          old_id: p.key,
+          title: p.title,
+          caption: p.caption,
+          hashtags: [],
+          spell: '',
+          ai_tool: '',
+          image_url: p.kind === 'post_image' ? postFiles.get(p.key)!.url : null,
+          video_url: p.kind === 'post_video' ? postFiles.get(p.key)!.url : null,
+          created_at: p.created_at ?? new Date(),
+        })),
+      );
+      inserted.forEach((r) => writes.push(w({ op: 'insert', table_name: 'submissions', row_id: r.id })));
+      let meta = await rows.userMetaOf(trx, who.id);
+      if (!meta && (header || sel.display_name || sel.bio)) {
+        const id = await rows.insertUserMeta(trx, who.id, who.display_id);
+        writes.push(w({ op: 'insert', table_name: 'user_meta', row_id: id }));
+        meta = await rows.userMetaOf(trx, who.id);
+      }
+      const set = async (table: 'users' | 'user_meta', id: number, column: string, before: unknown, after: unknown) => {
+        await rows.setColumn(trx, table, id, column, after);
+        writes.push(w({ op: 'update', table_name: table, row_id: id, column_name: column, before, after }));
+      };
+      if (avatarUrl) await set('users', user.id, 'avatar_url', user.avatar_url, avatarUrl);
+      if (headerUrl && meta) await set('user_meta', meta.id, 'header_url', meta.header_url, headerUrl);
+      let profile = 0;
+      if (sel.display_name && cand.old_display_name && meta && meta.display_name !== cand.old_display_name) {
+        await set('user_meta', meta.id, 'display_name', meta.display_name, cand.old_display_name);
+        profile++;
+      }
+      if (sel.bio && cand.old_bio && meta && meta.bio !== cand.old_bio) {
+        await set('user_meta', meta.id, 'bio', meta.bio, cand.old_bio);
+        profile++;
+      }
+      const doneCards = await rows.existingOldIds(trx, 'user_cards', cards.map((c) => c.key));
+      const codes = await rows.cardIdsByCode(trx, cards.map((c) => c.code));
+      const newCards = cards.filter((c) => !doneCards.has(c.key) && codes.has(c.code));
+      const cardIds = await rows.insertUserCards(trx, newCards.map((c) => ({ user_id: who.id, card_id: codes.get(c.code)!, old_id: c.key, obtained_at: c.obtained_at })));
+      cardIds.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_cards', row_id: id })));
+      const summary = { posts: inserted.length, cards: cardIds.length, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
+      if (!writes.length) return { ...nothing };
+      const restoreId = await restores.insertRestore(trx, { user_id: who.id, claim_id: claimId, old_user_id: cand.old_user_id, created_by: who.actor, undo_until: undoUntil });
+      await restores.recordWrites(trx, restoreId, writes);
+      await restores.setSummary(trx, restoreId, summary);
+      await recordAudit(trx, who.actor, 'claims.restore', `user:${who.id}`, { restore: restoreId, claim: claimId, old_user_id: cand.old_user_id, ...summary });
+      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
+    });
+    if (result.restore_id === null) await removeCopied(copied);
+    return result;
+  } catch (err) {
+    await removeCopied(copied);
+    throw err;
+  }
+}
+
+/**
+ * Undoes one restore within its grace period, in one transaction: rows it
+ * added are deleted newest first (children before parents), columns it set go
+ * back unless the person changed them since, then the files it copied are
+ * removed. Anything the person made since is untouched. A restored post that
+ * others have reacted to since cannot be removed (FK at COMMIT): refused whole.
+ */
+export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts: { staff?: boolean } = {}): Promise<{ removed: number }> {
+  let files: restores.WriteRow[] = [];
+  let removed = 0;
+  try {
+    await ctx.knex.transaction(async (trx) => {
+      const r = await restores.lockRestore(trx, restoreId);
+      if (!r || (r.user_id !== who.id && !opts.staff)) throw NotFound('claims.undo.not_found');
+      if (r.status !== 'done') throw Conflict('claims.undo.already');
+      if (r.undo_until < new Date() && !opts.staff) throw Conflict('claims.undo.expired');
+      const writes = await restores.writesNewestFirst(trx, restoreId);
+      files = writes.filter((x) => x.op === 'file');
+      const byTable = new Map<rows.RestorableTable, number[]>();
+      for (const x of writes) {
+        if (x.op === 'update') await rows.resetColumnIfUnchanged(trx, x.table_name as 'users' | 'user_meta', x.row_id!, x.column_name!, x.after, x.before);
+        if (x.op === 'insert') {
+          // user_meta was created as a parent: it goes last, and only if nothing else needs it.
+          const list = byTable.get(x.table_name as rows.RestorableTable) ?? [];
+          list.push(x.row_id!);
+          byTable.set(x.table_name as rows.RestorableTable, list);
+        }
+      }
+      for (const table of ['user_cards', 'submissions', 'user_meta'] as const) {
+        const ids = byTable.get(table);
+        if (ids?.length) await rows.deleteRows(trx, table, ids);
+        removed += ids?.length ?? 0;
+      }
+      await restores.markUndone(trx, restoreId);
+      await recordAudit(trx, who.actor, 'claims.undo', `user:${r.user_id}`, { restore: restoreId, removed });
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw Conflict('claims.undo.in_use');
+    throw err;
+  }
+  const root = ctx.config.TOYBOX_MEDIA_DIR ? path.resolve(ctx.config.TOYBOX_MEDIA_DIR) : null;
+  if (root) {
+    const targets = files.map((f) => path.resolve(root, f.file_path!)).filter((abs) => abs.startsWith(root + path.sep));
+    await removeCopied(targets.map((abs) => ({ abs })));
+  }
+  return { removed };
+}
+
+export async function myRestores(ctx: AppContext, userId: number): Promise<restores.RestoreRow[]> {
+  return restores.restoresOfUser(ctx.knex, userId);
+}
+
+/**
+ * A small preview of a catalogued file for its owner (an approved claim on
+ * its old id) or staff; everyone else gets "not found". Thumbnails and
+ * posters are served as they are; originals are scaled down.
+ */
+export async function preview(ctx: AppContext, who: { id: number; staff: boolean }, fileId: number): Promise<{ type: string; body: Buffer }> {
+  const file = await catalogue.catalogueFile(ctx.knex, fileId);
+  if (!file || file.old_user_id === null) throw NotFound();
+  if (!who.staff) {
+    if (!(await claimsRepo.hasApprovedClaim(ctx.knex, who.id, file.old_user_id))) throw NotFound();
+  }
+  if (file.kind === 'post_video') throw NotFound();
+  try {
+    const body = await sharp(file.abs_path, { limitInputPixels: 50_000_000 }).rotate().resize(320, 320, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 80 }).toBuffer();
+    return { type: 'image/jpeg', body };
+  } catch {
+    throw NotFound();
+  }
+}

@@ -1,0 +1,148 @@
+import type { Knex } from 'knex';
+
+/**
+ * Writes of recovered rows into TOYBOX's tables, as RECOVERY.md §4 says:
+ * ids from the identity sequences (never old keys), provenance in `old_id`,
+ * the original time in `created_at`, the NOT NULL defaults Django's models
+ * give (see rows.ts), and nothing that fans out (no notifications, points,
+ * lottery). Callers pass one transaction; foreign keys are checked at COMMIT.
+ */
+type Trx = Knex.Transaction;
+
+/** Restorable tables and the rows they may hold back to: the only table names undo will ever delete from. */
+export const RESTORABLE_TABLES = ['submissions', 'user_cards', 'user_meta'] as const;
+export type RestorableTable = (typeof RESTORABLE_TABLES)[number];
+/** Columns a restore may set on a person's existing rows (offered as choices, never forced). */
+export const RESTORABLE_COLUMNS: Record<string, string[]> = { users: ['avatar_url'], user_meta: ['header_url', 'display_name', 'bio'] };
+
+export interface RestoredSubmission {
+  author_id: number;
+  old_id: string;
+  title: string;
+  caption: string;
+  hashtags: string[];
+  spell: string;
+  ai_tool: string;
+  image_url: string | null;
+  video_url: string | null;
+  created_at: Date;
+}
+
+/** The person's row, locked for the restore (a second restore of the same account waits). */
+export async function lockUser(trx: Trx, userId: number): Promise<{ id: number; avatar_url: string | null } | undefined> {
+  const row = await trx('public.users').where({ id: userId }).forUpdate().first('id', 'avatar_url');
+  return row ? { id: Number(row.id), avatar_url: row.avatar_url } : undefined;
+}
+
+export async function userMetaOf(trx: Trx, userId: number): Promise<{ id: number; header_url: string | null; display_name: string; bio: string } | undefined> {
+  const row = await trx('public.user_meta').where({ user_id: userId }).forUpdate().first('id', 'header_url', 'display_name', 'bio');
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/** The profile row TOYBOX creates lazily (get_or_create), with its model defaults. */
+export async function insertUserMeta(trx: Trx, userId: number, displayName: string): Promise<number> {
+  const [row] = await trx('public.user_meta')
+    .insert({
+      user_id: userId,
+      bio: '',
+      display_name: displayName.slice(0, 50),
+      header_url: '',
+      lottery_bonus_count: 0,
+      notifications: JSON.stringify([]),
+      onboarding_completed: JSON.stringify({}),
+      earned_titles: JSON.stringify([]),
+      created_at: trx.fn.now(),
+      updated_at: trx.fn.now(),
+    })
+    .returning('id');
+  return Number(row.id);
+}
+
+/** Which of these provenance keys a table already holds (what makes a second restore add nothing). */
+export async function existingOldIds(trx: Trx, table: 'submissions' | 'user_cards', oldIds: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < oldIds.length; i += 5000) {
+    const rows = await trx(`public.${table}`).whereIn('old_id', oldIds.slice(i, i + 5000)).select('old_id');
+    rows.forEach((r: { old_id: string }) => out.add(r.old_id));
+  }
+  return out;
+}
+
+/**
+ * Posts as TOYBOX's submit path writes them (lottery/services.py defaults),
+ * except: status PRIVATE until the owner publishes, and the original time.
+ * updated_at is now (Django's auto_now), which also keeps them out of "new".
+ */
+export async function insertSubmissions(trx: Trx, rows: RestoredSubmission[]): Promise<Array<{ id: number; old_id: string }>> {
+  const out: Array<{ id: number; old_id: string }> = [];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const inserted = await trx('public.submissions')
+      .insert(
+        rows.slice(i, i + 1000).map((s) => ({
+          author_id: s.author_id,
+          image: null,
+          thumbnail: null,
+          title: s.title,
+          caption: s.caption,
+          hashtags: JSON.stringify(s.hashtags),
+          comment_enabled: true,
+          status: 'PRIVATE',
+          deleted_at: null,
+          delete_reason: null,
+          aim: '画像提出',
+          steps: JSON.stringify(['準備', '実行', '完了']),
+          frame_type: 'none',
+          image_url: s.image_url,
+          video_url: s.video_url,
+          game_url: null,
+          jp_result: 'none',
+          likes_count: 0,
+          old_id: s.old_id,
+          spell: s.spell,
+          ai_tool: s.ai_tool,
+          created_at: s.created_at,
+          updated_at: trx.fn.now(),
+        })),
+      )
+      .returning(['id', 'old_id']);
+    out.push(...inserted.map((r: { id: string; old_id: string }) => ({ id: Number(r.id), old_id: r.old_id })));
+  }
+  return out;
+}
+
+/** The current master cards by code (old card ids mean nothing after the wipe; codes do). */
+export async function cardIdsByCode(trx: Trx, codes: string[]): Promise<Map<string, number>> {
+  if (!codes.length) return new Map();
+  const rows = await trx('public.cards').whereIn('code', [...new Set(codes)]).orderBy('id').select('id', 'code');
+  const out = new Map<string, number>();
+  for (const r of rows as Array<{ id: string; code: string }>) if (!out.has(r.code)) out.set(r.code, Number(r.id));
+  return out;
+}
+
+export async function insertUserCards(trx: Trx, rows: Array<{ user_id: number; card_id: number; old_id: string; obtained_at: Date }>): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 2000) {
+    const inserted = await trx('public.user_cards').insert(rows.slice(i, i + 2000)).returning('id');
+    ids.push(...inserted.map((r: { id: string }) => Number(r.id)));
+  }
+  return ids;
+}
+
+/** Sets one allowed column of the person's row (users.avatar_url, user_meta.header_url, ...). */
+export async function setColumn(trx: Trx, table: 'users' | 'user_meta', id: number, column: string, value: unknown): Promise<void> {
+  if (!RESTORABLE_COLUMNS[table]?.includes(column)) throw new Error(`not a restorable column: ${table}.${column}`);
+  await trx(`public.${table}`).where({ id }).update({ [column]: value, updated_at: trx.fn.now() });
+}
+
+/** Puts a column back only if it still holds what the restore wrote (a later change by the person wins). */
+export async function resetColumnIfUnchanged(trx: Trx, table: 'users' | 'user_meta', id: number, column: string, restored: unknown, before: unknown): Promise<boolean> {
+  if (!RESTORABLE_COLUMNS[table]?.includes(column)) throw new Error(`not a restorable column: ${table}.${column}`);
+  const n = await trx(`public.${table}`).where({ id, [column]: restored }).update({ [column]: before, updated_at: trx.fn.now() });
+  return n > 0;
+}
+
+/** Removes rows a restore added (the caller goes children first; FKs are checked at COMMIT). */
+export async function deleteRows(trx: Trx, table: RestorableTable, ids: number[]): Promise<void> {
+  if (!(RESTORABLE_TABLES as readonly string[]).includes(table)) throw new Error(`not a restorable table: ${table}`);
+  for (let i = 0; i < ids.length; i += 5000) await trx(`public.${table}`).whereIn('id', ids.slice(i, i + 5000)).delete();
+}
