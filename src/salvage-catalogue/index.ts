@@ -96,7 +96,7 @@ async function findOldAccounts(knex: Knex, where: (q: Knex.QueryBuilder) => void
     if (!(await hasTable(knex, schema, 'users'))) continue;
     const meta = await hasTable(knex, schema, 'user_meta');
     const q = knex.withSchema(schema).from('users as u').select('u.id', 'u.display_id', 'u.email', 'u.created_at');
-    if (meta) q.leftJoin(`${schema}.user_meta as m`, 'm.user_id', 'u.id').select('m.display_name', 'm.bio');
+    if (meta) q.leftJoin('user_meta as m', 'm.user_id', 'u.id').select('m.display_name', 'm.bio');
     where(q);
     for (const r of (await q) as Array<{ id: number; display_id: string; email: string | null; display_name?: string; bio?: string; created_at: Date }>) {
       const id = Number(r.id);
@@ -140,7 +140,7 @@ export async function oldCards(knex: Knex, oldUserId: number): Promise<OldCard[]
     const rows = await knex
       .withSchema(schema)
       .from('user_cards as uc')
-      .join(`${schema}.cards as c`, 'c.id', 'uc.card_id')
+      .join('cards as c', 'c.id', 'uc.card_id')
       .where('uc.user_id', oldUserId)
       .orderBy('uc.id')
       .select('uc.id as old_id', 'c.code', 'c.name', 'c.rarity', 'uc.obtained_at');
