@@ -56,10 +56,30 @@ export interface Candidates {
 const postKey = (f: catalogue.CatalogueFile) => `old-media:${f.stem ?? f.rel_path}`.slice(0, 100);
 const cardKey = (oldId: number) => `old-db:user_cards:${oldId}`;
 
-/** Old database row for a media file, when a loaded database names the file (by its stored name). */
-function rowForFile(posts: catalogue.OldPostRow[], f: catalogue.CatalogueFile): catalogue.OldPostRow | undefined {
-  const name = path.posix.basename(f.rel_path);
-  return posts.find((p) => [p.image, p.image_url, p.video_url].some((v) => typeof v === 'string' && path.posix.basename(v.split('?')[0]!) === name));
+/** Old database rows by the stored file name they point at (image, image_url or video_url). */
+function rowsByFileName(posts: catalogue.OldPostRow[]): Map<string, catalogue.OldPostRow> {
+  const out = new Map<string, catalogue.OldPostRow>();
+  for (const p of posts) {
+    for (const v of [p.image, p.image_url, p.video_url]) {
+      if (typeof v === 'string' && v) {
+        const name = path.posix.basename(v.split('?')[0]!);
+        if (!out.has(name)) out.set(name, p);
+      }
+    }
+  }
+  return out;
+}
+
+/** Thumbnails and posters by the original they were made from. */
+function derivedByOriginal(files: Iterable<catalogue.CatalogueFile>): Map<string, catalogue.CatalogueFile[]> {
+  const out = new Map<string, catalogue.CatalogueFile[]>();
+  for (const f of files) {
+    if (!f.original_path) continue;
+    const list = out.get(f.original_path) ?? [];
+    list.push(f);
+    out.set(f.original_path, list);
+  }
+  return out;
 }
 
 /**
@@ -70,14 +90,15 @@ function rowForFile(posts: catalogue.OldPostRow[], f: catalogue.CatalogueFile): 
 export async function candidates(ctx: AppContext, userId: number, claimId: number): Promise<Candidates> {
   const claim = await approvedClaimOf(ctx.knex, userId, claimId);
   const files = await catalogue.clusterFiles(ctx.knex, claim.old_user_id);
-  const oldRows = await catalogue.oldPosts(ctx.knex, claim.old_user_id);
+  const oldRows = rowsByFileName(await catalogue.oldPosts(ctx.knex, claim.old_user_id));
+  const derived = derivedByOriginal(files);
   const seen = new Set<string>();
   const posts: PostCandidate[] = [];
   for (const f of files) {
     if ((f.kind !== 'post_image' && f.kind !== 'post_video') || seen.has(f.sha256)) continue;
     seen.add(f.sha256);
-    const row = rowForFile(oldRows, f);
-    const preview = files.find((d) => d.original_path === f.rel_path) ?? (f.kind === 'post_image' ? f : null);
+    const row = oldRows.get(path.posix.basename(f.rel_path));
+    const preview = derived.get(f.rel_path)?.[0] ?? (f.kind === 'post_image' ? f : null);
     posts.push({
       key: postKey(f),
       file_id: f.id,
@@ -113,7 +134,7 @@ export async function candidates(ctx: AppContext, userId: number, claimId: numbe
 }
 
 export interface Selection {
-  posts: string[];
+  posts: 'all' | string[];
   cards: 'all' | string[];
   avatar: number | null;
   header: number | null;
@@ -194,8 +215,10 @@ const randomHex = () => crypto.randomBytes(4).toString('hex');
  */
 export async function restore(ctx: AppContext, who: Actor, claimId: number, sel: Selection): Promise<RestoreResult> {
   const cand = await candidates(ctx, who.id, claimId);
-  const posts = cand.posts.filter((p) => !p.restored && sel.posts.includes(p.key));
-  const cards = cand.cards.filter((c) => !c.restored && c.available && (sel.cards === 'all' || sel.cards.includes(c.key)));
+  const chosen = new Set(sel.posts === 'all' ? [] : sel.posts);
+  const posts = cand.posts.filter((p) => !p.restored && (sel.posts === 'all' || chosen.has(p.key)));
+  const chosenCards = new Set(sel.cards === 'all' ? [] : sel.cards);
+  const cards = cand.cards.filter((c) => !c.restored && c.available && (sel.cards === 'all' || chosenCards.has(c.key)));
   const avatar = sel.avatar !== null ? cand.avatars.find((a) => a.file_id === sel.avatar) : undefined;
   const header = sel.header !== null ? cand.headers.find((a) => a.file_id === sel.header) : undefined;
   if ((sel.avatar !== null && !avatar) || (sel.header !== null && !header)) throw NotFound('claims.restore.no_such_item');
@@ -204,6 +227,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
 
   const copied: CopiedFile[] = [];
   const files = new Map((await catalogue.clusterFiles(ctx.knex, cand.old_user_id)).map((f) => [f.id, f]));
+  const derived = derivedByOriginal(files.values());
   try {
     const root = posts.length || avatar || header ? mediaDir(ctx) : '';
     // Files first, outside the transaction: a crash here leaves only unreferenced copies, never rows without files.
@@ -214,7 +238,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const ext = path.posix.extname(f.rel_path).toLowerCase();
       const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied);
       const stem = main.rel.slice(0, -ext.length);
-      for (const d of [...files.values()].filter((x) => x.original_path === f.rel_path)) {
+      for (const d of derived.get(f.rel_path) ?? []) {
         await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied);
       }
       postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });

@@ -104,7 +104,7 @@ export function claimsRoutes(ctx: AppContext): Router {
   router.post('/recover/restore', requireUser, restoreLimit, async (req, res) => {
     const f = parse(restoreForm, req.body);
     const result = await restoring.restore(ctx, actor(req), f.claim, {
-      posts: f.posts,
+      posts: f.all_posts ? 'all' : f.posts,
       cards: f.all_cards ? 'all' : f.cards,
       avatar: f.avatar,
       header: f.header,

@@ -22,6 +22,7 @@ export const statementForm = z.object({
 export const restoreForm = z.object({
   claim: z.coerce.number().int().positive(),
   posts: list,
+  all_posts: checkbox,
   cards: list,
   all_cards: checkbox,
   avatar: optionalId,
