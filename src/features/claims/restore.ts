@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import sharp from 'sharp';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, HttpError, NotFound } from '../../http/errors';
@@ -12,6 +11,7 @@ import * as restores from './restore-repo';
 import * as claimsRepo from './repo';
 import { approvedClaimOf, type Actor } from './service';
 import { plainText } from './text';
+import { mapLimit } from './map-limit';
 
 export interface PostCandidate {
   key: string;
@@ -88,6 +88,10 @@ function derivedByOriginal(files: Iterable<catalogue.CatalogueFile>): Map<string
  * profile texts, each marked when it is already restored.
  */
 export async function candidates(ctx: AppContext, userId: number, claimId: number): Promise<Candidates> {
+  return (await loadCandidates(ctx, userId, claimId)).cand;
+}
+
+async function loadCandidates(ctx: AppContext, userId: number, claimId: number): Promise<{ cand: Candidates; files: catalogue.CatalogueFile[] }> {
   const claim = await approvedClaimOf(ctx.knex, userId, claimId);
   const files = await catalogue.clusterFiles(ctx.knex, claim.old_user_id);
   const oldRows = rowsByFileName(await catalogue.oldPosts(ctx.knex, claim.old_user_id));
@@ -121,7 +125,7 @@ export async function candidates(ctx: AppContext, userId: number, claimId: numbe
   }));
   for (const p of posts) p.restored = postDone.has(p.key);
   const profile = (kind: 'avatar' | 'header') => files.filter((f) => f.kind === kind).map((f) => ({ file_id: f.id, kind, rel_path: f.rel_path }));
-  return {
+  const cand: Candidates = {
     claim_id: claim.id,
     old_user_id: claim.old_user_id,
     posts,
@@ -131,6 +135,7 @@ export async function candidates(ctx: AppContext, userId: number, claimId: numbe
     old_display_name: account?.display_name ? plainText(account.display_name, 50) : null,
     old_bio: account?.bio ? plainText(account.bio, 2000) : null,
   };
+  return { cand, files };
 }
 
 export interface Selection {
@@ -177,12 +182,15 @@ function sha256Of(file: string): Promise<string> {
  * already taken by other bytes moves to the next free second / suffix. Returns
  * null when the very same bytes are already there (nothing was added).
  */
-async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[]): Promise<{ rel: string; added: boolean }> {
+async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
   for (let bump = 0; bump < 50; bump++) {
     const rel = relName(bump);
     const abs = path.resolve(root, rel);
     if (!abs.startsWith(root + path.sep)) throw new HttpError(400, 'claims.restore.bad_path');
-    await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+    if (!dirs.has(path.dirname(abs))) {
+      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+      dirs.add(path.dirname(abs));
+    }
     try {
       await fs.promises.copyFile(src.abs_path, abs, fs.constants.COPYFILE_EXCL);
     } catch (err) {
@@ -214,7 +222,8 @@ const randomHex = () => crypto.randomBytes(4).toString('hex');
  * so restoring twice adds nothing. Restored posts are PRIVATE.
  */
 export async function restore(ctx: AppContext, who: Actor, claimId: number, sel: Selection): Promise<RestoreResult> {
-  const cand = await candidates(ctx, who.id, claimId);
+  const loaded = await loadCandidates(ctx, who.id, claimId);
+  const cand = loaded.cand;
   const chosen = new Set(sel.posts === 'all' ? [] : sel.posts);
   const posts = cand.posts.filter((p) => !p.restored && (sel.posts === 'all' || chosen.has(p.key)));
   const chosenCards = new Set(sel.cards === 'all' ? [] : sel.cards);
@@ -226,29 +235,31 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
   if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio) return nothing;
 
   const copied: CopiedFile[] = [];
-  const files = new Map((await catalogue.clusterFiles(ctx.knex, cand.old_user_id)).map((f) => [f.id, f]));
+  const files = new Map(loaded.files.map((f) => [f.id, f]));
   const derived = derivedByOriginal(files.values());
   try {
     const root = posts.length || avatar || header ? mediaDir(ctx) : '';
     // Files first, outside the transaction: a crash here leaves only unreferenced copies, never rows without files.
     const postFiles = new Map<string, { url: string }>();
-    for (const p of posts) {
+    const dirs = new Set<string>();
+    // A few copies in flight: the disk, not one file at a time, sets the pace.
+    await mapLimit(posts, 8, async (p) => {
       const f = files.get(p.file_id)!;
       const ts = Math.floor((f.uploaded_at?.getTime() ?? Date.now()) / 1000);
       const ext = path.posix.extname(f.rel_path).toLowerCase();
-      const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied);
+      const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied, dirs);
       const stem = main.rel.slice(0, -ext.length);
       for (const d of derived.get(f.rel_path) ?? []) {
-        await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied);
+        await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied, dirs);
       }
       postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });
-    }
+    });
     const profileUrl = async (c: ProfileFileCandidate | undefined) => {
       if (!c) return null;
       const f = files.get(c.file_id)!;
       const ext = path.posix.extname(f.rel_path).toLowerCase();
       const hex = randomHex();
-      const main = await copyIn(root, f, (b) => `profiles/${c.kind}_${who.id}_${b ? randomHex() : hex}${ext}`, copied);
+      const main = await copyIn(root, f, (b) => `profiles/${c.kind}_${who.id}_${b ? randomHex() : hex}${ext}`, copied, dirs);
       return mediaUrl(ctx, main.rel);
     };
     const avatarUrl = await profileUrl(avatar);
@@ -388,6 +399,8 @@ export async function preview(ctx: AppContext, who: { id: number; staff: boolean
   }
   if (file.kind === 'post_video') throw NotFound();
   try {
+    // sharp (libvips) is loaded only when a preview is asked for: restores never need it.
+    const { default: sharp } = await import('sharp');
     const body = await sharp(file.abs_path, { limitInputPixels: 50_000_000 }).rotate().resize(320, 320, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 80 }).toBuffer();
     return { type: 'image/jpeg', body };
   } catch {
