@@ -98,7 +98,12 @@ async function findOldAccounts(knex: Knex, where: (q: Knex.QueryBuilder) => void
     const q = knex.withSchema(schema).from('users as u').select('u.id', 'u.display_id', 'u.email', 'u.created_at');
     if (meta) q.leftJoin('user_meta as m', 'm.user_id', 'u.id').select('m.display_name', 'm.bio');
     where(q);
-    for (const r of (await q) as Array<{ id: number; display_id: string; email: string | null; display_name?: string; bio?: string; created_at: Date }>) {
+    // An older TOYBOX schema may lack a column asked about (studysphere_user_id came later): nothing to find there.
+    const found = await q.catch((err: { code?: string }) => {
+      if (err.code === '42703') return [];
+      throw err;
+    });
+    for (const r of found as Array<{ id: number; display_id: string; email: string | null; display_name?: string; bio?: string; created_at: Date }>) {
       const id = Number(r.id);
       if (!out.has(id)) out.set(id, { old_user_id: id, display_id: r.display_id, email: r.email, display_name: r.display_name ?? null, bio: r.bio ?? null, created_at: r.created_at ?? null });
     }
@@ -184,4 +189,23 @@ export async function oldPosts(knex: Knex, oldUserId: number): Promise<OldPostRo
       }));
   }
   return [];
+}
+
+/** Old accounts made through StudySphere SSO with this StudySphere user id. */
+export function oldAccountsByStudysphereId(knex: Knex, studysphereUserId: number): Promise<OldAccount[]> {
+  return findOldAccounts(knex, (q) => q.where('u.studysphere_user_id', studysphereUserId));
+}
+
+export interface OldFact {
+  kind: string;
+  occurred_at: Date | null;
+  display_name: string | null;
+  file_name: string | null;
+  source_line: string;
+}
+
+/** What logs and Discord shares say about an old id (staff evidence), newest first, at most `limit`. */
+export async function factsForOldId(knex: Knex, oldUserId: number, limit = 30): Promise<OldFact[]> {
+  const rows = await knex('portal.salvage_facts').where({ old_user_id: oldUserId }).orderBy('occurred_at', 'desc').limit(limit).select('kind', 'occurred_at', 'display_name', 'file_name', 'source_line');
+  return rows.map((r: OldFact) => ({ ...r, source_line: r.source_line.slice(0, 300) }));
 }

@@ -201,6 +201,8 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(queue.text).toContain(`data-claim="${claims[0].id}"`);
       expect(queue.text).toContain(`data-claim="${claims[1].id}"`);
       expect(queue.text).toContain(`submissions/8_${OLD_TS + 500}.png`);
+      expect(queue.text).toContain('data-fact="discord_share"'); // the bot's share, beside the file matches
+      expect(queue.text).toContain('**うさぎ**さんが作品を共有しました');
       const csrf = csrfFrom(queue.text);
       expect((await admin.post(`/admin/claims/${claims[0].id}/decision`).type('form').send({ _csrf: csrf, decision: 'approve' })).status).toBe(422);
       expect((await admin.post(`/admin/claims/${claims[0].id}/decision`).type('form').send({ _csrf: csrf, decision: 'approve', reason: 'uploaded first; matching Discord share' })).status).toBe(303);
@@ -241,6 +243,21 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const claim = /name="claim" value="(\d+)"/.exec(page.text)![1];
       const res = await agent.post('/recover/restore').type('form').send({ _csrf: csrfFrom(page.text), claim, all_cards: 'on' });
       expect(res.text).toContain('カード 1 枚');
+    });
+
+    it('a StudySphere sign-in equal to the old account proves it (level 2)', async () => {
+      const shika = await buildUser(knex, { display_id: 'shika_new' });
+      await knex('public.users').where({ id: shika.id }).update({ studysphere_user_id: 6010 });
+      const agent = await signedInAgent(portal, shika.display_id, shika.password);
+      const page = await agent.get('/recover');
+      expect(page.text).toContain('data-sso-old="10"');
+      const res = await agent.post('/recover/sso').type('form').send({ _csrf: csrfFrom(page.text) });
+      expect(res.text).toContain('data-outcome="approved"');
+      expect(await knex('portal.claims').where({ user_id: shika.id }).first()).toMatchObject({ old_user_id: 10, level: 2, status: 'approved' });
+      const none = await buildUser(knex);
+      const other = await signedInAgent(portal, none.display_id, none.password);
+      const refused = await other.post('/recover/sso').type('form').send({ _csrf: csrfFrom((await other.get('/recover')).text) });
+      expect(refused.status).toBe(422);
     });
 
     it('a stated old display id only goes to staff', async () => {

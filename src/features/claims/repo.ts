@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 type Db = Knex | Knex.Transaction;
 
 export type ClaimStatus = 'pending' | 'approved' | 'rejected';
-export type EvidenceKind = 'file_match' | 'email' | 'statement';
+export type EvidenceKind = 'file_match' | 'email' | 'sso' | 'statement';
 
 export interface ClaimRow {
   id: number;
@@ -129,4 +129,10 @@ export async function hasApprovedClaim(db: Db, userId: number, oldUserId: number
 export async function claimants(db: Db, userIds: number[]): Promise<Array<{ id: number; display_id: string; email: string | null }>> {
   if (!userIds.length) return [];
   return (await db('public.users').whereIn('id', userIds).select('id', 'display_id', 'email')).map((u: { id: string; display_id: string; email: string | null }) => ({ ...u, id: Number(u.id) }));
+}
+
+/** The StudySphere user id TOYBOX holds for this account (set only by a StudySphere sign-in). */
+export async function studysphereIdOf(db: Db, userId: number): Promise<number | null> {
+  const row = await db('public.users').where({ id: userId }).first('studysphere_user_id');
+  return row?.studysphere_user_id ?? null;
 }

@@ -40,12 +40,14 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
   const candidates = [];
   for (const c of approved) candidates.push(await restoring.candidates(ctx, req.user!.id, c.id));
   const history = await restoring.myRestores(ctx, req.user!.id);
+  const sso = await service.ssoSuggestions(ctx, req.user!.id);
   res.status(status).render('claims/index', {
     title: req.t('claims.title'),
     headExtra,
     claims,
     candidates,
     history,
+    sso,
     now: new Date(),
     limits: { files: ctx.config.CLAIMS_MAX_FILES, mb: ctx.config.CLAIMS_MAX_UPLOAD_MB },
     ...extra,
@@ -93,6 +95,11 @@ export function claimsRoutes(ctx: AppContext): Router {
     const { token } = parse(tokenForm, req.body);
     const result = await service.confirmEmailProof(ctx, actor(req), token);
     await renderRecover(ctx, req, res, { emailConfirmed: result.email, outcomes: result.outcomes });
+  });
+
+  router.post('/recover/sso', requireUser, proofLimit, async (req, res) => {
+    const outcomes = await service.proveBySso(ctx, actor(req));
+    await renderRecover(ctx, req, res, { outcomes });
   });
 
   router.post('/recover/statement', requireUser, proofLimit, async (req, res) => {

@@ -162,6 +162,30 @@ export async function confirmEmailProof(ctx: AppContext, who: Actor, token: stri
   return { email, outcomes };
 }
 
+/** Old accounts the person's StudySphere sign-in ties them to, not yet claimed by them. */
+export async function ssoSuggestions(ctx: AppContext, userId: number): Promise<catalogue.OldAccount[]> {
+  const ssId = await repo.studysphereIdOf(ctx.knex, userId);
+  if (ssId === null) return [];
+  const mine = new Set((await repo.claimsOfUser(ctx.knex, userId)).map((c) => c.old_user_id));
+  return (await catalogue.oldAccountsByStudysphereId(ctx.knex, ssId)).filter((a) => !mine.has(a.old_user_id));
+}
+
+/**
+ * Proof by StudySphere: TOYBOX sets studysphere_user_id only on a StudySphere
+ * sign-in, so the same id on an old account is a fresh SSO login equal to the
+ * old one (level 2).
+ */
+export async function proveBySso(ctx: AppContext, who: Actor): Promise<ProofOutcome[]> {
+  const ssId = await repo.studysphereIdOf(ctx.knex, who.id);
+  if (ssId === null) throw new HttpError(422, 'claims.sso.none');
+  const outcomes: ProofOutcome[] = [];
+  for (const acc of await catalogue.oldAccountsByStudysphereId(ctx.knex, ssId)) {
+    outcomes.push(await registerProofs(ctx, who, acc.old_user_id, [{ kind: 'sso', level: 2, ref: String(ssId), details: { old_display_id: acc.display_id } }], acc.display_id));
+  }
+  if (!outcomes.length) throw new HttpError(422, 'claims.sso.no_match');
+  return outcomes;
+}
+
 /** A stated old display id: public knowledge, so it only ever sends a claim to staff (level 6). */
 export async function stateOldDisplayId(ctx: AppContext, who: Actor, displayId: string): Promise<ProofOutcome[]> {
   const ids = await oldIdsForDisplayId(ctx.knex, displayId);
@@ -190,6 +214,7 @@ export async function myClaims(ctx: AppContext, userId: number): Promise<ClaimVi
 
 export interface QueueGroup {
   old_user_id: number;
+  facts: catalogue.OldFact[];
   claims: Array<ClaimView & { claimant: { id: number; display_id: string; email: string | null } | null }>;
 }
 
@@ -200,8 +225,11 @@ export async function staffQueue(ctx: AppContext): Promise<QueueGroup[]> {
   const ids = [...new Set([...pending, ...approved].map((c) => c.old_user_id))];
   const all = await withEvidence(ctx.knex, await repo.claimsOnOldIds(ctx.knex, ids));
   const users = await repo.claimants(ctx.knex, [...new Set(all.map((c) => c.user_id))]);
+  const facts = new Map<number, catalogue.OldFact[]>();
+  for (const id of ids) facts.set(id, await catalogue.factsForOldId(ctx.knex, id));
   return ids.map((id) => ({
     old_user_id: id,
+    facts: facts.get(id) ?? [],
     claims: all.filter((c) => c.old_user_id === id).map((c) => ({ ...c, claimant: users.find((u) => u.id === c.user_id) ?? null })),
   }));
 }
