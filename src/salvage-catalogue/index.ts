@@ -209,3 +209,44 @@ export async function factsForOldId(knex: Knex, oldUserId: number, limit = 30): 
   const rows = await knex('portal.salvage_facts').where({ old_user_id: oldUserId }).orderBy('occurred_at', 'desc').limit(limit).select('kind', 'occurred_at', 'display_name', 'file_name', 'source_line');
   return rows.map((r: OldFact) => ({ ...r, source_line: r.source_line.slice(0, 300) }));
 }
+
+export interface OldEdge {
+  kind: 'reaction' | 'follow';
+  from_old: number;
+  to_old: number;
+  /** Reactions: the stored name of the reacted-to post's file (what ties it to a restored post). */
+  post_file: string | null;
+  type: string | null;
+  created_at: Date;
+}
+
+const fileNameOf = (r: Record<string, unknown>): string | null => {
+  for (const v of [r.image, r.image_url, r.video_url]) if (typeof v === 'string' && v) return path.posix.basename(v.split('?')[0]!);
+  return null;
+};
+
+/** Reactions and follows an old database holds with this old id at either end. */
+export async function oldEdgesTouching(knex: Knex, oldUserId: number): Promise<OldEdge[]> {
+  for (const schema of await oldSchemas(knex)) {
+    const out: OldEdge[] = [];
+    const hasReactions = (await hasTable(knex, schema, 'reactions')) && (await hasTable(knex, schema, 'submissions'));
+    const hasFollows = await hasTable(knex, schema, 'user_follows');
+    if (!hasReactions && !hasFollows) continue;
+    if (hasReactions) {
+      const rows = (await knex
+        .withSchema(schema)
+        .from('reactions as r')
+        .join('submissions as s', 's.id', 'r.submission_id')
+        .where((q) => q.where('r.user_id', oldUserId).orWhere('s.author_id', oldUserId))
+        .orderBy('r.id')
+        .select('r.user_id', 's.author_id', 'r.type', 'r.created_at', 's.image', 's.image_url', 's.video_url')) as Array<Record<string, unknown>>;
+      for (const r of rows) out.push({ kind: 'reaction', from_old: Number(r.user_id), to_old: Number(r.author_id), post_file: fileNameOf(r), type: String(r.type), created_at: r.created_at as Date });
+    }
+    if (hasFollows) {
+      const rows = (await knex.withSchema(schema).from('user_follows').where((q) => q.where('follower_id', oldUserId).orWhere('following_id', oldUserId)).orderBy('id').select('follower_id', 'following_id', 'created_at')) as Array<Record<string, unknown>>;
+      for (const r of rows) out.push({ kind: 'follow', from_old: Number(r.follower_id), to_old: Number(r.following_id), post_file: null, type: null, created_at: r.created_at as Date });
+    }
+    return out;
+  }
+  return [];
+}

@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 type Trx = Knex.Transaction;
 
 /** Restorable tables and the rows they may hold back to: the only table names undo will ever delete from. */
-export const RESTORABLE_TABLES = ['submissions', 'user_cards', 'user_meta'] as const;
+export const RESTORABLE_TABLES = ['reactions', 'user_follows', 'submissions', 'user_cards', 'user_meta'] as const;
 export type RestorableTable = (typeof RESTORABLE_TABLES)[number];
 /** Columns a restore may set on a person's existing rows (offered as choices, never forced). */
 export const RESTORABLE_COLUMNS: Record<string, string[]> = { users: ['avatar_url'], user_meta: ['header_url', 'display_name', 'bio'] };
@@ -145,4 +145,34 @@ export async function resetColumnIfUnchanged(trx: Trx, table: 'users' | 'user_me
 export async function deleteRows(trx: Trx, table: RestorableTable, ids: number[]): Promise<void> {
   if (!(RESTORABLE_TABLES as readonly string[]).includes(table)) throw new Error(`not a restorable table: ${table}`);
   for (let i = 0; i < ids.length; i += 5000) await trx(`public.${table}`).whereIn('id', ids.slice(i, i + 5000)).delete();
+}
+
+/** New post ids by provenance key. */
+export async function submissionIdsByOldId(trx: Trx, oldIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < oldIds.length; i += 5000) {
+    const rows = await trx('public.submissions').whereIn('old_id', oldIds.slice(i, i + 5000)).select('id', 'old_id');
+    rows.forEach((r: { id: string; old_id: string }) => out.set(r.old_id, Number(r.id)));
+  }
+  return out;
+}
+
+/** Reactions as rows only (no notification, no points: those are TOYBOX's view code, not the table); an existing one is kept. */
+export async function insertReactions(trx: Trx, rows: Array<{ user_id: number; submission_id: number; type: string; created_at: Date }>): Promise<number[]> {
+  if (!rows.length) return [];
+  const inserted = await trx('public.reactions').insert(rows).onConflict(['user_id', 'submission_id', 'type']).ignore().returning('id');
+  return inserted.map((r: { id: string }) => Number(r.id));
+}
+
+export async function insertFollows(trx: Trx, rows: Array<{ follower_id: number; following_id: number; created_at: Date }>): Promise<number[]> {
+  if (!rows.length) return [];
+  const inserted = await trx('public.user_follows').insert(rows).onConflict(['follower_id', 'following_id']).ignore().returning('id');
+  return inserted.map((r: { id: string }) => Number(r.id));
+}
+
+/** Reactions on these posts, restricted to the given ids (those some restore added). */
+export async function reactionIdsOn(trx: Trx, submissionIds: number[]): Promise<number[]> {
+  if (!submissionIds.length) return [];
+  const rows = await trx('public.reactions').whereIn('submission_id', submissionIds).select('id');
+  return rows.map((r: { id: string }) => Number(r.id));
 }

@@ -58,8 +58,8 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
     public_posts: await count(knex('public.submissions').where({ status: 'PUBLIC' })),
   });
 
+  let kuma: BuiltUser;
   describe('a re-registered person proves old id 7 by original files', () => {
-    let kuma: BuiltUser;
     let agent: Agent;
 
     beforeAll(async () => {
@@ -109,6 +109,8 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const res = await agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts, avatar: f.avatar, all_cards: 'on' });
       expect(res.status).toBe(200);
       expect(res.text).toContain('戻しました: 投稿 5 件、カード 3 枚、アイコン画像');
+      // usagi's like and kuma's follow wait for usagi's account to come back
+      expect(res.text).toContain('data-pending-edges="2"');
 
       const rows = await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id').orderBy('created_at');
       expect(rows).toHaveLength(5);
@@ -219,6 +221,26 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(ok.text).toContain('投稿 1 件');
       expect(await knex('public.submissions').where({ author_id: a.id, status: 'PRIVATE' })).toHaveLength(1);
       expect(await knex('public.submissions').where({ author_id: b.id })).toHaveLength(0);
+      // both ends are back now: kuma's old follow of usagi is restored, between the new accounts, at its old time
+      expect(await knex('public.user_follows').where({ following_id: a.id })).toEqual([expect.objectContaining({ follower_id: kuma.id, created_at: new Date((OLD_TS + 700) * 1000) })]);
+      expect(await knex('public.user_follows').where({ follower_id: b.id })).toHaveLength(0);
+    });
+
+    it('a reaction waits for its post: kuma restoring again completes usagi\'s like, without points or notifications, and undo takes it away', async () => {
+      const usagi = (await knex('portal.claims').where({ old_user_id: 8, status: 'approved' }).first()).user_id;
+      const agent = await signedInAgent(portal, kuma.display_id, kuma.password);
+      const before = await toyboxCounts();
+      const f = await restoreForm(agent);
+      const res = await agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts });
+      expect(res.text).toContain('投稿 5 件');
+      const sunset = await knex('public.submissions').where({ author_id: kuma.id, old_id: `old-media:submissions/7_${OLD_TS}` }).first();
+      expect(await knex('public.reactions').where({ submission_id: sunset.id })).toEqual([expect.objectContaining({ user_id: Number(usagi), type: 'cute', created_at: new Date((OLD_TS + 600) * 1000) })]);
+      expect(await toyboxCounts()).toEqual(before);
+      const restore = await knex('portal.restores').where({ user_id: kuma.id, status: 'done' }).first();
+      const undo = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(res.text) });
+      expect(undo.status).toBe(200);
+      expect(await knex('public.reactions').where({ user_id: Number(usagi) })).toHaveLength(0);
+      expect(await knex('public.user_follows').where({ follower_id: kuma.id })).toHaveLength(1); // added by usagi's restore, not this one
     });
   });
 

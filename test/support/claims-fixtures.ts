@@ -68,7 +68,7 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   const schema = `salvage_${Number(src.id)}`;
   await knex('portal.salvage_sources').where({ id: src.id }).update({ schema_name: schema, finished_at: knex.fn.now() });
   await knex.raw(`CREATE SCHEMA ${schema}`);
-  for (const t of ['users', 'user_meta', 'submissions', 'cards', 'user_cards']) {
+  for (const t of ['users', 'user_meta', 'submissions', 'cards', 'user_cards', 'reactions', 'user_follows']) {
     await knex.raw(`CREATE TABLE ${schema}.${t} (LIKE public.${t} INCLUDING DEFAULTS INCLUDING IDENTITY)`);
   }
   const at = (s: number) => new Date(s * 1000);
@@ -91,6 +91,9 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   await knex.withSchema(schema).table('cards').insert([card(1, 'C001', 'はじまりのカード'), card(2, 'C002', 'ふたつめ'), card(3, 'C999', 'きえたカード')]);
   const uc = (id: number, user_id: number, card_id: number, s: number) => ({ id, user_id, card_id, obtained_at: at(s) });
   await knex.withSchema(schema).table('user_cards').insert([uc(101, 7, 1, OLD_TS + 1000), uc(102, 7, 1, OLD_TS + 2000), uc(103, 7, 2, OLD_TS + 3000), uc(104, 7, 3, OLD_TS + 4000), uc(105, 9, 2, OLD_TS + 5000)]);
+  // usagi (8) liked kuma's sunset; kuma (7) followed usagi.
+  await knex.withSchema(schema).table('reactions').insert({ id: 501, user_id: 8, submission_id: 41, type: 'cute', created_at: at(OLD_TS + 600) });
+  await knex.withSchema(schema).table('user_follows').insert({ id: 601, follower_id: 7, following_id: 8, created_at: at(OLD_TS + 700) });
   return schema;
 }
 

@@ -136,3 +136,10 @@ export async function studysphereIdOf(db: Db, userId: number): Promise<number | 
   const row = await db('public.users').where({ id: userId }).first('studysphere_user_id');
   return row?.studysphere_user_id ?? null;
 }
+
+/** Who holds each of these old ids now (the approved claim), as old id -> TOYBOX user id. */
+export async function grantedOldIds(db: Db, oldUserIds: number[]): Promise<Map<number, number>> {
+  if (!oldUserIds.length) return new Map();
+  const rows = await db(CLAIMS).whereIn('old_user_id', [...new Set(oldUserIds)]).where({ status: 'approved' }).select('old_user_id', 'user_id');
+  return new Map(rows.map((r: { old_user_id: number; user_id: string }) => [Number(r.old_user_id), Number(r.user_id)]));
+}

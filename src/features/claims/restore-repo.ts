@@ -81,3 +81,10 @@ export async function restoreCount(db: Db): Promise<number> {
   const [r] = await db(RESTORES).where({ status: 'done' }).count<{ n: string }[]>('* as n');
   return Number(r!.n);
 }
+
+/** Of these row ids of a table, the ones some restore inserted (undo may remove those, never others). */
+export async function insertedByRestores(db: Db, table: string, rowIds: number[]): Promise<number[]> {
+  if (!rowIds.length) return [];
+  const rows = await db(WRITES).where({ op: 'insert', table_name: table }).whereIn('row_id', rowIds).distinct('row_id');
+  return rows.map((r: { row_id: string }) => Number(r.row_id));
+}

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, HttpError, NotFound } from '../../http/errors';
@@ -151,6 +152,10 @@ export interface RestoreResult {
   restore_id: number | null;
   posts: number;
   cards: number;
+  reactions: number;
+  follows: number;
+  /** Reactions and follows whose other end is not restored yet: completed by the other side's restore. */
+  pending_edges: number;
   avatar: boolean;
   header: boolean;
   profile: number;
@@ -231,7 +236,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
   const avatar = sel.avatar !== null ? cand.avatars.find((a) => a.file_id === sel.avatar) : undefined;
   const header = sel.header !== null ? cand.headers.find((a) => a.file_id === sel.header) : undefined;
   if ((sel.avatar !== null && !avatar) || (sel.header !== null && !header)) throw NotFound('claims.restore.no_such_item');
-  const nothing = { restore_id: null, posts: 0, cards: 0, avatar: false, header: false, profile: 0, undo_until: null };
+  const nothing = { restore_id: null, posts: 0, cards: 0, reactions: 0, follows: 0, pending_edges: 0, avatar: false, header: false, profile: 0, undo_until: null };
   if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio) return nothing;
 
   const copied: CopiedFile[] = [];
@@ -265,6 +270,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
     const avatarUrl = await profileUrl(avatar);
     const headerUrl = await profileUrl(header);
 
+    const oldEdges = await catalogue.oldEdgesTouching(ctx.knex, cand.old_user_id);
     const undoUntil = new Date(Date.now() + ctx.config.CLAIMS_UNDO_HOURS * 3600_000);
     const result = await ctx.knex.transaction(async (trx) => {
       await approvedClaimOf(trx, who.id, claimId); // still approved, now inside the transaction
@@ -318,13 +324,16 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const newCards = cards.filter((c) => !doneCards.has(c.key) && codes.has(c.code));
       const cardIds = await rows.insertUserCards(trx, newCards.map((c) => ({ user_id: who.id, card_id: codes.get(c.code)!, old_id: c.key, obtained_at: c.obtained_at })));
       cardIds.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_cards', row_id: id })));
-      const summary = { posts: inserted.length, cards: cardIds.length, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
+      const edges = await restoreEdges(trx, oldEdges);
+      edges.reactions.forEach((id) => writes.push(w({ op: 'insert', table_name: 'reactions', row_id: id })));
+      edges.follows.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_follows', row_id: id })));
+      const summary = { posts: inserted.length, cards: cardIds.length, reactions: edges.reactions.length, follows: edges.follows.length, pending_edges: edges.pending, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
       if (!writes.length) return { ...nothing };
       const restoreId = await restores.insertRestore(trx, { user_id: who.id, claim_id: claimId, old_user_id: cand.old_user_id, created_by: who.actor, undo_until: undoUntil });
       await restores.recordWrites(trx, restoreId, writes);
       await restores.setSummary(trx, restoreId, summary);
       await recordAudit(trx, who.actor, 'claims.restore', `user:${who.id}`, { restore: restoreId, claim: claimId, old_user_id: cand.old_user_id, ...summary });
-      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
+      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, follows: summary.follows, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
     });
     if (result.restore_id === null) await removeCopied(copied);
     return result;
@@ -332,6 +341,38 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
     await removeCopied(copied);
     throw err;
   }
+}
+
+const postKeyForFile = (name: string) => `old-media:submissions/${name.slice(0, name.length - path.posix.extname(name).length)}`.slice(0, 100);
+
+/**
+ * Reactions and follows of the old database with this old id at one end,
+ * written only when both ends are back: the other person holds an approved
+ * claim on their old id and, for a reaction, the post is restored. The rest
+ * stay where they are (the old database) and are completed by the restore
+ * of the other side, which reads the same edges. Existing rows are kept.
+ */
+async function restoreEdges(trx: Knex.Transaction, edges: catalogue.OldEdge[]): Promise<{ reactions: number[]; follows: number[]; pending: number }> {
+  if (!edges.length) return { reactions: [], follows: [], pending: 0 };
+  const granted = await claimsRepo.grantedOldIds(trx, edges.flatMap((e) => [e.from_old, e.to_old]));
+  const keys = edges.flatMap((e) => (e.kind === 'reaction' && e.post_file ? [postKeyForFile(e.post_file)] : []));
+  const posts = await rows.submissionIdsByOldId(trx, keys);
+  const reactions: Array<{ user_id: number; submission_id: number; type: string; created_at: Date }> = [];
+  const follows: Array<{ follower_id: number; following_id: number; created_at: Date }> = [];
+  let pending = 0;
+  for (const e of edges) {
+    const from = granted.get(e.from_old);
+    if (e.kind === 'reaction') {
+      const post = e.post_file ? posts.get(postKeyForFile(e.post_file)) : undefined;
+      if (from !== undefined && post !== undefined) reactions.push({ user_id: from, submission_id: post, type: e.type!, created_at: e.created_at });
+      else pending++;
+    } else {
+      const to = granted.get(e.to_old);
+      if (from !== undefined && to !== undefined && from !== to) follows.push({ follower_id: from, following_id: to, created_at: e.created_at });
+      else pending++;
+    }
+  }
+  return { reactions: await rows.insertReactions(trx, reactions), follows: await rows.insertFollows(trx, follows), pending };
 }
 
 /**
@@ -362,7 +403,10 @@ export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts:
           byTable.set(x.table_name as rows.RestorableTable, list);
         }
       }
-      for (const table of ['user_cards', 'submissions', 'user_meta'] as const) {
+      // Reactions another restore added on these posts go with them (they come back if the posts are restored again).
+      const onPosts = await restores.insertedByRestores(trx, 'reactions', await rows.reactionIdsOn(trx, byTable.get('submissions') ?? []));
+      byTable.set('reactions', [...new Set([...(byTable.get('reactions') ?? []), ...onPosts])]);
+      for (const table of ['reactions', 'user_follows', 'user_cards', 'submissions', 'user_meta'] as const) {
         const ids = byTable.get(table);
         if (ids?.length) await rows.deleteRows(trx, table, ids);
         removed += ids?.length ?? 0;
