@@ -176,3 +176,63 @@ export async function reactionIdsOn(trx: Trx, submissionIds: number[]): Promise<
   const rows = await trx('public.reactions').whereIn('submission_id', submissionIds).select('id');
   return rows.map((r: { id: string }) => Number(r.id));
 }
+
+/** Accounts already holding this display id (compared as TOYBOX's login does, and case-folded, to never hand one out twice). */
+export async function displayIdTaken(trx: Trx | Knex, displayId: string): Promise<boolean> {
+  return Boolean(await trx('public.users').whereRaw('lower(display_id) = lower(?)', [displayId]).first('id'));
+}
+
+export async function emailTaken(trx: Trx | Knex, email: string): Promise<boolean> {
+  return Boolean(await trx('public.users').whereRaw('lower(email) = lower(?)', [email]).first('id'));
+}
+
+export async function userWithOldId(trx: Trx | Knex, oldId: string): Promise<{ id: number; display_id: string; email: string | null } | undefined> {
+  const row = await trx('public.users').where({ old_id: oldId }).first('id', 'display_id', 'email');
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/**
+ * An old account that never came back, as TOYBOX's create_user would write it
+ * with an unusable password ('!' + 40 random characters, Django's format), its
+ * original created_at, provenance in users.old_id and user_meta.old_id.
+ */
+export async function insertRestoredAccount(trx: Trx, a: { display_id: string; email: string | null; unusable_password: string; old_id: string; created_at: Date; display_name: string; bio: string }): Promise<{ userId: number; metaId: number }> {
+  const [user] = await trx('public.users')
+    .insert({
+      email: a.email,
+      display_id: a.display_id,
+      password: a.unusable_password,
+      role: 'FREE_USER',
+      avatar_url: null,
+      is_suspended: false,
+      warning_count: 0,
+      is_active: true,
+      is_staff: false,
+      is_superuser: false,
+      old_id: a.old_id,
+      created_at: a.created_at,
+      updated_at: trx.fn.now(),
+    })
+    .returning('id');
+  const [meta] = await trx('public.user_meta')
+    .insert({
+      user_id: user.id,
+      bio: a.bio,
+      display_name: a.display_name.slice(0, 50),
+      header_url: '',
+      lottery_bonus_count: 0,
+      notifications: JSON.stringify([]),
+      onboarding_completed: JSON.stringify({}),
+      earned_titles: JSON.stringify([]),
+      old_id: a.old_id,
+      created_at: a.created_at,
+      updated_at: trx.fn.now(),
+    })
+    .returning('id');
+  return { userId: Number(user.id), metaId: Number(meta.id) };
+}
+
+/** Sets a password hash (already made by the caller) on an account, as Django's set_password + save would. */
+export async function setPasswordHash(trx: Trx, userId: number, encoded: string): Promise<void> {
+  await trx('public.users').where({ id: userId }).update({ password: encoded, updated_at: trx.fn.now() });
+}

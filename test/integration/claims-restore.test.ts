@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { startTestPortal, csrfFrom, signedInAgent, tempDir, type TestPortal } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
@@ -291,6 +292,54 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(await knex('portal.claims').where({ user_id: someone.id }).first()).toMatchObject({ old_user_id: 9, level: 6, status: 'pending' });
       const unknown = await agent.post('/recover/statement').type('form').send({ _csrf: csrfFrom(page.text), display_id: 'nobody_here' });
       expect(unknown.status).toBe(422);
+    });
+  });
+
+  describe('an old account that never came back', () => {
+    it('staff restore it with an unusable password; the e-mailed link sets a password Django accepts', async () => {
+      const staff = await buildUser(knex, { is_staff: true, role: 'ADMIN' });
+      const admin = await signedInAgent(portal, staff.display_id, staff.password);
+      const page = await admin.get('/admin/claims');
+      // an old id someone claims is never recreated behind their back
+      const claimant = await buildUser(knex);
+      const agent = await signedInAgent(portal, claimant.display_id, claimant.password);
+      await agent.post('/recover/statement').type('form').send({ _csrf: csrfFrom((await agent.get('/recover')).text), display_id: 'usagi' });
+      const claimed = await admin.post('/admin/claims/restore-account').type('form').send({ _csrf: csrfFrom(page.text), old_user_id: 8, invite: 'on' });
+      expect(claimed.status).toBe(409);
+      const res = await admin.post('/admin/claims/restore-account').type('form').send({ _csrf: csrfFrom(page.text), old_user_id: 11, invite: 'on' });
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('「neko」を復旧しました（投稿 1 件、カード 1 枚）。');
+      const neko = await knex('public.users').where({ old_id: '11' }).first();
+      expect(neko).toMatchObject({ display_id: 'neko', email: 'neko@old.example', role: 'FREE_USER', is_active: true });
+      expect(neko.password).toMatch(/^!.{40}$/);
+      expect(neko.created_at.toISOString()).toBe(new Date((OLD_TS - 86400) * 1000).toISOString());
+      expect(await knex('public.user_meta').where({ user_id: neko.id }).first()).toMatchObject({ old_id: '11', display_name: 'ねこ', bio: 'にゃー', header_url: '' });
+      expect(await knex('public.submissions').where({ author_id: neko.id, status: 'PRIVATE' })).toHaveLength(1);
+      expect(await knex('public.user_cards').where({ user_id: neko.id })).toHaveLength(1);
+      const again = await admin.post('/admin/claims/restore-account').type('form').send({ _csrf: csrfFrom(page.text), old_user_id: 11, invite: 'on' });
+      expect(again.text).toContain('すでに復旧済み');
+      expect(await knex('public.users').where({ old_id: '11' })).toHaveLength(1);
+
+      await sink.waitFor(1);
+      const mails = sink.messages.filter((m) => m.envelopeTo.includes('neko@old.example'));
+      expect(mails).toHaveLength(1); // the second run sent nothing
+      const link = /https?:\/\/\S+\/recover\/invite\/[A-Za-z0-9_-]{43}/.exec(mails[0]!.parsed.text ?? '')![0];
+      const owner = portal.agent();
+      const form = await owner.get(new URL(link).pathname);
+      expect(form.status).toBe(200);
+      const token = /name="token" value="([^"]+)"/.exec(form.text)![1];
+      const post = (password: string, password2 = password) => owner.post('/recover/invite').type('form').send({ _csrf: csrfFrom(form.text), token, password, password2 });
+      expect((await post('12345678')).status).toBe(422);
+      expect((await post('neko-neko-1')).status).toBe(422);
+      expect((await post('a-long-secret', 'another-one')).status).toBe(422);
+      const done = await post('whiskers-at-dawn');
+      expect(done.text).toContain('data-result="password-set"');
+      const hash: string = (await knex('public.users').where({ id: neko.id }).first()).password;
+      // Django's PBKDF2PasswordHasher, recomputed independently in Python
+      const py = spawnSync('python3', ['-c', 'import sys,hashlib,base64;a,i,s,h=sys.argv[2].split("$");print(a=="pbkdf2_sha256" and base64.b64encode(hashlib.pbkdf2_hmac("sha256",sys.argv[1].encode(),s.encode(),int(i))).decode()==h)', 'whiskers-at-dawn', hash], { encoding: 'utf8' });
+      expect(py.stdout.trim()).toBe('True');
+      await signedInAgent(portal, 'neko', 'whiskers-at-dawn');
+      expect((await post('whiskers-at-dawn-2')).status).toBe(410);
     });
   });
 

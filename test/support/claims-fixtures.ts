@@ -50,6 +50,7 @@ export async function makeOldWorld(ctx: AppContext, work: string): Promise<OldWo
   put(uploads, 'profiles/avatar_7_0a1b2c3d.png', await png(15));
   put(uploads, 'profiles/header_7_deadbeef.png', await png(16));
   put(uploads, `submissions/8_${OLD_TS + 500}.png`, originals['usagi.png']!);
+  put(uploads, `submissions/11_${OLD_TS + 900}.mp4`, Buffer.concat([Buffer.from('\0\0\0\x18ftypmp42'), crypto.randomBytes(3000)]));
   // Files on the host keep the time they were written (profile pictures carry no time in their names).
   for (const rel of ['profiles/avatar_7_0a1b2c3d.png', 'profiles/header_7_deadbeef.png']) fs.utimesSync(path.join(uploads, rel), OLD_TS + 50, OLD_TS + 50);
   await addMedia(ctx, uploads, { era: 'auto' });
@@ -75,14 +76,14 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   const user = (id: number, display_id: string, email: string | null) => ({
     id, display_id, email, password: '!', role: 'FREE_USER', is_suspended: false, warning_count: 0, is_active: true, is_staff: false, is_superuser: false, created_at: at(OLD_TS - 86400), updated_at: at(OLD_TS - 86400),
   });
-  await knex.withSchema(schema).table('users').insert([user(7, 'kuma', 'kuma@old.example'), user(8, 'usagi', 'usagi@old.example'), user(9, 'tora', 'Tora@Old.example'), { ...user(10, 'shika', null), studysphere_user_id: 6010 }]);
+  await knex.withSchema(schema).table('users').insert([user(7, 'kuma', 'kuma@old.example'), user(8, 'usagi', 'usagi@old.example'), user(9, 'tora', 'Tora@Old.example'), { ...user(10, 'shika', null), studysphere_user_id: 6010 }, user(11, 'neko', 'neko@old.example')]);
   // What salvage add-discord recorded about old user 8: the bot's share of its post.
   const [discord] = await knex('portal.salvage_sources').insert({ kind: 'discord', locator: '/host/discord.json', fingerprint: 'discord-fixture', status: 'complete' }).returning('id');
   await knex('portal.salvage_facts').insert({ source_id: discord.id, ref: 'msg-1', kind: 'discord_share', old_user_id: 8, display_name: 'うさぎ', occurred_at: at(OLD_TS + 530), file_name: `8_${OLD_TS + 500}.png`, source_line: '**うさぎ**さんが作品を共有しました' });
   const meta = (id: number, user_id: number, display_name: string, bio: string) => ({
     id, user_id, display_name, bio, lottery_bonus_count: 0, notifications: '[]', onboarding_completed: '{}', earned_titles: '[]', created_at: at(OLD_TS), updated_at: at(OLD_TS),
   });
-  await knex.withSchema(schema).table('user_meta').insert([meta(1, 7, 'くま', '<b>こんにちは</b><script>alert(1)</script>'), meta(2, 8, 'うさぎ', ''), meta(3, 9, 'とら', '')]);
+  await knex.withSchema(schema).table('user_meta').insert([meta(1, 7, 'くま', '<b>こんにちは</b><script>alert(1)</script>'), meta(2, 8, 'うさぎ', ''), meta(3, 9, 'とら', ''), meta(4, 11, 'ねこ', 'にゃー')]);
   await knex.withSchema(schema).table('submissions').insert({
     id: 41, author_id: 7, title: '<i onclick=x>夕焼け</i>', caption: '<script>alert(1)</script>きれい', comment_enabled: true, status: 'PUBLIC', aim: '', steps: '[]', frame_type: 'none', jp_result: 'none', likes_count: 3, hashtags: '[]', spell: '', ai_tool: '',
     image_url: `https://toybox.old/uploads/submissions/7_${OLD_TS}.png`, created_at: at(OLD_TS + 25), updated_at: at(OLD_TS + 25),
@@ -90,7 +91,7 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   const card = (id: number, code: string, name: string) => ({ id, code, name, rarity: 'N', created_at: at(OLD_TS), updated_at: at(OLD_TS) });
   await knex.withSchema(schema).table('cards').insert([card(1, 'C001', 'はじまりのカード'), card(2, 'C002', 'ふたつめ'), card(3, 'C999', 'きえたカード')]);
   const uc = (id: number, user_id: number, card_id: number, s: number) => ({ id, user_id, card_id, obtained_at: at(s) });
-  await knex.withSchema(schema).table('user_cards').insert([uc(101, 7, 1, OLD_TS + 1000), uc(102, 7, 1, OLD_TS + 2000), uc(103, 7, 2, OLD_TS + 3000), uc(104, 7, 3, OLD_TS + 4000), uc(105, 9, 2, OLD_TS + 5000)]);
+  await knex.withSchema(schema).table('user_cards').insert([uc(101, 7, 1, OLD_TS + 1000), uc(102, 7, 1, OLD_TS + 2000), uc(103, 7, 2, OLD_TS + 3000), uc(104, 7, 3, OLD_TS + 4000), uc(105, 9, 2, OLD_TS + 5000), uc(106, 11, 1, OLD_TS + 6000)]);
   // usagi (8) liked kuma's sunset; kuma (7) followed usagi.
   await knex.withSchema(schema).table('reactions').insert({ id: 501, user_id: 8, submission_id: 41, type: 'cute', created_at: at(OLD_TS + 600) });
   await knex.withSchema(schema).table('user_follows').insert({ id: 601, follower_id: 7, following_id: 8, created_at: at(OLD_TS + 700) });

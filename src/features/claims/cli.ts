@@ -3,6 +3,7 @@ import { CliError, withContext, printJson } from '../../cli/context';
 import { cliActor } from '../../audit/service';
 import { HttpError } from '../../http/errors';
 import { decideClaim, staffQueue } from './service';
+import { restoreAbandonedAccount } from './accounts';
 
 /** `claims queue` and `claims decide`: the staff queue from the host's shell, audited like the web page. */
 export function registerClaimsCli(program: Command): void {
@@ -37,6 +38,27 @@ export function registerClaimsCli(program: Command): void {
         } catch (err) {
           if (err instanceof HttpError && err.status === 404) throw new CliError(`no claim ${claim}`, 3);
           if (err instanceof HttpError && err.status === 409) throw new CliError(`old user already granted to claim ${String(err.vars.claim)}`, 4);
+          throw err;
+        }
+      });
+    });
+  claims
+    .command('restore-account <old-id>')
+    .description('bring back an old account whose owner never re-registered (unusable password), with everything it had')
+    .option('--display-id <id>', 'user id to give it when the old one is now someone else\'s')
+    .option('--invite', 'e-mail the owner (old address) a link to set a password')
+    .option('--json', 'print as JSON')
+    .action(async (oldId: string, opts: { displayId?: string; invite?: boolean; json?: boolean }) => {
+      if (!/^\d+$/.test(oldId)) throw new CliError('old-id must be a number', 2);
+      await withContext(async (ctx) => {
+        try {
+          const r = await restoreAbandonedAccount(ctx, cliActor(), Number(oldId), { invite: Boolean(opts.invite), displayId: opts.displayId, lang: 'ja' });
+          if (opts.json) return printJson(r);
+          process.stdout.write(`${r.already ? 'already restored' : 'restored'}: user ${r.user_id} (${r.display_id}), ${r.restore?.posts ?? 0} posts, ${r.restore?.cards ?? 0} cards${r.invited ? ', invitation sent' : ''}\n`);
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 404) throw new CliError(`no old account ${oldId} in the loaded records`, 3);
+          if (err instanceof HttpError && err.status === 409) throw new CliError(err.messageKey === 'claims.account.claimed' ? 'someone claims this old id; review the claims first' : `display id ${String(err.vars.display_id)} is taken; pass --display-id`, 4);
+          if (err instanceof HttpError && err.status === 422) throw new CliError('--display-id must be 3-30 letters, digits or _', 2);
           throw err;
         }
       });

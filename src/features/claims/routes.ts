@@ -7,7 +7,8 @@ import * as csrf from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
 import type { z } from 'zod';
-import { decisionForm, emailForm, idParam, restoreForm, statementForm, tokenForm } from './schema';
+import { accountForm, decisionForm, emailForm, idParam, inviteForm, restoreForm, statementForm, tokenForm } from './schema';
+import * as accounts from './accounts';
 import * as service from './service';
 import * as restoring from './restore';
 import { readHashedUpload, UploadRefused } from './upload';
@@ -134,9 +135,31 @@ export function claimsRoutes(ctx: AppContext): Router {
     res.type(img.type).send(img.body);
   });
 
+  // The invitation link works signed out: the account has no usable password yet.
+  const invitePerIp = createLimiter(ctx.knex, { name: 'claims-invite', windowMs: 15 * 60_000, limit: 20 });
+  router.get('/recover/invite/:token', invitePerIp, async (req, res) => {
+    const { token } = parse(tokenForm, { token: req.params.token });
+    const inv = await accounts.describeInvitation(ctx, token);
+    res.render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, error: null });
+  });
+
+  router.post('/recover/invite', invitePerIp, async (req, res) => {
+    const { token, password, password2 } = parse(inviteForm, req.body);
+    if (password !== password2) throw new HttpError(422, 'claims.invite.mismatch');
+    const done = await accounts.acceptInvitation(ctx, token, password);
+    res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
+  });
+
+  router.post('/admin/claims/restore-account', requireStaff, async (req, res) => {
+    const f = parse(accountForm, req.body);
+    const r = await accounts.restoreAbandonedAccount(ctx, userActor(req.user!), f.old_user_id, { invite: f.invite, displayId: f.display_id || undefined, lang: req.lang });
+    const queue = await service.staffQueue(ctx);
+    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: null, account: r });
+  });
+
   router.get('/admin/claims', requireStaff, async (req, res) => {
     const queue = await service.staffQueue(ctx);
-    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: req.query.decided ?? null });
+    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: req.query.decided ?? null, account: null });
   });
 
   router.post('/admin/claims/:id/decision', requireStaff, async (req, res) => {

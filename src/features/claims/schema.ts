@@ -37,3 +37,15 @@ export const decisionForm = z.object({
   decision: z.enum(['approve', 'reject'], { message: 'claims.admin.bad_decision' }),
   reason: z.string().trim().min(3, 'claims.admin.reason_required').max(1000),
 });
+
+export const inviteForm = z.object({
+  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'claims.invite.link_gone'),
+  password: z.string().min(1, 'claims.invite.too_short').max(4096),
+  password2: z.string().max(4096),
+});
+
+export const accountForm = z.object({
+  old_user_id: z.coerce.number({ message: 'claims.account.bad_old_id' }).int('claims.account.bad_old_id').positive('claims.account.bad_old_id'),
+  display_id: z.string().trim().max(30).optional(),
+  invite: checkbox,
+});
