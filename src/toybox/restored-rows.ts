@@ -236,3 +236,10 @@ export async function insertRestoredAccount(trx: Trx, a: { display_id: string; e
 export async function setPasswordHash(trx: Trx, userId: number, encoded: string): Promise<void> {
   await trx('public.users').where({ id: userId }).update({ password: encoded, updated_at: trx.fn.now() });
 }
+
+/** The account's avatar and header URLs as TOYBOX stores them. */
+export async function currentPictures(trx: Trx, userId: number): Promise<{ avatar_url: string | null; header_url: string | null }> {
+  const u = await trx('public.users').where({ id: userId }).first('avatar_url');
+  const m = await trx('public.user_meta').where({ user_id: userId }).first('header_url');
+  return { avatar_url: u?.avatar_url ?? null, header_url: m?.header_url ?? null };
+}

@@ -232,13 +232,22 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const agent = await signedInAgent(portal, kuma.display_id, kuma.password);
       const before = await toyboxCounts();
       const f = await restoreForm(agent);
-      const res = await agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts });
-      expect(res.text).toContain('投稿 5 件');
+      // a double click: two restores at once add each post once, and every referenced file exists
+      const [res, twin] = await Promise.all([0, 1].map(() => agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts, avatar: f.avatar })));
+      expect([res!.text, twin!.text].filter((t) => t.includes('data-result="restored"'))).toHaveLength(1);
+      expect([res!.text, twin!.text].filter((t) => t.includes('data-result="nothing"'))).toHaveLength(1);
+      expect(await count(knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id'))).toBe(5);
+      for (const r of await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id')) {
+        expect(fs.existsSync(path.join(media, (r.image_url ?? r.video_url).replace('https://toybox.example/uploads/', '')))).toBe(true);
+      }
+      const avatarUrl = (await knex('public.users').where({ id: kuma.id }).first()).avatar_url;
+      expect(fs.existsSync(path.join(media, avatarUrl.replace('https://toybox.example/uploads/', '')))).toBe(true);
+      expect(fs.readdirSync(path.join(media, 'profiles')).filter((n) => n.startsWith(`avatar_${kuma.id}_`))).toHaveLength(1);
       const sunset = await knex('public.submissions').where({ author_id: kuma.id, old_id: `old-media:submissions/7_${OLD_TS}` }).first();
       expect(await knex('public.reactions').where({ submission_id: sunset.id })).toEqual([expect.objectContaining({ user_id: Number(usagi), type: 'cute', created_at: new Date((OLD_TS + 600) * 1000) })]);
       expect(await toyboxCounts()).toEqual(before);
       const restore = await knex('portal.restores').where({ user_id: kuma.id, status: 'done' }).first();
-      const undo = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(res.text) });
+      const undo = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(res!.text) });
       expect(undo.status).toBe(200);
       expect(await knex('public.reactions').where({ user_id: Number(usagi) })).toHaveLength(0);
       expect(await knex('public.user_follows').where({ follower_id: kuma.id })).toHaveLength(1); // added by usagi's restore, not this one

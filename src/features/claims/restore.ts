@@ -217,6 +217,15 @@ async function removeCopied(files: Array<{ abs: string }>): Promise<void> {
   }
 }
 
+/** True when `url` is one of TOYBOX's uploads whose file holds exactly these bytes. */
+async function holdsSameFile(ctx: AppContext, root: string, url: string | null, sha256: string): Promise<boolean> {
+  const prefix = mediaUrl(ctx, '');
+  if (!url || !url.startsWith(prefix)) return false;
+  const abs = path.resolve(root, url.slice(prefix.length));
+  if (!abs.startsWith(root + path.sep)) return false;
+  return (await sha256Of(abs).catch(() => null)) === sha256;
+}
+
 const mediaUrl = (ctx: AppContext, rel: string) => `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/uploads/${rel}`;
 const randomHex = () => crypto.randomBytes(4).toString('hex');
 
@@ -242,46 +251,52 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
   const copied: CopiedFile[] = [];
   const files = new Map(loaded.files.map((f) => [f.id, f]));
   const derived = derivedByOriginal(files.values());
+  const oldEdges = await catalogue.oldEdgesTouching(ctx.knex, cand.old_user_id);
+  const undoUntil = new Date(Date.now() + ctx.config.CLAIMS_UNDO_HOURS * 3600_000);
   try {
-    const root = posts.length || avatar || header ? mediaDir(ctx) : '';
-    // Files first, outside the transaction: a crash here leaves only unreferenced copies, never rows without files.
-    const postFiles = new Map<string, { url: string }>();
-    const dirs = new Set<string>();
-    // A few copies in flight: the disk, not one file at a time, sets the pace.
-    await mapLimit(posts, 8, async (p) => {
-      const f = files.get(p.file_id)!;
-      const ts = Math.floor((f.uploaded_at?.getTime() ?? Date.now()) / 1000);
-      const ext = path.posix.extname(f.rel_path).toLowerCase();
-      const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied, dirs);
-      const stem = main.rel.slice(0, -ext.length);
-      for (const d of derived.get(f.rel_path) ?? []) {
-        await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied, dirs);
-      }
-      postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });
-    });
-    const profileUrl = async (c: ProfileFileCandidate | undefined) => {
-      if (!c) return null;
-      const f = files.get(c.file_id)!;
-      const ext = path.posix.extname(f.rel_path).toLowerCase();
-      const hex = randomHex();
-      const main = await copyIn(root, f, (b) => `profiles/${c.kind}_${who.id}_${b ? randomHex() : hex}${ext}`, copied, dirs);
-      return mediaUrl(ctx, main.rel);
-    };
-    const avatarUrl = await profileUrl(avatar);
-    const headerUrl = await profileUrl(header);
-
-    const oldEdges = await catalogue.oldEdgesTouching(ctx.knex, cand.old_user_id);
-    const undoUntil = new Date(Date.now() + ctx.config.CLAIMS_UNDO_HOURS * 3600_000);
     const result = await ctx.knex.transaction(async (trx) => {
+      // One restore of an account at a time, from here to COMMIT: a second click waits, then finds
+      // everything restored and copies nothing (so it can never remove a file the first one uses).
+      // An advisory lock rather than the users row, which TOYBOX itself updates (last_login).
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`claims:restore:${who.id}`]);
       await approvedClaimOf(trx, who.id, claimId); // still approved, now inside the transaction
+      const donePosts = await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key));
+      const newPosts = posts.filter((p) => !donePosts.has(p.key));
+      const root = newPosts.length || avatar || header ? mediaDir(ctx) : '';
+      // Files before rows: a crash leaves at most unreferenced copies, never rows without files.
+      const postFiles = new Map<string, { url: string }>();
+      const dirs = new Set<string>();
+      // A few copies in flight: the disk, not one file at a time, sets the pace.
+      await mapLimit(newPosts, 8, async (p) => {
+        const f = files.get(p.file_id)!;
+        const ts = Math.floor((f.uploaded_at?.getTime() ?? Date.now()) / 1000);
+        const ext = path.posix.extname(f.rel_path).toLowerCase();
+        const main = await copyIn(root, f, (b) => `submissions/${who.id}_${ts + b}${ext}`, copied, dirs);
+        const stem = main.rel.slice(0, -ext.length);
+        for (const d of derived.get(f.rel_path) ?? []) {
+          await copyIn(root, d, (b) => `${stem}${d.kind === 'poster' ? '_poster' : '_thumb'}${b ? `_${b}` : ''}.jpg`, copied, dirs);
+        }
+        postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });
+      });
+      const current = await rows.currentPictures(trx, who.id);
+      const profileUrl = async (c: ProfileFileCandidate | undefined) => {
+        if (!c) return null;
+        const f = files.get(c.file_id)!;
+        // Already the picture in use (an earlier restore): nothing to add.
+        if (await holdsSameFile(ctx, root, c.kind === 'avatar' ? current.avatar_url : current.header_url, f.sha256)) return null;
+        const ext = path.posix.extname(f.rel_path).toLowerCase();
+        const hex = randomHex();
+        const main = await copyIn(root, f, (b) => `profiles/${c.kind}_${who.id}_${b ? randomHex() : hex}${ext}`, copied, dirs);
+        return mediaUrl(ctx, main.rel);
+      };
+      const avatarUrl = await profileUrl(avatar);
+      const headerUrl = await profileUrl(header);
+
       const user = await rows.lockUser(trx, who.id);
       if (!user) throw NotFound('claims.restore.no_account');
       const writes: restores.NewWrite[] = [];
       const w = (x: Partial<restores.NewWrite> & { op: restores.NewWrite['op'] }): restores.NewWrite => ({ table_name: null, row_id: null, column_name: null, before: null, after: null, file_path: null, sha256: null, ...x });
       for (const c of copied) writes.push(w({ op: 'file', file_path: c.rel, sha256: c.sha256 }));
-      // Another restore may have committed these since the candidates were read: provenance decides.
-      const donePosts = await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key));
-      const newPosts = posts.filter((p) => !donePosts.has(p.key));
       const inserted = await rows.insertSubmissions(
         trx,
         newPosts.map((p) => ({
