@@ -4,6 +4,7 @@ import { cliActor } from '../../audit/service';
 import { HttpError } from '../../http/errors';
 import { decideClaim, staffQueue } from './service';
 import { restoreAbandonedAccount } from './accounts';
+import { undo } from './undo';
 
 /** `claims queue` and `claims decide`: the staff queue from the host's shell, audited like the web page. */
 export function registerClaimsCli(program: Command): void {
@@ -59,6 +60,22 @@ export function registerClaimsCli(program: Command): void {
           if (err instanceof HttpError && err.status === 404) throw new CliError(`no old account ${oldId} in the loaded records`, 3);
           if (err instanceof HttpError && err.status === 409) throw new CliError(err.messageKey === 'claims.account.claimed' ? 'someone claims this old id; review the claims first' : `display id ${String(err.vars.display_id)} is taken; pass --display-id`, 4);
           if (err instanceof HttpError && err.status === 422) throw new CliError('--display-id must be 3-30 letters, digits or _', 2);
+          throw err;
+        }
+      });
+    });
+  claims
+    .command('undo <restore-id>')
+    .description("undo a person's restore (staff: also after the grace period, e.g. after rejecting a claim that was used)")
+    .action(async (restoreId: string) => {
+      if (!/^\d+$/.test(restoreId)) throw new CliError('restore-id must be a number', 2);
+      await withContext(async (ctx) => {
+        try {
+          const r = await undo(ctx, { id: 0, display_id: 'cli', actor: cliActor() }, Number(restoreId), { staff: true });
+          process.stdout.write(`restore ${restoreId} undone: ${r.removed} rows removed\n`);
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 404) throw new CliError(`no restore ${restoreId}`, 3);
+          if (err instanceof HttpError && err.status === 409) throw new CliError(err.messageKey === 'claims.undo.in_use' ? 'others reacted to or saved restored posts since; remove those first' : 'already undone', 4);
           throw err;
         }
       });

@@ -1,0 +1,131 @@
+import path from 'node:path';
+import type { AppContext } from '../../app-context';
+import * as catalogue from '../../salvage-catalogue';
+import * as rows from '../../toybox/restored-rows';
+import { approvedClaimOf } from './service';
+import { plainText } from './text';
+
+export interface PostCandidate {
+  key: string;
+  file_id: number;
+  kind: 'post_image' | 'post_video';
+  rel_path: string;
+  title: string;
+  caption: string;
+  created_at: Date | null;
+  from_database: boolean;
+  preview_id: number | null;
+  restored: boolean;
+}
+
+export interface ProfileFileCandidate {
+  file_id: number;
+  kind: 'avatar' | 'header';
+  rel_path: string;
+}
+
+export interface CardCandidate {
+  key: string;
+  code: string;
+  name: string;
+  rarity: string;
+  obtained_at: Date;
+  available: boolean;
+  restored: boolean;
+}
+
+export interface Candidates {
+  claim_id: number;
+  old_user_id: number;
+  posts: PostCandidate[];
+  avatars: ProfileFileCandidate[];
+  headers: ProfileFileCandidate[];
+  cards: CardCandidate[];
+  old_display_name: string | null;
+  old_bio: string | null;
+}
+
+export const postKey = (f: catalogue.CatalogueFile) => `old-media:${f.stem ?? f.rel_path}`.slice(0, 100);
+export const cardKey = (oldId: number) => `old-db:user_cards:${oldId}`;
+
+/** Old database rows by the stored file name they point at (image, image_url or video_url). */
+function rowsByFileName(posts: catalogue.OldPostRow[]): Map<string, catalogue.OldPostRow> {
+  const out = new Map<string, catalogue.OldPostRow>();
+  for (const p of posts) {
+    for (const v of [p.image, p.image_url, p.video_url]) {
+      if (typeof v === 'string' && v) {
+        const name = path.posix.basename(v.split('?')[0]!);
+        if (!out.has(name)) out.set(name, p);
+      }
+    }
+  }
+  return out;
+}
+
+/** Thumbnails and posters by the original they were made from. */
+export function derivedByOriginal(files: Iterable<catalogue.CatalogueFile>): Map<string, catalogue.CatalogueFile[]> {
+  const out = new Map<string, catalogue.CatalogueFile[]>();
+  for (const f of files) {
+    if (!f.original_path) continue;
+    const list = out.get(f.original_path) ?? [];
+    list.push(f);
+    out.set(f.original_path, list);
+  }
+  return out;
+}
+
+/**
+ * What an approved claim can bring back: the old id's posts (one per distinct
+ * original file), avatars and headers, cards an old database holds, and old
+ * profile texts, each marked when it is already restored.
+ */
+export async function candidates(ctx: AppContext, userId: number, claimId: number): Promise<Candidates> {
+  return (await loadCandidates(ctx, userId, claimId)).cand;
+}
+
+export async function loadCandidates(ctx: AppContext, userId: number, claimId: number): Promise<{ cand: Candidates; files: catalogue.CatalogueFile[] }> {
+  const claim = await approvedClaimOf(ctx.knex, userId, claimId);
+  const files = await catalogue.clusterFiles(ctx.knex, claim.old_user_id);
+  const oldRows = rowsByFileName(await catalogue.oldPosts(ctx.knex, claim.old_user_id));
+  const derived = derivedByOriginal(files);
+  const seen = new Set<string>();
+  const posts: PostCandidate[] = [];
+  for (const f of files) {
+    if ((f.kind !== 'post_image' && f.kind !== 'post_video') || seen.has(f.sha256)) continue;
+    seen.add(f.sha256);
+    const row = oldRows.get(path.posix.basename(f.rel_path));
+    const preview = derived.get(f.rel_path)?.[0] ?? (f.kind === 'post_image' ? f : null);
+    posts.push({
+      key: postKey(f),
+      file_id: f.id,
+      kind: f.kind,
+      rel_path: f.rel_path,
+      title: plainText(row?.title ?? '', 20),
+      caption: plainText(row?.caption ?? '', 140),
+      created_at: row?.created_at ?? f.uploaded_at,
+      from_database: Boolean(row),
+      preview_id: preview?.id ?? null,
+      restored: false,
+    });
+  }
+  const oldCards = await catalogue.oldCards(ctx.knex, claim.old_user_id);
+  const account = await catalogue.oldAccount(ctx.knex, claim.old_user_id);
+  const { postDone, cardDone, codes } = await ctx.knex.transaction(async (trx) => ({
+    postDone: await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key)),
+    cardDone: await rows.existingOldIds(trx, 'user_cards', oldCards.map((c) => cardKey(c.old_id))),
+    codes: await rows.cardIdsByCode(trx, oldCards.map((c) => c.code)),
+  }));
+  for (const p of posts) p.restored = postDone.has(p.key);
+  const profile = (kind: 'avatar' | 'header') => files.filter((f) => f.kind === kind).map((f) => ({ file_id: f.id, kind, rel_path: f.rel_path }));
+  const cand: Candidates = {
+    claim_id: claim.id,
+    old_user_id: claim.old_user_id,
+    posts,
+    avatars: profile('avatar'),
+    headers: profile('header'),
+    cards: oldCards.map((c) => ({ key: cardKey(c.old_id), code: c.code, name: plainText(c.name, 100), rarity: c.rarity, obtained_at: c.obtained_at, available: codes.has(c.code), restored: cardDone.has(cardKey(c.old_id)) })),
+    old_display_name: account?.display_name ? plainText(account.display_name, 50) : null,
+    old_bio: account?.bio ? plainText(account.bio, 2000) : null,
+  };
+  return { cand, files };
+}

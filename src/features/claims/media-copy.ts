@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { AppContext } from '../../app-context';
+import { Conflict, HttpError } from '../../http/errors';
+import { logger } from '../../logger';
+import type * as catalogue from '../../salvage-catalogue';
+
+export interface CopiedFile {
+  rel: string;
+  abs: string;
+  sha256: string;
+}
+
+export function mediaDir(ctx: AppContext): string {
+  const dir = ctx.config.TOYBOX_MEDIA_DIR;
+  if (!dir) throw Conflict('claims.restore.no_media_dir');
+  return path.resolve(dir);
+}
+
+export function sha256Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/**
+ * Copies one salvaged file into TOYBOX's live uploads directory under a name
+ * TOYBOX's own code would give it for this person, never overwriting: a name
+ * already taken by other bytes moves to the next free second / suffix. Returns
+ * null when the very same bytes are already there (nothing was added).
+ */
+export async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
+  for (let bump = 0; bump < 50; bump++) {
+    const rel = relName(bump);
+    const abs = path.resolve(root, rel);
+    if (!abs.startsWith(root + path.sep)) throw new HttpError(400, 'claims.restore.bad_path');
+    if (!dirs.has(path.dirname(abs))) {
+      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+      dirs.add(path.dirname(abs));
+    }
+    try {
+      await fs.promises.copyFile(src.abs_path, abs, fs.constants.COPYFILE_EXCL);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((await sha256Of(abs)) === src.sha256) return { rel, added: false };
+      continue;
+    }
+    copied.push({ rel, abs, sha256: src.sha256 });
+    return { rel, added: true };
+  }
+  throw Conflict('claims.restore.no_free_name');
+}
+
+export async function removeCopied(files: Array<{ abs: string }>): Promise<void> {
+  for (const f of files) {
+    await fs.promises.unlink(f.abs).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') logger.warn({ err: err.message, file: f.abs }, 'claims: could not remove a copied file');
+    });
+  }
+}
+
+/** True when `url` is one of TOYBOX's uploads whose file holds exactly these bytes. */
+export async function holdsSameFile(ctx: AppContext, root: string, url: string | null, sha256: string): Promise<boolean> {
+  const prefix = mediaUrl(ctx, '');
+  if (!url || !url.startsWith(prefix)) return false;
+  const abs = path.resolve(root, url.slice(prefix.length));
+  if (!abs.startsWith(root + path.sep)) return false;
+  return (await sha256Of(abs).catch(() => null)) === sha256;
+}
+
+export const mediaUrl = (ctx: AppContext, rel: string) => `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/uploads/${rel}`;
+export const randomHex = () => crypto.randomBytes(4).toString('hex');
