@@ -28,6 +28,7 @@ export interface CatalogueFile {
   uploaded_at: Date | null;
   stem: string | null;
   original_path: string | null;
+  game_folder: string | null;
 }
 
 interface FileDbRow extends Omit<CatalogueFile, 'abs_path'> {
@@ -42,7 +43,7 @@ function withAbs(r: FileDbRow): CatalogueFile {
   return { ...rest, id: Number(r.id), size: Number(r.size), source_id: Number(r.source_id), abs_path: abs };
 }
 
-const fileColumns = ['f.id', 'f.source_id', 'f.rel_path', 'f.sha256', 'f.size', 'f.kind', 'f.era', 'f.old_user_id', 'f.display_id', 'f.uploaded_at', 'f.stem', 'f.original_path', 's.locator'];
+const fileColumns = ['f.id', 'f.source_id', 'f.rel_path', 'f.sha256', 'f.size', 'f.kind', 'f.era', 'f.old_user_id', 'f.display_id', 'f.uploaded_at', 'f.stem', 'f.original_path', 'f.game_folder', 's.locator'];
 
 function oldFiles(knex: Knex) {
   return knex('portal.salvage_files as f')
@@ -249,4 +250,10 @@ export async function oldEdgesTouching(knex: Knex, oldUserId: number): Promise<O
     return out;
   }
   return [];
+}
+
+/** Old-era game files stored under this display id (games/{display_id}/{ts}/...), by folder. */
+export async function gameFilesOf(knex: Knex, displayId: string): Promise<CatalogueFile[]> {
+  const rows = (await oldFiles(knex).where('f.kind', 'game_file').whereRaw('lower(f.display_id) = lower(?)', [displayId]).orderBy(['f.rel_path'])) as Array<FileDbRow & { game_folder?: string }>;
+  return rows.map(withAbs);
 }

@@ -25,6 +25,7 @@ export interface RestoredSubmission {
   ai_tool: string;
   image_url: string | null;
   video_url: string | null;
+  game_url: string | null;
   created_at: Date;
 }
 
@@ -94,7 +95,7 @@ export async function insertSubmissions(trx: Trx, rows: RestoredSubmission[]): P
           frame_type: 'none',
           image_url: s.image_url,
           video_url: s.video_url,
-          game_url: null,
+          game_url: s.game_url,
           jp_result: 'none',
           likes_count: 0,
           old_id: s.old_id,

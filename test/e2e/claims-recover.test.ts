@@ -47,7 +47,7 @@ describe('/recover in headless Chromium: original files prove an old account, on
     await page.getByRole('radio', { name: '以前の画像を使う' }).nth(1).check(); // the header
     await page.getByLabel('以前の表示名「くま」にする').check();
     await page.getByRole('button', { name: '選んだものを戻す' }).click();
-    await expect(page.locator('[data-result="restored"]').textContent()).resolves.toBe('戻しました: 投稿 5 件、カード 3 枚、ヘッダー画像、プロフィール 1 項目。');
+    await expect(page.locator('[data-result="restored"]').textContent()).resolves.toBe('戻しました: 投稿 6 件、カード 3 枚、ヘッダー画像、プロフィール 1 項目。');
     const meta = await knex('public.user_meta').where({ user_id: kuma.id }).first();
     expect(meta.display_name).toBe('くま');
     expect(meta.header_url).toMatch(new RegExp(`^https://toybox\\.example/uploads/profiles/header_${kuma.id}_[0-9a-f]{8}\\.png$`));

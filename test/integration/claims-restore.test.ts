@@ -85,7 +85,8 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
 
     it('lists candidates with previews only for the owner, old captions as plain text', async () => {
       const { posts, html } = await restoreForm(agent);
-      expect(posts).toHaveLength(5);
+      expect(posts).toHaveLength(6); // five media posts and a game
+      expect(posts).toContain(`old-media:games/kuma/${OLD_TS + 300}`);
       expect(html).toContain('夕焼け');
       expect(html).toContain('きれい');
       expect(html).not.toMatch(/<script>alert|<i onclick/);
@@ -102,21 +103,25 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
     let before: Awaited<ReturnType<typeof toyboxCounts>>;
     let ownPost: number;
 
-    it('restores 5 posts, the avatar and the cards in one click, as TOYBOX would read them', async () => {
+    it('restores 6 posts (one a game), the avatar and the cards in one click, as TOYBOX would read them', async () => {
       ownPost = await insertSubmissionRow(knex, { author_id: kuma.id, title: 'new one' });
       await knex('public.submissions').where({ id: ownPost }).update({ status: 'PUBLIC' });
       before = await toyboxCounts();
       const f = await restoreForm(agent);
       const res = await agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts, avatar: f.avatar, all_cards: 'on' });
       expect(res.status).toBe(200);
-      expect(res.text).toContain('戻しました: 投稿 5 件、カード 3 枚、アイコン画像');
+      expect(res.text).toContain('戻しました: 投稿 6 件、カード 3 枚、アイコン画像');
       // usagi's like and kuma's follow wait for usagi's account to come back
       expect(res.text).toContain('data-pending-edges="2"');
 
-      const rows = await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id').orderBy('created_at');
-      expect(rows).toHaveLength(5);
+      const all = await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id').orderBy('created_at');
+      expect(all).toHaveLength(6);
+      for (const r of all) expect(r.status).toBe('PRIVATE');
+      const game = all.find((r) => r.game_url);
+      expect(game).toMatchObject({ old_id: `old-media:games/kuma/${OLD_TS + 300}`, image_url: null, video_url: null, game_url: `https://toybox.example/media/games/kuma_new/${OLD_TS + 300}/index.html` });
+      for (const rel of ['index.html', 'js/app.js']) expect(sha256(path.join(media, `games/kuma_new/${OLD_TS + 300}/${rel}`))).toBe(sha256(path.join(world.uploads, `games/kuma/${OLD_TS + 300}/${rel}`)));
+      const rows = all.filter((r) => !r.game_url);
       for (const r of rows) {
-        expect(r.status).toBe('PRIVATE');
         expect(r.old_id).toMatch(/^old-media:submissions\/7_\d+$/);
         expect(r).toMatchObject({ aim: '画像提出', frame_type: 'none', jp_result: 'none', likes_count: 0, comment_enabled: true, game_url: null, deleted_at: null });
         const url: string = r.image_url ?? r.video_url;
@@ -142,7 +147,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(cards.map((c: { code: string }) => c.code)).toEqual(['C001', 'C001', 'C002']);
       expect(cards[0].obtained_at.toISOString()).toBe(new Date((OLD_TS + 1000) * 1000).toISOString());
       // Django-side counts: the person's own post plus five restored ones; nothing fanned out, nothing public
-      expect(await count(knex('public.submissions').where({ author_id: kuma.id }))).toBe(6);
+      expect(await count(knex('public.submissions').where({ author_id: kuma.id }))).toBe(7);
       expect(await toyboxCounts()).toEqual(before);
       const audit = await knex('portal.audit_log').where({ action: 'claims.restore' });
       expect(audit).toHaveLength(1);
@@ -150,13 +155,13 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
 
     it('restoring twice adds nothing', async () => {
       const f = await restoreForm(agent);
-      expect(f.posts).toHaveLength(0); // all five are marked restored and not offered again
+      expect(f.posts).toHaveLength(0); // all six are marked restored and not offered again
       const keys = (await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id').select('old_id')).map((r: { old_id: string }) => r.old_id);
       const files = fs.readdirSync(path.join(media, 'submissions')).length;
       const res = await agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: keys, all_cards: 'on' });
       expect(res.status).toBe(200);
       expect(res.text).toContain('data-result="nothing"');
-      expect(await count(knex('public.submissions').where({ author_id: kuma.id }))).toBe(6);
+      expect(await count(knex('public.submissions').where({ author_id: kuma.id }))).toBe(7);
       expect(await count(knex('public.user_cards').where({ user_id: kuma.id }))).toBe(3);
       expect(fs.readdirSync(path.join(media, 'submissions')).length).toBe(files);
       expect(await knex('portal.restores').where({ user_id: kuma.id })).toHaveLength(1);
@@ -166,7 +171,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const since = await insertSubmissionRow(knex, { author_id: kuma.id, title: 'after restore' });
       await knex('public.user_cards').insert({ user_id: kuma.id, card_id: (await knex('public.cards').where({ code: 'C002' }).first()).id, obtained_at: new Date() });
       const copied = (await knex('portal.restore_writes').where({ op: 'file' })).map((w: { file_path: string }) => path.join(media, w.file_path));
-      expect(copied.length).toBe(5 + 4 + 1); // 5 posts, 3 thumbnails and a poster, the avatar
+      expect(copied.length).toBe(5 + 4 + 2 + 1); // 5 posts, 3 thumbnails and a poster, the game's 2 files, the avatar
       const restore = await knex('portal.restores').where({ user_id: kuma.id }).first();
       const page = await agent.get('/recover');
       const res = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(page.text) });
@@ -178,6 +183,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(await count(knex('public.user_cards').where({ user_id: kuma.id }))).toBe(1);
       expect((await knex('public.users').where({ id: kuma.id }).first()).avatar_url).toBeNull();
       for (const f of copied) expect(fs.existsSync(f)).toBe(false);
+      expect(fs.existsSync(path.join(media, 'games', 'kuma_new'))).toBe(false); // the game's emptied folders go too
       expect((await knex('portal.restores').where({ id: restore.id }).first()).status).toBe('undone');
       // a second undo is refused, and changes nothing
       const again = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(page.text) });
@@ -236,9 +242,10 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const [res, twin] = await Promise.all([0, 1].map(() => agent.post('/recover/restore').type('form').send({ _csrf: f.csrf, claim: f.claim, posts: f.posts, avatar: f.avatar })));
       expect([res!.text, twin!.text].filter((t) => t.includes('data-result="restored"'))).toHaveLength(1);
       expect([res!.text, twin!.text].filter((t) => t.includes('data-result="nothing"'))).toHaveLength(1);
-      expect(await count(knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id'))).toBe(5);
+      expect(await count(knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id'))).toBe(6);
       for (const r of await knex('public.submissions').where({ author_id: kuma.id }).whereNotNull('old_id')) {
-        expect(fs.existsSync(path.join(media, (r.image_url ?? r.video_url).replace('https://toybox.example/uploads/', '')))).toBe(true);
+        const url: string = r.image_url ?? r.video_url ?? r.game_url;
+        expect(fs.existsSync(path.join(media, url.replace(/^https:\/\/toybox\.example\/(uploads|media)\//, '')))).toBe(true);
       }
       const avatarUrl = (await knex('public.users').where({ id: kuma.id }).first()).avatar_url;
       expect(fs.existsSync(path.join(media, avatarUrl.replace('https://toybox.example/uploads/', '')))).toBe(true);

@@ -47,6 +47,10 @@ export async function makeOldWorld(ctx: AppContext, work: string): Promise<OldWo
   kumaPosts.forEach((rel, i) => put(uploads, rel, originals[names[i]!]!));
   for (const rel of kumaPosts.slice(0, 3)) put(uploads, rel.replace('.png', '_thumb.jpg'), await jpg(30 + rel.length));
   put(uploads, `submissions/7_${OLD_TS + 180}_poster.jpg`, await jpg(40));
+  // kuma's game, stored as its ZIP's entries under the old display id
+  originals['game-index.html'] = Buffer.from('<!doctype html><title>くまのゲーム</title><script src="js/app.js"></script>');
+  put(uploads, `games/kuma/${OLD_TS + 300}/index.html`, originals['game-index.html']!);
+  put(uploads, `games/kuma/${OLD_TS + 300}/js/app.js`, Buffer.from('console.log("kuma");'));
   put(uploads, 'profiles/avatar_7_0a1b2c3d.png', await png(15));
   put(uploads, 'profiles/header_7_deadbeef.png', await png(16));
   put(uploads, `submissions/8_${OLD_TS + 500}.png`, originals['usagi.png']!);

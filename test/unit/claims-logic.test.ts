@@ -4,7 +4,7 @@ import { mapLimit } from '../../src/features/claims/map-limit';
 import type { CatalogueFile } from '../../src/salvage-catalogue';
 
 const file = (kind: string, uploaded: string | null): CatalogueFile => ({
-  id: 1, source_id: 1, rel_path: 'submissions/2_1.png', abs_path: '/x', sha256: 'a'.repeat(64), size: 1, kind, era: 'old', old_user_id: 2, display_id: null, uploaded_at: uploaded ? new Date(uploaded) : null, stem: null, original_path: null,
+  id: 1, source_id: 1, rel_path: 'submissions/2_1.png', abs_path: '/x', sha256: 'a'.repeat(64), size: 1, kind, era: 'old', old_user_id: 2, display_id: null, uploaded_at: uploaded ? new Date(uploaded) : null, stem: null, original_path: null, game_folder: null,
 });
 
 describe('old text from recovered databases', () => {

@@ -8,7 +8,7 @@ import { plainText } from './text';
 export interface PostCandidate {
   key: string;
   file_id: number;
-  kind: 'post_image' | 'post_video';
+  kind: 'post_image' | 'post_video' | 'game';
   rel_path: string;
   title: string;
   caption: string;
@@ -16,6 +16,8 @@ export interface PostCandidate {
   from_database: boolean;
   preview_id: number | null;
   restored: boolean;
+  /** Games: every file of the folder, and the index.html TOYBOX's upload view would have found first. */
+  game?: { folder: string; file_ids: number[]; index: string };
 }
 
 export interface ProfileFileCandidate {
@@ -108,8 +110,11 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
       restored: false,
     });
   }
-  const oldCards = await catalogue.oldCards(ctx.knex, claim.old_user_id);
   const account = await catalogue.oldAccount(ctx.knex, claim.old_user_id);
+  const games = account ? await gameCandidates(ctx, account.display_id, claim.old_user_id) : { posts: [], files: [] };
+  posts.push(...games.posts);
+  files.push(...games.files);
+  const oldCards = await catalogue.oldCards(ctx.knex, claim.old_user_id);
   const { postDone, cardDone, codes } = await ctx.knex.transaction(async (trx) => ({
     postDone: await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key)),
     cardDone: await rows.existingOldIds(trx, 'user_cards', oldCards.map((c) => cardKey(c.old_id))),
@@ -128,4 +133,45 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
     old_bio: account?.bio ? plainText(account.bio, 2000) : null,
   };
   return { cand, files };
+}
+
+/**
+ * An old id's games: folders games/{display_id}/{ts}/ under its old display id,
+ * offered only when exactly one old account had that display id (it was not
+ * unique). The entry page is what TOYBOX's upload view picks: the first
+ * index.html walking top-down (shallowest, then by name).
+ */
+async function gameCandidates(ctx: AppContext, displayId: string, oldUserId: number): Promise<{ posts: PostCandidate[]; files: catalogue.CatalogueFile[] }> {
+  const owners = await catalogue.oldAccountsByDisplayId(ctx.knex, displayId);
+  if (owners.length !== 1 || owners[0]!.old_user_id !== oldUserId) return { posts: [], files: [] };
+  const files = await catalogue.gameFilesOf(ctx.knex, displayId);
+  const byFolder = new Map<string, catalogue.CatalogueFile[]>();
+  for (const f of files) {
+    if (!f.game_folder) continue;
+    const list = byFolder.get(f.game_folder) ?? [];
+    list.push(f);
+    byFolder.set(f.game_folder, list);
+  }
+  const posts: PostCandidate[] = [];
+  for (const [folder, list] of byFolder) {
+    const index = list
+      .map((f) => f.rel_path)
+      .filter((p) => path.posix.basename(p) === 'index.html')
+      .sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b))[0];
+    if (!index) continue;
+    posts.push({
+      key: `old-media:${folder}`.slice(0, 100),
+      file_id: list[0]!.id,
+      kind: 'game',
+      rel_path: index,
+      title: '',
+      caption: '',
+      created_at: list[0]!.uploaded_at,
+      from_database: false,
+      preview_id: null,
+      restored: false,
+      game: { folder, file_ids: list.map((f) => f.id), index },
+    });
+  }
+  return { posts, files };
 }

@@ -72,3 +72,49 @@ export async function holdsSameFile(ctx: AppContext, root: string, url: string |
 
 export const mediaUrl = (ctx: AppContext, rel: string) => `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/uploads/${rel}`;
 export const randomHex = () => crypto.randomBytes(4).toString('hex');
+
+/**
+ * Copies a game's folder to a fresh folder of TOYBOX's games tree (the first
+ * `target(bump)` that does not exist yet, claimed by creating it), keeping the
+ * files' relative layout. Returns the new folder, relative to the uploads root.
+ */
+export async function copyFolder(root: string, files: catalogue.CatalogueFile[], srcFolder: string, target: (bump: number) => string, copied: CopiedFile[]): Promise<string> {
+  for (let bump = 0; bump < 50; bump++) {
+    const rel = target(bump);
+    const abs = path.resolve(root, rel);
+    if (!abs.startsWith(root + path.sep)) throw new HttpError(400, 'claims.restore.bad_path');
+    await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+    try {
+      await fs.promises.mkdir(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    for (const f of files) {
+      const sub = f.rel_path.slice(srcFolder.length + 1);
+      const dest = path.resolve(abs, sub);
+      if (!f.rel_path.startsWith(`${srcFolder}/`) || !dest.startsWith(abs + path.sep)) throw new HttpError(400, 'claims.restore.bad_path');
+      await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+      await fs.promises.copyFile(f.abs_path, dest, fs.constants.COPYFILE_EXCL);
+      copied.push({ rel: `${rel}/${sub}`, abs: dest, sha256: f.sha256 });
+    }
+    return rel;
+  }
+  throw Conflict('claims.restore.no_free_name');
+}
+
+/** After removing copied files: the folders they leave empty under games/ go too (best effort). */
+export async function pruneEmptyGameDirs(root: string, removed: string[]): Promise<void> {
+  const games = path.join(root, 'games');
+  const dirs = [...new Set(removed.map((f) => path.dirname(f)).filter((d) => d.startsWith(games + path.sep)))].sort((a, b) => b.length - a.length);
+  for (let d of dirs) {
+    while (d.startsWith(games + path.sep)) {
+      try {
+        await fs.promises.rmdir(d);
+      } catch {
+        break; // not empty, or gone
+      }
+      d = path.dirname(d);
+    }
+  }
+}

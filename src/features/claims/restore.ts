@@ -8,7 +8,7 @@ import * as restores from './restore-repo';
 import { approvedClaimOf, type Actor } from './service';
 import { mapLimit } from './map-limit';
 import { derivedByOriginal, loadCandidates, type ProfileFileCandidate } from './candidates';
-import { copyIn, holdsSameFile, mediaDir, mediaUrl, randomHex, removeCopied, type CopiedFile } from './media-copy';
+import { copyFolder, copyIn, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';
 
 export { candidates, type Candidates, type PostCandidate, type CardCandidate, type ProfileFileCandidate } from './candidates';
@@ -76,6 +76,13 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const dirs = new Set<string>();
       // A few copies in flight: the disk, not one file at a time, sets the pace.
       await mapLimit(newPosts, 8, async (p) => {
+        if (p.game) {
+          const ts = p.game.folder.split('/')[2]!;
+          const folder = await copyFolder(root, p.game.file_ids.map((id) => files.get(id)!), p.game.folder, (b) => `games/${who.display_id}/${Number(ts) + b}`, copied);
+          // TOYBOX serves games under /media/ and stores that absolute URL in game_url.
+          postFiles.set(p.key, { url: `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/media/${folder}${p.game.index.slice(p.game.folder.length)}` });
+          return;
+        }
         const f = files.get(p.file_id)!;
         const ts = Math.floor((f.uploaded_at?.getTime() ?? Date.now()) / 1000);
         const ext = path.posix.extname(f.rel_path).toLowerCase();
@@ -117,6 +124,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
           ai_tool: '',
           image_url: p.kind === 'post_image' ? postFiles.get(p.key)!.url : null,
           video_url: p.kind === 'post_video' ? postFiles.get(p.key)!.url : null,
+          game_url: p.kind === 'game' ? postFiles.get(p.key)!.url : null,
           created_at: p.created_at ?? new Date(),
         })),
       );
@@ -158,10 +166,16 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       await recordAudit(trx, who.actor, 'claims.restore', `user:${who.id}`, { restore: restoreId, claim: claimId, old_user_id: cand.old_user_id, ...summary });
       return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, follows: summary.follows, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
     });
-    if (result.restore_id === null) await removeCopied(copied);
+    if (result.restore_id === null) await discard(ctx, copied);
     return result;
   } catch (err) {
-    await removeCopied(copied);
+    await discard(ctx, copied);
     throw err;
   }
+}
+
+/** Removes the copies of a restore that did not commit (or added nothing), and the game folders they leave empty. */
+async function discard(ctx: AppContext, copied: CopiedFile[]): Promise<void> {
+  await removeCopied(copied);
+  if (ctx.config.TOYBOX_MEDIA_DIR) await pruneEmptyGameDirs(path.resolve(ctx.config.TOYBOX_MEDIA_DIR), copied.map((c) => c.abs));
 }

@@ -6,7 +6,7 @@ import * as catalogue from '../../salvage-catalogue';
 import * as rows from '../../toybox/restored-rows';
 import * as restores from './restore-repo';
 import * as claimsRepo from './repo';
-import { removeCopied } from './media-copy';
+import { pruneEmptyGameDirs, removeCopied } from './media-copy';
 import type { Actor } from './service';
 
 /**
@@ -56,6 +56,7 @@ export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts:
   if (root) {
     const targets = files.map((f) => path.resolve(root, f.file_path!)).filter((abs) => abs.startsWith(root + path.sep));
     await removeCopied(targets.map((abs) => ({ abs })));
+    await pruneEmptyGameDirs(root, targets);
   }
   return { removed };
 }
