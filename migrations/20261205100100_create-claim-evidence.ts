@@ -7,7 +7,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TABLE IF NOT EXISTS portal.claim_evidence (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       claim_id bigint NOT NULL REFERENCES portal.claims (id),
-      kind text NOT NULL CHECK (kind IN ('file_match', 'email', 'sso', 'statement')),
+      kind text NOT NULL CHECK (kind IN ('file_match', 'email', 'sso', 'token', 'statement')),
       level smallint NOT NULL CHECK (level BETWEEN 1 AND 6),
       ref text NOT NULL,
       details jsonb NOT NULL DEFAULT '{}'::jsonb,

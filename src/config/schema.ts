@@ -65,6 +65,7 @@ export const envSchema = z.object({
   SALVAGE_PG_BIN: z.string().optional(),
   CLAIMS_MAX_FILES: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(20),
   CLAIMS_MAX_UPLOAD_MB: z.coerce.number({ message: 'must be a number' }).int().min(1).default(1024),
+  TOYBOX_OLD_SECRET_KEY: z.string().min(1).optional(),
   CLAIMS_UNDO_HOURS: z.coerce.number({ message: 'must be a number' }).min(0).default(72),
 });
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { startTestPortal, csrfFrom, signedInAgent, tempDir, type TestPortal } from '../support/portal';
@@ -11,6 +12,14 @@ import { makeOldWorld, sha256, type OldWorld } from '../support/claims-fixtures'
 import { OLD_TS } from '../support/salvage-fixtures';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
+
+const OLD_SECRET = 'django-insecure-the-old-sites-secret-key';
+/** A token as djangorestframework-simplejwt signs it (HS256 with SECRET_KEY). */
+function simpleJwt(payload: Record<string, unknown>, key = OLD_SECRET): string {
+  const part = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+  return `${body}.${crypto.createHmac('sha256', key).update(body).digest('base64url')}`;
+}
 
 describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', () => {
   let portal: TestPortal;
@@ -25,7 +34,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
     work = tempDir('claims-');
     media = path.join(work, 'live-uploads');
     fs.mkdirSync(media);
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: media, TOYBOX_URL: 'https://toybox.example', SMTP_URL: `${sink.url}?tls=off`, CLAIMS_MAX_FILES: '5', CLAIMS_MAX_UPLOAD_MB: '2' });
+    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: media, TOYBOX_URL: 'https://toybox.example', SMTP_URL: `${sink.url}?tls=off`, CLAIMS_MAX_FILES: '5', CLAIMS_MAX_UPLOAD_MB: '2', TOYBOX_OLD_SECRET_KEY: OLD_SECRET });
     knex = portal.ctx.knex;
     world = await makeOldWorld(portal.ctx, work);
   });
@@ -297,6 +306,22 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       const other = await signedInAgent(portal, none.display_id, none.password);
       const refused = await other.post('/recover/sso').type('form').send({ _csrf: csrfFrom((await other.get('/recover')).text) });
       expect(refused.status).toBe(422);
+    });
+
+    it('an old sign-in token signed by the old site before the incident proves its old id (level 2); forged or new ones do not', async () => {
+      const risu = await buildUser(knex, { display_id: 'risu_new' });
+      const agent = await signedInAgent(portal, risu.display_id, risu.password);
+      const csrf = csrfFrom((await agent.get('/recover')).text);
+      const claims = { token_type: 'refresh', exp: OLD_TS + 30 * 86400, iat: OLD_TS, jti: 'a1b2c3', user_id: 12 };
+      const send = (token: string) => agent.post('/recover/token').type('form').send({ _csrf: csrf, token });
+      expect((await send(simpleJwt(claims, 'some-other-key'))).status).toBe(422);
+      expect((await send(simpleJwt({ ...claims, iat: 1769500000 }))).status).toBe(422); // after the incident: the key may sign new accounts' tokens
+      expect((await send(simpleJwt(claims).replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ ...claims, user_id: 7 })).toString('base64url')}.`))).status).toBe(422);
+      const ok = await send(simpleJwt({ ...claims, user_id: '12' })); // simplejwt may write the id as a string
+      expect(ok.text).toContain('data-outcome="approved"');
+      expect(await knex('portal.claims').where({ user_id: risu.id }).first()).toMatchObject({ old_user_id: 12, level: 2, status: 'approved' });
+      const evidence = await knex('portal.claim_evidence').where({ kind: 'token' });
+      expect(JSON.stringify(evidence)).not.toContain(simpleJwt({ ...claims, user_id: '12' }).split('.')[2]);
     });
 
     it('a stated old display id only goes to staff', async () => {

@@ -80,7 +80,7 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   const user = (id: number, display_id: string, email: string | null) => ({
     id, display_id, email, password: '!', role: 'FREE_USER', is_suspended: false, warning_count: 0, is_active: true, is_staff: false, is_superuser: false, created_at: at(OLD_TS - 86400), updated_at: at(OLD_TS - 86400),
   });
-  await knex.withSchema(schema).table('users').insert([user(7, 'kuma', 'kuma@old.example'), user(8, 'usagi', 'usagi@old.example'), user(9, 'tora', 'Tora@Old.example'), { ...user(10, 'shika', null), studysphere_user_id: 6010 }, user(11, 'neko', 'neko@old.example')]);
+  await knex.withSchema(schema).table('users').insert([user(7, 'kuma', 'kuma@old.example'), user(8, 'usagi', 'usagi@old.example'), user(9, 'tora', 'Tora@Old.example'), { ...user(10, 'shika', null), studysphere_user_id: 6010 }, user(11, 'neko', 'neko@old.example'), user(12, 'risu', null)]);
   // What salvage add-discord recorded about old user 8: the bot's share of its post.
   const [discord] = await knex('portal.salvage_sources').insert({ kind: 'discord', locator: '/host/discord.json', fingerprint: 'discord-fixture', status: 'complete' }).returning('id');
   await knex('portal.salvage_facts').insert({ source_id: discord.id, ref: 'msg-1', kind: 'discord_share', old_user_id: 8, display_name: 'うさぎ', occurred_at: at(OLD_TS + 530), file_name: `8_${OLD_TS + 500}.png`, source_line: '**うさぎ**さんが作品を共有しました' });

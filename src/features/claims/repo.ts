@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 type Db = Knex | Knex.Transaction;
 
 export type ClaimStatus = 'pending' | 'approved' | 'rejected';
-export type EvidenceKind = 'file_match' | 'email' | 'sso' | 'statement';
+export type EvidenceKind = 'file_match' | 'email' | 'sso' | 'token' | 'statement';
 
 export interface ClaimRow {
   id: number;

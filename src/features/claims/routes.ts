@@ -7,7 +7,7 @@ import * as csrf from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
 import type { z } from 'zod';
-import { accountForm, decisionForm, emailForm, idParam, inviteForm, restoreForm, statementForm, tokenForm } from './schema';
+import { accountForm, decisionForm, emailForm, idParam, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
 import * as accounts from './accounts';
 import * as service from './service';
 import * as restoring from './restore';
@@ -49,6 +49,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
     candidates,
     history,
     sso,
+    tokenProof: Boolean(ctx.config.TOYBOX_OLD_SECRET_KEY),
     now: new Date(),
     limits: { files: ctx.config.CLAIMS_MAX_FILES, mb: ctx.config.CLAIMS_MAX_UPLOAD_MB },
     ...extra,
@@ -101,6 +102,12 @@ export function claimsRoutes(ctx: AppContext): Router {
   router.post('/recover/sso', requireUser, proofLimit, async (req, res) => {
     const outcomes = await service.proveBySso(ctx, actor(req));
     await renderRecover(ctx, req, res, { outcomes });
+  });
+
+  router.post('/recover/token', requireUser, proofLimit, async (req, res) => {
+    const { token } = parse(oldTokenForm, req.body);
+    const outcome = await service.proveByOldToken(ctx, actor(req), token);
+    await renderRecover(ctx, req, res, { outcomes: [outcome] });
   });
 
   router.post('/recover/statement', requireUser, proofLimit, async (req, res) => {

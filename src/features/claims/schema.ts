@@ -49,3 +49,5 @@ export const accountForm = z.object({
   display_id: z.string().trim().max(30).optional(),
   invite: checkbox,
 });
+
+export const oldTokenForm = z.object({ token: z.string().trim().min(20, 'claims.token.invalid').max(4096, 'claims.token.invalid') });

@@ -9,6 +9,7 @@ import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';
 import { restoredByClaim } from './restore-repo';
 import type { HashedUpload } from './upload';
+import { verifyOldToken } from './old-token';
 import type { ClaimRow, EvidenceKind, EvidenceRow } from './repo';
 
 /** Proof levels of RECOVERY.md §3 that are approved without staff when nobody else claims the old id. */
@@ -184,6 +185,20 @@ export async function proveBySso(ctx: AppContext, who: Actor): Promise<ProofOutc
   }
   if (!outcomes.length) throw new HttpError(422, 'claims.sso.no_match');
   return outcomes;
+}
+
+/**
+ * Proof by an old sign-in token still in the person's browser: signed by the
+ * old site's key and issued before the incident, it names the old id (level 2).
+ * The token itself is never stored or logged, only its id and issue time.
+ */
+export async function proveByOldToken(ctx: AppContext, who: Actor, token: string): Promise<ProofOutcome> {
+  const key = ctx.config.TOYBOX_OLD_SECRET_KEY;
+  if (!key) throw new HttpError(422, 'claims.token.unavailable');
+  const claims = verifyOldToken(token, key, new Date(ctx.config.SALVAGE_INCIDENT_AT));
+  if (!claims) throw new HttpError(422, 'claims.token.invalid');
+  const acc = await catalogue.oldAccount(ctx.knex, claims.user_id);
+  return registerProofs(ctx, who, claims.user_id, [{ kind: 'token', level: 2, ref: claims.jti ?? claims.issued_at.toISOString(), details: { token_type: claims.token_type, issued_at: claims.issued_at.toISOString() } }], acc?.display_id ?? null);
 }
 
 /** A stated old display id: public knowledge, so it only ever sends a claim to staff (level 6). */
