@@ -227,6 +227,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect((await admin.post(`/admin/claims/${claims[1].id}/decision`).type('form').send({ _csrf: csrf, decision: 'approve', reason: 'try both' })).status).toBe(409);
       expect((await admin.post(`/admin/claims/${claims[1].id}/decision`).type('form').send({ _csrf: csrf, decision: 'reject', reason: 'granted to the first claimant' })).status).toBe(303);
       expect(await knex('portal.audit_log').whereIn('action', ['claims.approve', 'claims.reject']).select('action')).toHaveLength(2);
+      expect((await admin.get('/admin/claims')).text).not.toContain('data-old-user="8"'); // settled: out of the queue
 
       const pageB = await agentB.get('/recover');
       expect(pageB.text).not.toContain('name="claim"');

@@ -262,6 +262,10 @@ export async function decideClaim(ctx: AppContext, staffActor: string, claimId: 
     }
     const status = decision === 'approve' ? 'approved' : 'rejected';
     await repo.updateClaim(trx, claimId, { status, decided_by: staffActor, decided_at: new Date(), reason });
+    // The contest is settled once no other claim on the id waits: it leaves the queue.
+    if (!onId.some((c) => c.id !== claimId && c.status === 'pending')) {
+      for (const c of onId.filter((x) => x.contested)) await repo.updateClaim(trx, c.id, { contested: false });
+    }
     await recordAudit(trx, staffActor, `claims.${decision}`, `old_user:${claim.old_user_id}`, { claim: claimId, user: claim.user_id, reason, previous: claim.status });
     return { ...claim, status, reason };
   });
