@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildUser } from '../support/factories';
 import { useBrowserPortal, artifact } from '../support/browser';
-import { tempDir } from '../support/portal';
+import { tempDir, signedInAgent, csrfFrom } from '../support/portal';
 import { makeOldWorld, type OldWorld } from '../support/claims-fixtures';
 
 describe('/recover in headless Chromium: original files prove an old account, one click restores it', () => {
@@ -59,6 +59,37 @@ describe('/recover in headless Chromium: original files prove an old account, on
     expect(await knex('public.submissions').where({ author_id: kuma.id })).toHaveLength(0);
     const after = await knex('public.user_meta').where({ user_id: kuma.id }).first();
     expect([after.display_name, after.header_url]).toEqual([before.display_name, before.header_url]);
+    await page.close();
+  });
+
+  it('staff compare two claims on one old id side by side (English, phone width) and approve one with a reason', async () => {
+    const knex = web.portal.ctx.knex;
+    const [a, b] = [await buildUser(knex, { display_id: 'usagi_one' }), await buildUser(knex, { display_id: 'usagi_two' })];
+    for (const u of [a, b]) {
+      const agent = await signedInAgent(web.portal, u.display_id, u.password);
+      const page = await agent.get('/recover');
+      await agent.post('/recover/files').field('_csrf', csrfFrom(page.text)).attach('files', world.originals['usagi.png']!, 'usagi.png');
+    }
+    const staff = await buildUser(knex, { is_staff: true, role: 'ADMIN' });
+    const page = await web.browser.newPage({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+    await page.goto(`${web.base}/login?next=/admin/claims&lang=en`);
+    await page.getByLabel('ID or e-mail address').fill(staff.display_id);
+    await page.getByLabel('Password').fill(staff.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/admin\/claims/);
+    const group = page.locator('[data-old-user="8"]');
+    await expect(group.locator('article.claim').count()).resolves.toBe(2);
+    await expect(group.textContent()).resolves.toContain('Original file matched: submissions/8_1767226100.png');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: artifact('claims-admin-queue-en.png'), fullPage: true });
+    const first = group.locator('article.claim').first();
+    await first.getByLabel('Approve').check();
+    await first.getByLabel('Reason').fill('first upload, matching Discord share');
+    await first.getByRole('button', { name: 'Decide' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('decided');
+    const claims = await knex('portal.claims').where({ old_user_id: 8 }).orderBy('id');
+    expect(claims.map((c: { status: string }) => c.status)).toEqual(['approved', 'pending']);
     await page.close();
   });
 });
