@@ -2,6 +2,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { claimsRecoveryChecks } from '../../src/features/claims/recovery';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -24,10 +25,12 @@ describe('recovery-portal claims (the real CLI in a child process)', () => {
 
   it('lists the queue, decides a claim with a reason (audited), and refuses bad input with documented exit codes', async () => {
     const knex = portal.ctx.knex;
+    expect(await claimsRecoveryChecks(portal.ctx)).toEqual([{ id: 'claims', state: 'todo', detail: 'claims.none' }]);
     const u = await buildUser(knex, { display_id: 'claimant_cli' });
     const [claim] = await knex('portal.claims').insert({ user_id: u.id, old_user_id: 42, level: 6, old_display_id: 'oldie' }).returning('id');
     await knex('portal.claim_evidence').insert({ claim_id: claim.id, kind: 'statement', level: 6, ref: 'oldie', details: JSON.stringify({ display_id: 'oldie' }) });
 
+    expect(await claimsRecoveryChecks(portal.ctx)).toEqual([{ id: 'claims', state: 'warn', detail: 'claims.waiting', vars: { pending: 1, oldest: expect.any(Date) } }]);
     const queue = run(['queue', '--json']);
     expect(queue.code).toBe(0);
     expect(JSON.parse(queue.stdout)).toEqual([{ old_user_id: 42, claims: [expect.objectContaining({ id: Number(claim.id), user: 'claimant_cli', status: 'pending', level: 6 })] }]);
@@ -40,6 +43,7 @@ describe('recovery-portal claims (the real CLI in a child process)', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('approved');
     expect(await knex('portal.claims').where({ id: claim.id }).first()).toMatchObject({ status: 'approved', reason: 'matches the staff mailbox' });
+    expect(await claimsRecoveryChecks(portal.ctx)).toEqual([{ id: 'claims', state: 'done', detail: 'claims.clear', vars: { approved: 1, restores: 0 } }]);
     const audit = await knex('portal.audit_log').where({ action: 'claims.approve' }).first();
     expect(audit.actor).toMatch(/^cli:/);
 
