@@ -58,7 +58,11 @@ export function registerClaimsCli(program: Command): void {
           process.stdout.write(`${r.already ? 'already restored' : 'restored'}: user ${r.user_id} (${r.display_id}), ${r.restore?.posts ?? 0} posts, ${r.restore?.cards ?? 0} cards${r.invited ? ', invitation sent' : ''}\n`);
         } catch (err) {
           if (err instanceof HttpError && err.status === 404) throw new CliError(`no old account ${oldId} in the loaded records`, 3);
-          if (err instanceof HttpError && err.status === 409) throw new CliError(err.messageKey === 'claims.account.claimed' ? 'someone claims this old id; review the claims first' : `display id ${String(err.vars.display_id)} is taken; pass --display-id`, 4);
+          if (err instanceof HttpError && err.status === 409) {
+            if (err.messageKey === 'claims.account.claimed') throw new CliError('someone claims this old id; review the claims first', 4);
+            if (err.messageKey === 'claims.account.display_id_taken') throw new CliError(`display id ${String(err.vars.display_id)} is taken; pass --display-id`, 4);
+            throw new CliError(`refused: ${err.messageKey}`, 4);
+          }
           if (err instanceof HttpError && err.status === 422) throw new CliError('--display-id must be 3-30 letters, digits or _', 2);
           throw err;
         }

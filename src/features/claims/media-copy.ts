@@ -28,8 +28,7 @@ export function sha256Of(file: string): Promise<string> {
 /**
  * Copies one salvaged file into TOYBOX's live uploads directory under a name
  * TOYBOX's own code would give it for this person, never overwriting: a name
- * already taken by other bytes moves to the next free second / suffix. Returns
- * null when the very same bytes are already there (nothing was added).
+ * already taken by other bytes moves to the next free second / suffix.
  */
 export async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
   for (let bump = 0; bump < 50; bump++) {
@@ -40,12 +39,24 @@ export async function copyIn(root: string, src: catalogue.CatalogueFile, relName
       await fs.promises.mkdir(path.dirname(abs), { recursive: true });
       dirs.add(path.dirname(abs));
     }
+    // Copied under a hidden temporary name, then published with link(), which fails if the name exists:
+    // a name in TOYBOX's tree only ever holds a complete copy, even if this process is killed mid-copy.
+    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.restoring-${randomHex()}`);
+    await fs.promises.copyFile(src.abs_path, tmp, fs.constants.COPYFILE_EXCL);
     try {
-      await fs.promises.copyFile(src.abs_path, abs, fs.constants.COPYFILE_EXCL);
+      await fs.promises.link(tmp, abs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if ((await sha256Of(abs)) === src.sha256) return { rel, added: false };
+      // The same bytes under the name this restore would give them: a copy a killed restore left behind
+      // (post names carry the old upload second, which only restores write). Adopt it, so that it is
+      // recorded now and undo removes it.
+      if ((await sha256Of(abs)) === src.sha256) {
+        copied.push({ rel, abs, sha256: src.sha256 });
+        return { rel, added: true };
+      }
       continue;
+    } finally {
+      await fs.promises.unlink(tmp).catch(() => undefined);
     }
     copied.push({ rel, abs, sha256: src.sha256 });
     return { rel, added: true };
@@ -116,5 +127,14 @@ export async function pruneEmptyGameDirs(root: string, removed: string[]): Promi
       }
       d = path.dirname(d);
     }
+  }
+}
+
+/** Temporary copies a killed restore of this account left (hidden `.<name>.restoring-<hex>` files): removed before a new restore. */
+export async function sweepTemporaryCopies(root: string, userId: number): Promise<void> {
+  const pattern = new RegExp(`^\\.(?:(?:avatar|header)_)?${userId}_.*\\.restoring-[0-9a-f]{8}$`);
+  for (const dir of ['submissions', 'profiles']) {
+    const names = await fs.promises.readdir(path.join(root, dir)).catch(() => [] as string[]);
+    for (const n of names.filter((x) => pattern.test(x))) await fs.promises.unlink(path.join(root, dir, n)).catch(() => undefined);
   }
 }

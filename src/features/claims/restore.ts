@@ -8,7 +8,7 @@ import * as restores from './restore-repo';
 import { approvedClaimOf, type Actor } from './service';
 import { mapLimit } from './map-limit';
 import { derivedByOriginal, loadCandidates, type ProfileFileCandidate } from './candidates';
-import { copyFolder, copyIn, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, type CopiedFile } from './media-copy';
+import { copyFolder, copyIn, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';
 
 export { candidates, type Candidates, type PostCandidate, type CardCandidate, type ProfileFileCandidate } from './candidates';
@@ -71,6 +71,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const donePosts = await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key));
       const newPosts = posts.filter((p) => !donePosts.has(p.key));
       const root = newPosts.length || avatar || header ? mediaDir(ctx) : '';
+      if (root) await sweepTemporaryCopies(root, who.id);
       // Files before rows: a crash leaves at most unreferenced copies, never rows without files.
       const postFiles = new Map<string, { url: string }>();
       const dirs = new Set<string>();
