@@ -143,6 +143,7 @@ describe('claims and restore (real PostgreSQL, real SMTP, salvage catalogue)', (
       expect(rows[0].created_at.toISOString()).toBe(new Date((OLD_TS + 25) * 1000).toISOString());
       expect(rows[0].title).toBe('夕焼け');
       expect(rows[0].caption).toBe('きれい');
+      expect(rows[0]).toMatchObject({ hashtags: ['夕焼け', '空'], spell: 'sunset over the sea, masterpiece', ai_tool: 'stable_diffusion' });
       expect(rows[1].created_at.toISOString()).toBe(new Date((OLD_TS + 60) * 1000).toISOString());
       expect(rows.filter((r) => r.video_url)).toHaveLength(1);
       expect(fs.existsSync(path.join(media, `submissions/${kuma.id}_${OLD_TS}_thumb.jpg`))).toBe(true);

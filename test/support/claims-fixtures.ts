@@ -89,7 +89,7 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
   });
   await knex.withSchema(schema).table('user_meta').insert([meta(1, 7, 'くま', '<b>こんにちは</b><script>alert(1)</script>'), meta(2, 8, 'うさぎ', ''), meta(3, 9, 'とら', ''), meta(4, 11, 'ねこ', 'にゃー')]);
   await knex.withSchema(schema).table('submissions').insert({
-    id: 41, author_id: 7, title: '<i onclick=x>夕焼け</i>', caption: '<script>alert(1)</script>きれい', comment_enabled: true, status: 'PUBLIC', aim: '', steps: '[]', frame_type: 'none', jp_result: 'none', likes_count: 3, hashtags: '[]', spell: '', ai_tool: '',
+    id: 41, author_id: 7, title: '<i onclick=x>夕焼け</i>', caption: '<script>alert(1)</script>きれい', comment_enabled: true, status: 'PUBLIC', aim: '', steps: '[]', frame_type: 'none', jp_result: 'none', likes_count: 3, hashtags: JSON.stringify(['夕焼け', '<b>空</b>']), spell: 'sunset over the sea, masterpiece', ai_tool: 'stable_diffusion',
     image_url: `https://toybox.old/uploads/submissions/7_${OLD_TS}.png`, created_at: at(OLD_TS + 25), updated_at: at(OLD_TS + 25),
   });
   const card = (id: number, code: string, name: string) => ({ id, code, name, rarity: 'N', created_at: at(OLD_TS), updated_at: at(OLD_TS) });

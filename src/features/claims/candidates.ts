@@ -13,6 +13,10 @@ export interface PostCandidate {
   title: string;
   caption: string;
   created_at: Date | null;
+  /** From the old row when there is one: hashtags, prompt (spell) and AI tool, as plain text. */
+  hashtags: string[];
+  spell: string;
+  ai_tool: string;
   from_database: boolean;
   preview_id: number | null;
   restored: boolean;
@@ -105,6 +109,9 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
       title: plainText(row?.title ?? '', 20),
       caption: plainText(row?.caption ?? '', 140),
       created_at: row?.created_at ?? f.uploaded_at,
+      hashtags: Array.isArray(row?.hashtags) ? (row.hashtags as unknown[]).map((t) => plainText(t, 100)).filter(Boolean).slice(0, 50) : [],
+      spell: plainText(row?.spell ?? '', 8000),
+      ai_tool: plainText(row?.ai_tool ?? '', 64),
       from_database: Boolean(row),
       preview_id: preview?.id ?? null,
       restored: false,
@@ -167,6 +174,9 @@ async function gameCandidates(ctx: AppContext, displayId: string, oldUserId: num
       title: '',
       caption: '',
       created_at: list[0]!.uploaded_at,
+      hashtags: [],
+      spell: '',
+      ai_tool: '',
       from_database: false,
       preview_id: null,
       restored: false,
