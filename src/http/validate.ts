@@ -18,6 +18,8 @@ export interface ValidateOptions {
   notFoundKey?: string;
   /** Replaces zod's own messages that are not locale keys. */
   fallbackKey?: string;
+  /** The headline of a 422 answered by the error handler (default errors.invalid). */
+  invalidKey?: string;
 }
 
 export interface Validator<S extends Schemas> extends RequestHandler {
@@ -50,7 +52,7 @@ export function validate<S extends Schemas>(schemas: S, options: ValidateOptions
     }
     if (problems.length) {
       const errors = mergeFieldErrors(...problems);
-      if (!options.onInvalid) return next(new InvalidInput(errors));
+      if (!options.onInvalid) return next(new InvalidInput(errors, options.invalidKey));
       await options.onInvalid(req, res, errors);
       return;
     }
