@@ -44,11 +44,15 @@ export async function enqueue(ctx: AppContext, name: string, data: object, optio
   return boss.send(name, data, options);
 }
 
-/** Registers a worker; each job of a batch completes or fails on its own (a failed one never fails the others). */
+/**
+ * Registers a worker; each job of a batch completes or fails on its own (a
+ * failed one never fails the others). What the handler returns is kept as the
+ * job's output, for a sender that waits for the result (getJobById).
+ */
 export async function work<T extends object>(
   ctx: AppContext,
   name: string,
-  handler: (data: T, jobId: string) => Promise<void>,
+  handler: (data: T, jobId: string) => Promise<void | object>,
   options: { batchSize?: number; pollingIntervalSeconds?: number } = {},
 ): Promise<void> {
   const boss = await getQueue(ctx);
@@ -56,8 +60,8 @@ export async function work<T extends object>(
   await boss.work<T>(name, { batchSize: options.batchSize ?? 10, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 }, async (jobs) => {
     for (const job of jobs) {
       try {
-        await handler(job.data, job.id);
-        await boss.complete(name, job.id);
+        const output = await handler(job.data, job.id);
+        await boss.complete(name, job.id, output ?? undefined);
       } catch (err) {
         logger.error({ err, job: name, jobId: job.id }, 'job failed');
         await boss.fail(name, job.id, { message: (err as Error).message });

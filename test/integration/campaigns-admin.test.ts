@@ -1,3 +1,4 @@
+import { confirm } from '../support/confirm';
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
@@ -68,7 +69,11 @@ describe('campaign admin pages', () => {
     expect(paused.body.pause_reason).toMatch(/^paused by user:/);
     expect((await agent.post(`/admin/campaigns/${id}/pause`).type('form').send({ _csrf: csrf })).status).toBe(303); // already paused: no-op
     await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf }).expect(303);
-    await agent.post(`/admin/campaigns/${id}/cancel`).type('form').send({ _csrf: csrf }).expect(303);
+    // cancel asks first: the first POST only shows what will stop
+    const asked = await agent.post(`/admin/campaigns/${id}/cancel`).type('form').send({ _csrf: csrf }).expect(200);
+    expect(asked.text).toContain('送信済み 0 通。未送信の 1 通は送信されません。');
+    expect((await getCampaign(portal.ctx.knex, id))!.status).toBe('sending');
+    await confirm(agent, asked).expect(303);
     const again = await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf });
     expect(again.status).toBe(409);
     expect(again.text).toContain('中止');

@@ -5,6 +5,7 @@ import { onWriteFailure } from '../../files/write-failures';
 import { backupNow, evaluateAlerts } from './service';
 import { type BackupKind } from './repo';
 import { recoverInterruptedBackups } from './run';
+import { startBackupWorker } from './jobs';
 
 export const SCHEDULE_TZ = 'Asia/Tokyo';
 
@@ -84,6 +85,8 @@ export async function startBackgroundWork(ctx: AppContext): Promise<() => Promis
   const stops = [scheduleBackups(ctx, 'database', ctx.config.BACKUP_DB_CRON)];
   if (ctx.config.TOYBOX_MEDIA_DIR) stops.push(scheduleBackups(ctx, 'media', ctx.config.BACKUP_MEDIA_CRON));
   const alerts = scheduleAlertChecks(ctx);
+  // Embedded mode: the CLI cannot open the PGlite files this process holds, so its `backup run` comes here as a job.
+  if (ctx.config.embedded) await startBackupWorker(ctx);
   return async () => {
     alerts.stop();
     for (const stop of stops) await stop();

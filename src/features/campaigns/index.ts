@@ -3,11 +3,13 @@ import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
 import { campaignPublicRoutes } from './public-routes';
 import { campaignRoutes } from './routes';
+import { campaignConfirmRoutes } from './confirm-routes';
 import { campaignImportRoutes, sweepUploads } from './import-routes';
 import { logger } from '../../logger';
 import type { AppContext } from '../../app-context';
 import { campaignOutboxRoutes } from './outbox-routes';
 import { reregisterRoutes } from './reregister-routes';
+import { addressBookRoutes } from './address-book/routes';
 import { startCampaignWorker } from './jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
@@ -37,6 +39,8 @@ export const feature: Feature = {
     router.use(campaignImportRoutes(ctx));
     router.use(campaignOutboxRoutes(ctx));
     router.use(reregisterRoutes(ctx));
+    router.use(campaignConfirmRoutes(ctx)); // confirmation steps before the actions they guard
+    router.use(addressBookRoutes(ctx));
     router.use(campaignRoutes(ctx));
     return router;
   },

@@ -6,7 +6,10 @@ import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
+import { subscribeRoutes, subscriptionLinkRoutes } from './subscribe-routes';
+import { startSubscriberMail } from './subscribers';
 import { formatJst } from '../../http/tokyo-time';
+import { bannerOriginsPanel } from './origins-panel';
 
 /**
  * The incident notice: the banner on every TOYBOX page, /api/notice, the
@@ -15,17 +18,24 @@ import { formatJst } from '../../http/tokyo-time';
  */
 export const feature: Feature = {
   name: 'notice',
-  publicRoutes: (ctx) => noticePublicRoutes(ctx),
-  routes: (ctx) => Router().use(adminNoticeRoutes(ctx)),
+  publicRoutes: (ctx) => Router().use(noticePublicRoutes(ctx), subscriptionLinkRoutes(ctx)),
+  routes: (ctx) => Router().use(subscribeRoutes(ctx), adminNoticeRoutes(ctx)),
   fastPath: (ctx) => createNoticeFastPath(ctx),
   startOnEveryInstance: true,
   async start(ctx) {
     const rt = runtimeFor(ctx);
     await rt.sync();
-    return rt.startSync();
+    const stopSync = rt.startSync();
+    // status e-mails are background work: only on worker instances
+    const stopMail = ctx.config.WORKER ? await startSubscriberMail(ctx, () => rt.snapshot.version) : async () => undefined;
+    return async () => {
+      await stopMail();
+      await stopSync();
+    };
   },
   async dashboard(ctx, req) {
     const rt = runtimeFor(ctx);
+    const origins = await bannerOriginsPanel(ctx, req.lang);
     return {
       partial: 'notice/panel',
       locals: {
@@ -33,6 +43,7 @@ export const feature: Feature = {
         version: rt.snapshot.version,
         stale: rt.lastError !== null,
         syncedAt: rt.lastSyncAt ? formatJst(rt.lastSyncAt) : '-',
+        ...origins,
       },
     };
   },
