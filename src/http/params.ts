@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NotFound } from './errors';
 
 /**
  * The one parser for path parameters. A malformed parameter answers 404, the
@@ -29,3 +30,13 @@ export const tokenParam = z.string().regex(/^[A-Za-z0-9_.-]{1,300}$/);
 
 /** `/:id` routes. */
 export const idParams = z.object({ id: idParam });
+
+/** `/:token` routes (signed or hashed links). */
+export const tokenParams = z.object({ token: tokenParam });
+
+/** A parameter read by the shared parser inside a handler (for helpers shared by many routes): malformed throws 404. */
+export function parseParam<T>(schema: z.ZodType<T>, value: unknown, notFoundKey?: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw NotFound(notFoundKey);
+  return r.data;
+}

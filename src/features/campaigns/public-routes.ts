@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
+import { tokenParams } from '../../http/params';
+import { validate } from '../../http/validate';
 import { checkLink, unsubscribe } from './links-service';
 import { recordBounce, type BounceKind } from './bounces';
 import { bounceWebhookSchema } from './schema';
@@ -29,8 +31,9 @@ export function verifyWebhookSignature(secret: string, req: Request, body: Buffe
 export function campaignPublicRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/u/:token', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    const claims = checkLink(ctx.config, 'u', String(req.params.token));
+  const linkToken = validate({ params: tokenParams });
+  router.post('/u/:token', linkToken, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    const claims = checkLink(ctx.config, 'u', linkToken.of(req).params.token);
     if (!claims) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 400);
     const done = await unsubscribe(ctx.knex, claims);
     if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);

@@ -1,6 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context';
+import { tokenParams } from '../../http/params';
+import { validate } from '../../http/validate';
 import { createLimiter } from '../../http/rate-limit';
 import { checkLink } from './links-service';
 import { loadLanding, openLanding, reregister, attachProvenAddress, type Landing, type FieldError } from './reregister-service';
@@ -57,12 +59,14 @@ export function reregisterRoutes(ctx: AppContext): Router {
     return landing;
   }
 
-  router.get('/r/:token', async (req, res) => {
+  // A malformed token is refused (404) before it reaches the rate limiter's key or the signature check.
+  const linkToken = validate({ params: tokenParams });
+  router.get('/r/:token', linkToken, async (req, res) => {
     const landing = await landingOr404(req, res, true);
     if (landing) render(req, res, String(req.params.token), landing);
   });
 
-  router.post('/r/:token/register', perIp, perLink, async (req, res) => {
+  router.post('/r/:token/register', linkToken, perIp, perLink, async (req, res) => {
     const token = String(req.params.token);
     const landing = await landingOr404(req, res, false);
     if (!landing) return;
@@ -85,7 +89,7 @@ export function reregisterRoutes(ctx: AppContext): Router {
     return render(req, res, token, landing, { values, errors: result.errors as Errors }, 422);
   });
 
-  router.post('/r/:token/attach', perIp, perLink, async (req, res) => {
+  router.post('/r/:token/attach', linkToken, perIp, perLink, async (req, res) => {
     const token = String(req.params.token);
     const landing = await landingOr404(req, res, false);
     if (!landing) return;

@@ -31,13 +31,13 @@ import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
+import { idParam as sharedIdParam, parseParam, tokenParams } from '../../http/params';
+import { validate } from '../../http/validate';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
 
 function idParam(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isInteger(id) || id <= 0) throw NotFound();
-  return id;
+  return parseParam(sharedIdParam, req.params.id, 'campaigns.not_found');
 }
 
 async function loadCampaign(ctx: AppContext, req: Request): Promise<Campaign> {
@@ -94,8 +94,9 @@ export function campaignRoutes(ctx: AppContext): Router {
   const router = Router();
 
   // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
-  router.get('/u/:token', async (req, res) => {
-    const token = String(req.params.token);
+  const linkToken = validate({ params: tokenParams });
+  router.get('/u/:token', linkToken, async (req, res) => {
+    const { token } = linkToken.of(req).params;
     const claims = checkLink(ctx.config, 'u', token);
     const state = claims ? await unsubscribeState(ctx.knex, claims) : null;
     if (!state) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });

@@ -112,7 +112,7 @@ export function exportRoutes(ctx: AppContext): Router {
     res.status(usable ? 200 : 410).render('export/link-confirm', { title: req.t('export.link_title'), usable, token, headExtra });
   });
 
-  router.post('/export/link/:token', linkPerIp, link, async (req, res, next) => {
+  router.post('/export/link/:token', link, linkPerIp, async (req, res, next) => {
     const userId = await service.consumeExportLoginLink(ctx, link.of(req).params.token);
     const user = userId ? await findUserById(ctx.knex, userId) : undefined;
     if (!user || !canSignIn(user)) {

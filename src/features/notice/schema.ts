@@ -87,4 +87,4 @@ export function parseUpdateInput(raw: unknown): Parsed<UpdateInput> {
   return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
 }
 
-export const idParam = z.coerce.number().int().positive();
+export { idParam } from '../../http/params';

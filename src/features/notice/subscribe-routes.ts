@@ -1,6 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context';
+import { tokenParams } from '../../http/params';
+import { validate } from '../../http/validate';
 import { createLimiter } from '../../http/rate-limit';
 import * as subscribers from './subscribers';
 
@@ -46,26 +48,27 @@ export function subscriptionLinkRoutes(ctx: AppContext): Router {
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   const invalid = (req: Request, res: Response) => page(req, res, { heading: req.t('notice.subscribe.link_invalid_title'), messages: [req.t('notice.subscribe.link_invalid')] }, 404);
 
-  router.get('/status/subscribe/confirm/:token', async (req, res) => {
-    const s = await subscribers.checkConfirmLink(ctx, String(req.params.token));
+  const linkToken = validate({ params: tokenParams });
+  router.get('/status/subscribe/confirm/:token', linkToken, async (req, res) => {
+    const s = await subscribers.checkConfirmLink(ctx, linkToken.of(req).params.token);
     if (!s) return invalid(req, res);
     page(req, res, { heading: req.t('notice.subscribe.confirm_title'), messages: [req.t('notice.subscribe.confirm_text', { email: s.email })], formAction: req.originalUrl.split('?')[0], button: req.t('notice.subscribe.confirm_button') });
   });
 
-  router.post('/status/subscribe/confirm/:token', form, async (req, res) => {
-    if (!(await subscribers.confirmSubscription(ctx, String(req.params.token)))) return invalid(req, res);
+  router.post('/status/subscribe/confirm/:token', linkToken, form, async (req, res) => {
+    if (!(await subscribers.confirmSubscription(ctx, linkToken.of(req).params.token))) return invalid(req, res);
     page(req, res, { heading: req.t('notice.subscribe.confirmed_title'), messages: [req.t('notice.subscribe.confirmed')] });
   });
 
-  router.get('/status/unsubscribe/:token', async (req, res) => {
-    const s = await subscribers.checkUnsubscribeLink(ctx, String(req.params.token));
+  router.get('/status/unsubscribe/:token', linkToken, async (req, res) => {
+    const s = await subscribers.checkUnsubscribeLink(ctx, linkToken.of(req).params.token);
     if (!s) return invalid(req, res);
     if (s.unsubscribed_at) return page(req, res, { heading: req.t('notice.subscribe.unsubscribed_title'), messages: [req.t('notice.subscribe.unsubscribed', { email: s.email })] });
     page(req, res, { heading: req.t('notice.subscribe.unsubscribe_title'), messages: [req.t('notice.subscribe.unsubscribe_text', { email: s.email })], formAction: req.originalUrl.split('?')[0], button: req.t('notice.subscribe.unsubscribe_button'), danger: true });
   });
 
-  router.post('/status/unsubscribe/:token', form, async (req, res) => {
-    const s = await subscribers.unsubscribe(ctx, String(req.params.token));
+  router.post('/status/unsubscribe/:token', linkToken, form, async (req, res) => {
+    const s = await subscribers.unsubscribe(ctx, linkToken.of(req).params.token);
     if (!s) return invalid(req, res);
     page(req, res, { heading: req.t('notice.subscribe.unsubscribed_title'), messages: [req.t('notice.subscribe.unsubscribed', { email: s.email })] });
   });
