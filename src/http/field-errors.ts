@@ -54,12 +54,12 @@ function issueVars(issue: z.core.$ZodIssue): Vars | undefined {
  * A zod error as field errors: each field's first problem. Schemas give locale
  * keys as messages ('bootstrap.errors.email_invalid'); zod's own English
  * defaults are replaced by `fallbackKey`, so no English leaks into a Japanese page.
- * Nested fields are joined with dots ('events.0.type'); a whole-object problem is '_form'.
+ * A problem inside a field (an item of a list) belongs to the field, as a form shows it; a whole-object problem is '_form'.
  */
 export function fieldErrorsFrom(error: z.ZodError, fallbackKey = 'errors.invalid_field'): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error.issues) {
-    const field = issue.path.map(String).join('.') || '_form';
+    const field = issue.path.length ? String(issue.path[0]) : '_form';
     if (out[field]) continue;
     addFieldError(out, field, isMessageKey(issue.message) ? issue.message : fallbackKey, issueVars(issue));
   }
