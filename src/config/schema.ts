@@ -85,6 +85,10 @@ export const envSchema = z.object({
     .datetime({ offset: true, message: 'must be an ISO time with offset, such as 2026-01-22T11:57:00Z' })
     .default('2026-01-22T11:57:00Z'),
   SALVAGE_PG_BIN: z.string().optional(),
+  CLAIMS_MAX_FILES: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(20),
+  CLAIMS_MAX_UPLOAD_MB: z.coerce.number({ message: 'must be a number' }).int().min(1).default(1024),
+  TOYBOX_OLD_SECRET_KEY: z.string().min(1).optional(),
+  CLAIMS_UNDO_HOURS: z.coerce.number({ message: 'must be a number' }).min(0).default(72),
 });
 
 export type Env = z.infer<typeof envSchema>;

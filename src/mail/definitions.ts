@@ -57,6 +57,20 @@ export const EMAILS = {
     variables: ['en', 'publicUrl', 'sentAt', 'actor'],
     mainLink: 'publicUrl',
   },
+  noticeConfirm: {
+    template: 'notice-confirm',
+    subject: 'notice.subscribe.mail_confirm_subject',
+    bilingual: false,
+    variables: ['confirmUrl', 'statusUrl'],
+    mainLink: 'confirmUrl',
+  },
+  noticeUpdate: {
+    template: 'notice-update',
+    subject: 'notice.subscribe.mail_update_subject',
+    bilingual: false,
+    variables: ['title', 'state', 'at', 'bodyHtml', 'bodyText', 'statusUrl', 'unsubscribeUrl'],
+    mainLink: 'statusUrl',
+  },
 } as const satisfies Record<string, EmailDefinition>;
 
 export type EmailName = keyof typeof EMAILS;

@@ -20,7 +20,7 @@ export function progressDisplay(p: CampaignProgress, t: Translate, now = new Dat
   if (p.eta_seconds !== null) {
     const minutes = Math.max(1, Math.ceil(p.eta_seconds / 60));
     const until = formatTokyoClock(new Date(now.getTime() + p.eta_seconds * 1000));
-    eta = t('campaigns.show.eta_text', { minutes, until: `${until}${t('common.japan_time_suffix')}` });
+    eta = t('campaigns.show.eta_text', { minutes, until }); // the clock carries its JST label
   }
   const done = p.sent + p.failed + p.skipped;
   return {
