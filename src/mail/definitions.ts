@@ -71,6 +71,20 @@ export const EMAILS = {
     variables: ['title', 'state', 'at', 'bodyHtml', 'bodyText', 'statusUrl', 'unsubscribeUrl'],
     mainLink: 'statusUrl',
   },
+  claimsEmailConfirm: {
+    template: 'claims-email-confirm',
+    subject: 'claims.email.subject',
+    bilingual: false,
+    variables: ['url', 'minutes', 'displayId'],
+    mainLink: 'url',
+  },
+  claimsInvitation: {
+    template: 'claims-invitation',
+    subject: 'claims.invite.subject',
+    bilingual: false,
+    variables: ['url', 'days', 'displayId', 'toyboxUrl'],
+    mainLink: 'url',
+  },
 } as const satisfies Record<string, EmailDefinition>;
 
 export type EmailName = keyof typeof EMAILS;

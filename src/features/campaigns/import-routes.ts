@@ -108,7 +108,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     await ensurePrivateDir(dir);
     const form = await onDiskFull(ctx, null, () => spoolMultipartUpload(req, dir, UPLOAD_LIMIT));
     try {
-      verifyCsrfToken(req, form.fields._csrf);
+      verifyCsrfToken(req, req.get('x-csrf-token') ?? form.fields._csrf); // the form's field, or the header scripts send
     } catch (err) {
       await removeUpload(dir, form.key);
       throw err;
