@@ -164,7 +164,7 @@ describe('/admin/recovery: each line follows its condition', () => {
     await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf }).expect(303);
     // A line the portal checks itself cannot be ticked by hand.
     expect((await agent.post('/admin/recovery/items/backup_database/tick').type('form').send({ _csrf: csrf })).status).toBe(404);
-    expect((await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf, note: 'x'.repeat(201) })).status).toBe(400);
+    expect((await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf, note: 'x'.repeat(201) })).status).toBe(422);
     await agent.post('/admin/recovery/items/vps_snapshots/untick').type('form').send({ _csrf: csrf }).expect(303);
     expect((await stateOf(agent, 'vps_snapshots')).state).toBe('todo');
     const audit = await portal.ctx.knex('portal.audit_log').where({ target: 'recovery:vps_snapshots' }).orderBy('id');

@@ -83,6 +83,16 @@ export async function backupNow(
   return result.backup;
 }
 
+/**
+ * Starts a backup that runs on after the caller answers (it takes minutes; the
+ * admin page shows it as running). What can be refused at once is refused here,
+ * before anything starts: a media backup without TOYBOX_MEDIA_DIR is a Conflict.
+ */
+export function startBackup(ctx: AppContext, kind: BackupKind, trigger: string): void {
+  if (kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
+  void backupNow(ctx, kind, { trigger }).catch((err: unknown) => logger.error({ err }, 'background backup failed'));
+}
+
 export function keepPolicy(ctx: AppContext) {
   return { daily: ctx.config.BACKUP_KEEP_DAILY, weekly: ctx.config.BACKUP_KEEP_WEEKLY, monthly: ctx.config.BACKUP_KEEP_MONTHLY };
 }
