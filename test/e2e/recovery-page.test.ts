@@ -31,7 +31,7 @@ describe('/admin/recovery in headless Chromium: Japanese and English, desktop an
         await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(lang === 'ja' ? '復旧チェックリスト' : 'Recovery checklist');
         await expect(page.locator('[data-item="notice"]').getAttribute('data-state')).resolves.toBe('warn');
         await expect(page.locator('[data-item="addresses"]').getAttribute('data-state')).resolves.toBe('done');
-        await expect(page.locator('[data-item="salvage"] .recovery-badge').textContent()).resolves.toBe(lang === 'ja' ? '未提供' : 'Not available yet');
+        await expect(page.locator('[data-item="salvage"] .recovery-badge').textContent()).resolves.toBe(lang === 'ja' ? '未着手' : 'Not started'); // salvage provides its line; nothing catalogued yet
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow).toBeLessThanOrEqual(0);
         await page.screenshot({ path: artifact(`recovery-${lang}-${width}x${height}.png`), fullPage: true });

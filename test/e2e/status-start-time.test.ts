@@ -3,7 +3,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { launchBrowser, artifact } from '../support/browser';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
-import { formatTokyo, toTokyoInput, tokyoDay } from '../../src/http/tokyo-time';
+import { formatJst, formatTokyo, toTokyoInput, tokyoDay } from '../../src/http/tokyo-time';
 
 const actor = { label: 'test:e2e', userId: null };
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
@@ -39,7 +39,7 @@ describe('an incident start time typed in the form, in headless Chromium', () =>
         const entry = page.locator('article.notice-entry').first();
         const began = entry.locator('p.hint time').first();
         expect(await began.getAttribute('datetime')).toBe(started.toISOString());
-        expect(await began.textContent()).toBe(formatTokyo(started, lang));
+        expect(await began.textContent()).toBe(formatJst(started));
         // the strip is red from the day it began, not only from today
         const startDay = page.locator(`.notice-day[data-day="${tokyoDay(started)}"]`);
         expect(await startDay.getAttribute('class')).toContain('notice-day-critical');
