@@ -1,6 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { AppContext } from '../app-context';
 import { logger } from '../logger';
+import type { QueueJob } from './registry';
 
 /**
  * The portal's job queue: pg-boss on the same PostgreSQL, in its own schema
@@ -8,7 +9,8 @@ import { logger } from '../logger';
  * queue, so more portal instances simply mean more workers.
  *
  * Handlers must be safe to run twice (pg-boss delivers at least once) and
- * receive ids, not objects. Job names are a stable contract: see names.ts.
+ * receive ids, not objects. Every queue, its name (a stable contract) and its
+ * retry policy is declared in registry.ts; features enqueue through runner.ts.
  */
 export const QUEUE_SCHEMA = 'portal_jobs';
 
@@ -37,23 +39,22 @@ export function getQueue(ctx: AppContext): Promise<PgBoss> {
   return q;
 }
 
-/** Creates the queue if needed, then sends. `singletonKey` makes repeated sends of the same work one job. */
-export async function enqueue(ctx: AppContext, name: string, data: object, options: PgBoss.SendOptions = {}): Promise<string | null> {
+const policy = (q: QueueJob) => ({ retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: q.retryBackoff });
+
+/** Creates the queue (with its retry policy) if needed, then sends. `singletonKey` makes repeated sends of the same work one job. */
+export async function enqueue(ctx: AppContext, queue: QueueJob, data: object, options: { singletonKey?: string } = {}): Promise<string | null> {
   const boss = await getQueue(ctx);
-  await boss.createQueue(name);
-  return boss.send(name, data, options);
+  await boss.createQueue(queue.name, { name: queue.name, ...policy(queue) });
+  // The policy goes with each job too: a queue created before its policy changed keeps its old defaults.
+  return boss.send(queue.name, data, { ...policy(queue), ...options });
 }
 
 /** Registers a worker; each job of a batch completes or fails on its own (a failed one never fails the others). */
-export async function work<T extends object>(
-  ctx: AppContext,
-  name: string,
-  handler: (data: T, jobId: string) => Promise<void>,
-  options: { batchSize?: number; pollingIntervalSeconds?: number } = {},
-): Promise<void> {
+export async function work<T extends object>(ctx: AppContext, queue: QueueJob, handler: (data: T, jobId: string) => Promise<void>): Promise<void> {
   const boss = await getQueue(ctx);
-  await boss.createQueue(name);
-  await boss.work<T>(name, { batchSize: options.batchSize ?? 10, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 }, async (jobs) => {
+  const { name } = queue;
+  await boss.createQueue(name, { name, ...policy(queue) });
+  await boss.work<T>(name, { batchSize: queue.batchSize, pollingIntervalSeconds: queue.pollingIntervalSeconds }, async (jobs) => {
     for (const job of jobs) {
       try {
         await handler(job.data, job.id);
@@ -64,6 +65,14 @@ export async function work<T extends object>(
       }
     }
   });
+}
+
+/** Stops fetching a queue's jobs in this context (jobs already fetched finish). */
+export async function unwork(ctx: AppContext, queue: QueueJob): Promise<void> {
+  const q = queues.get(ctx);
+  if (!q) return;
+  const boss = await q.catch(() => null);
+  await boss?.offWork(queue.name);
 }
 
 /** Stops the context's queue if it was started. */

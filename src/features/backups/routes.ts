@@ -3,10 +3,10 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { BadRequest, Conflict } from '../../http/errors';
-import { logger } from '../../logger';
+import { enqueueJob } from '../../jobs/runner';
 import { createMetricsRegistry, metricsAccess } from './metrics';
 import { backupIdParam, runForm } from './schema';
-import { acknowledgeBackup, backupNow, overview } from './service';
+import { acknowledgeBackup, overview } from './service';
 import { recordSighting } from '../../sightings';
 import { METRICS_SCRAPE } from './recovery';
 import { sendTestAlert } from './test-alert';
@@ -51,8 +51,8 @@ export function adminBackupRoutes(ctx: AppContext): Router {
     const parsed = runForm.safeParse(req.body);
     if (!parsed.success) throw BadRequest('backups.errors.bad_kind');
     if (parsed.data.kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
-    // A backup takes minutes: it runs on after the redirect, and the page shows it as running.
-    void backupNow(ctx, parsed.data.kind, { trigger: `admin:${req.user!.display_id}` }).catch((err: unknown) => logger.error({ err }, 'backup from the admin page failed'));
+    // A backup takes minutes: a worker instance takes it from the queue, and the page shows it as running.
+    await enqueueJob(ctx, 'backupRun', { kind: parsed.data.kind, trigger: `admin:${req.user!.display_id}` });
     res.redirect(303, '/admin/backups?done=started');
   });
   return router;

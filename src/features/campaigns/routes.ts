@@ -25,8 +25,8 @@ import { countKnownAddresses } from './addresses/service';
 import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
 import { recordAudit } from '../../audit/service';
-import { previewMessage, sendTestMessage } from './preview';
-import { kickCampaign } from './jobs';
+import { previewMessage } from './preview';
+import { kickCampaign, queueTestMessage } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
@@ -186,7 +186,7 @@ export function campaignRoutes(ctx: AppContext): Router {
     const c = await loadCampaign(ctx, req);
     const to = req.user!.email;
     if (!to) return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_no_email`);
-    await sendTestMessage(ctx, c, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
+    await queueTestMessage(ctx, c.id, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
     return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
   });
 

@@ -18,7 +18,6 @@ export const feature: Feature = {
   publicRoutes: (ctx) => noticePublicRoutes(ctx),
   routes: (ctx) => Router().use(adminNoticeRoutes(ctx)),
   fastPath: (ctx) => createNoticeFastPath(ctx),
-  startOnEveryInstance: true,
   async start(ctx) {
     const rt = runtimeFor(ctx);
     await rt.sync();
