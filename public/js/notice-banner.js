@@ -1,13 +1,16 @@
 /* TOYBOX incident banner: one <script src=".../banner.js" defer> on any page.
-   No dependencies; never throws into the host page; renders inside a shadow root. */
+   No dependencies; never throws into the host page; renders inside a shadow root.
+   The portal writes the current notices into this file (__DATA__), so a page of any origin
+   shows them without a cross-origin fetch; the file is revalidated (ETag, 304) on every page view. */
 (function () {
   'use strict';
   try {
     var script = document.currentScript;
-    if (!script || !script.src || !window.fetch) return;
+    if (!script || !script.src) return;
     var origin = new URL(script.src, location.href).origin;
     var CSS = __CSS__;
     var LABELS = __LABELS__;
+    var DATA = __DATA__;
     var KEY = 'toybox-notice-dismissed';
     var COLLAPSED = 'toybox-notice-collapsed';
     var lang = (document.documentElement.lang || '').toLowerCase().indexOf('en') === 0 ? 'en' : 'ja';
@@ -168,17 +171,11 @@
       }
     };
 
-    // revalidate on every page view (a 304 from memory): an update must show on the next page
-    fetch(origin + '/api/notice', { credentials: 'omit', cache: 'no-cache' })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) {
-        var show = function () {
-          try { render(d); } catch (e) { /* never break the host page */ }
-        };
-        // without defer (a tag in <head>) the body may not exist yet
-        if (document.body) show();
-        else document.addEventListener('DOMContentLoaded', show);
-      })
-      .catch(function () { /* portal unreachable: show nothing */ });
+    var show = function () {
+      try { render(DATA); } catch (e) { /* never break the host page */ }
+    };
+    // without defer (a tag in <head>) the body may not exist yet
+    if (document.body) show();
+    else document.addEventListener('DOMContentLoaded', show);
   } catch (e) { /* never break the host page */ }
 })();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { parseEnv } from 'node:util';
 import { envSchema, type Env } from './schema';
 import { DATA_DIR_MODE, PRIVATE_FILE, ensurePrivateDirSync } from '../files/private';
 
@@ -10,6 +11,8 @@ export type Config = Readonly<
     PUBLIC_URL: string;
     SESSION_SECRET: string;
     TOYBOX_API_URL: string;
+    /** Every origin TOYBOX_URL lists (the banner's CORS allow-list), the first being TOYBOX_URL's. */
+    TOYBOX_ORIGINS: readonly string[];
     BACKUP_DIR: string;
     embedded: boolean;
   }
@@ -37,13 +40,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
   }
   const dataDir = path.resolve(raw.DATA_DIR);
+  const toyboxUrls = raw.TOYBOX_URL.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
   const publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     ...raw,
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
-    TOYBOX_URL: raw.TOYBOX_URL.replace(/\/+$/, ''),
-    TOYBOX_API_URL: (raw.TOYBOX_API_URL ?? raw.TOYBOX_URL).replace(/\/+$/, ''),
+    TOYBOX_URL: toyboxUrls[0]!,
+    TOYBOX_ORIGINS: Object.freeze([...new Set(toyboxUrls.map((u) => new URL(u).origin))]),
+    TOYBOX_API_URL: (raw.TOYBOX_API_URL ?? toyboxUrls[0]!).replace(/\/+$/, ''),
     SESSION_SECRET: raw.SESSION_SECRET ?? '',
     BACKUP_DIR: path.resolve(raw.BACKUP_DIR ?? path.join(dataDir, 'backups')),
     embedded: !raw.DATABASE_URL,
@@ -74,10 +79,32 @@ export function withSessionSecret(config: Config): Config {
   return Object.freeze({ ...config, SESSION_SECRET: secret });
 }
 
+/**
+ * The `.env` file (ENV_FILE, else `.env` in the working directory) under the
+ * real environment: the server and the CLI started from the same directory
+ * read the same DATA_DIR, DATABASE_URL and the rest. A variable set in the
+ * environment wins over the file. No file is fine; a named file that is
+ * missing or unreadable is a configuration error.
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const named = env.ENV_FILE;
+  const file = path.resolve(named || '.env');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !named) return env;
+    throw new ConfigError('ENV_FILE', `cannot be read (${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const fromFile = parseEnv(text) as Record<string, string>;
+  const real = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)); // set, even empty, wins (as with dotenv)
+  return { ...fromFile, ...real };
+}
+
 /** For entry points: a bad value stops the process with one line and exit code 2. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return withSessionSecret(parseConfig(env));
+    return withSessionSecret(parseConfig(withEnvFile(env)));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);

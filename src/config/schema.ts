@@ -31,7 +31,16 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./var'),
   PUBLIC_URL: optionalUrl,
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  TOYBOX_URL: z.url({ message: 'must be an absolute URL such as https://toybox.example' }).default('http://localhost:8000'),
+  /**
+   * TOYBOX's public site, or several origins separated by commas (https://toybox.example, https://www.toybox.example):
+   * the first is the site's address (sign-up links, the API's Host); all may read /api/notice across origins.
+   */
+  TOYBOX_URL: z
+    .string()
+    .refine((v) => v.split(',').every((part) => /^https?:\/\/[^\s/]+/.test(part.trim()) && URL.canParse(part.trim())), {
+      message: 'must be an absolute URL such as https://toybox.example, or several separated by commas',
+    })
+    .default('http://localhost:8000'),
   /** Where the portal calls TOYBOX's API server to server (an internal address such as http://web:8000); TOYBOX_URL when unset. */
   TOYBOX_API_URL: optionalUrl,
   TOYBOX_MEDIA_DIR: z.string().min(1).optional(),
@@ -41,6 +50,8 @@ export const envSchema = z.object({
   DKIM_SELECTOR: z.string().optional(),
   DKIM_PRIVATE_KEY_FILE: z.string().optional(),
   BOUNCE_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { message: 'must be auto, json or pretty' }).default('auto'),
+  ENV_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   TRUST_PROXY: z.string().default('loopback'),
   EXPORT_COOLDOWN_HOURS: z.coerce.number({ message: 'must be a number' }).min(0, 'must be 0 or more').default(24),
@@ -73,6 +84,10 @@ export const envSchema = z.object({
     .datetime({ offset: true, message: 'must be an ISO time with offset, such as 2026-01-22T11:57:00Z' })
     .default('2026-01-22T11:57:00Z'),
   SALVAGE_PG_BIN: z.string().optional(),
+  CLAIMS_MAX_FILES: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(20),
+  CLAIMS_MAX_UPLOAD_MB: z.coerce.number({ message: 'must be a number' }).int().min(1).default(1024),
+  TOYBOX_OLD_SECRET_KEY: z.string().min(1).optional(),
+  CLAIMS_UNDO_HOURS: z.coerce.number({ message: 'must be a number' }).min(0).default(72),
 });
 
 export type Env = z.infer<typeof envSchema>;

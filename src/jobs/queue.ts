@@ -39,7 +39,12 @@ export function getQueue(ctx: AppContext): Promise<PgBoss> {
   return q;
 }
 
-const policy = (q: QueueJob) => ({ retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: q.retryBackoff });
+const policy = (q: QueueJob) => ({
+  retryLimit: q.retryLimit,
+  retryDelay: q.retryDelay,
+  retryBackoff: q.retryBackoff,
+  ...(q.expireInSeconds ? { expireInSeconds: q.expireInSeconds } : {}),
+});
 
 /** Creates the queue (with its retry policy) if needed, then sends. `singletonKey` makes repeated sends of the same work one job. */
 export async function enqueue(ctx: AppContext, queue: QueueJob, data: object, options: { singletonKey?: string } = {}): Promise<string | null> {
@@ -49,22 +54,37 @@ export async function enqueue(ctx: AppContext, queue: QueueJob, data: object, op
   return boss.send(queue.name, data, { ...policy(queue), ...options });
 }
 
-/** Registers a worker; each job of a batch completes or fails on its own (a failed one never fails the others). */
-export async function work<T extends object>(ctx: AppContext, queue: QueueJob, handler: (data: T, jobId: string) => Promise<void>): Promise<void> {
+/**
+ * Registers a worker; each job of a batch completes or fails on its own (a
+ * failed one never fails the others). What the handler returns is kept as the
+ * job's output, for a sender that waits for the result (jobState).
+ */
+export async function work<T extends object>(ctx: AppContext, queue: QueueJob, handler: (data: T, jobId: string) => Promise<void | object>): Promise<void> {
   const boss = await getQueue(ctx);
   const { name } = queue;
   await boss.createQueue(name, { name, ...policy(queue) });
   await boss.work<T>(name, { batchSize: queue.batchSize, pollingIntervalSeconds: queue.pollingIntervalSeconds }, async (jobs) => {
     for (const job of jobs) {
       try {
-        await handler(job.data, job.id);
-        await boss.complete(name, job.id);
+        const output = await handler(job.data, job.id);
+        await boss.complete(name, job.id, output ?? undefined);
       } catch (err) {
         logger.error({ err, job: name, jobId: job.id }, 'job failed');
         await boss.fail(name, job.id, { message: (err as Error).message });
       }
     }
   });
+}
+
+/** A job's state and output (what its handler returned), or null once pg-boss no longer has it. */
+export async function jobState(ctx: AppContext, queue: QueueJob, id: string): Promise<{ state: string; output: unknown } | null> {
+  const job = await (await getQueue(ctx)).getJobById(queue.name, id);
+  return job ? { state: job.state, output: job.output } : null;
+}
+
+/** Withdraws a job nobody has started. */
+export async function cancelJob(ctx: AppContext, queue: QueueJob, id: string): Promise<void> {
+  await (await getQueue(ctx)).cancel(queue.name, id);
 }
 
 /** Stops fetching a queue's jobs in this context (jobs already fetched finish). */

@@ -22,6 +22,8 @@ export interface QueueJob {
   /** Jobs fetched per poll; each completes or fails on its own. */
   readonly batchSize: number;
   readonly pollingIntervalSeconds: number;
+  /** How long a job may run before pg-boss counts it failed (its default is 15 minutes). */
+  readonly expireInSeconds?: number;
 }
 
 /**
@@ -64,8 +66,15 @@ export const QUEUES = {
   campaignSend: { name: 'campaigns.send', retryLimit: 2, retryDelay: 0, retryBackoff: false, batchSize: 5, pollingIntervalSeconds: 2 },
   /** A campaign's test message to the admin who asked. */
   campaignTestSend: { name: 'campaigns.test-send', retryLimit: 3, retryDelay: 5, retryBackoff: true, batchSize: 5, pollingIntervalSeconds: 1 },
-  /** A backup started from /admin/backups; a worker instance (where the backup directory is) takes it. */
-  backupRun: { name: 'backups.run', retryLimit: 0, retryDelay: 0, retryBackoff: false, batchSize: 1, pollingIntervalSeconds: 1 },
+  /**
+   * A backup started from /admin/backups, or by `backup run` in embedded mode (only the server can read the PGlite
+   * files); the outcome is the job's output. Never retried: a failed backup is a row the admin sees. Hours allowed.
+   */
+  backupRun: { name: 'backups.run', retryLimit: 0, retryDelay: 0, retryBackoff: false, batchSize: 1, pollingIntervalSeconds: 1, expireInSeconds: 6 * 3600 },
+  /** The double opt-in e-mail of a status subscription. */
+  noticeConfirmMail: { name: 'notice.subscribers.confirm', retryLimit: 3, retryDelay: 10, retryBackoff: true, batchSize: 10, pollingIntervalSeconds: 1 },
+  /** Mails queued status updates to subscribers; each delivery row keeps its own attempts, one job at a time (singleton). */
+  noticeFanout: { name: 'notice.subscribers.fanout', retryLimit: 2, retryDelay: 0, retryBackoff: false, batchSize: 1, pollingIntervalSeconds: 1 },
 } as const satisfies Record<string, QueueJob>;
 
 export const TIMERS = {
@@ -82,6 +91,8 @@ export const TIMERS = {
   backupMedia: { name: 'backups.media', cron: (c) => c.BACKUP_MEDIA_CRON, runsOn: 'worker', atStart: 'none', enabled: (c) => Boolean(c.TOYBOX_MEDIA_DIR) },
   /** Backups whose process is gone are failed, then alert conditions re-evaluated (free space, writability, staleness). */
   backupCheckAlerts: { name: 'backups.check-alerts', every: (c) => c.MONITOR_INTERVAL_SECONDS * 1000, runsOn: 'worker', atStart: 'run' },
+  /** Kicks the status-mail fan-out when a new notice version is published here, and every minute anyway (retries). */
+  noticeMailKick: { name: 'notice.mail-kick', every: 1000, runsOn: 'worker', atStart: 'wait' },
   /** The notice cache's safety-net poll: every second while LISTEN is down, every 10 s while it is up (the handler decides). */
   noticePoll: { name: 'notice.poll', every: 1000, runsOn: 'every-instance', atStart: 'run' },
 } as const satisfies Record<string, TimerJob>;
@@ -103,4 +114,6 @@ export interface QueuePayloads {
   campaignSend: { campaignId: number };
   campaignTestSend: { campaignId: number; lang: Lang; to: string; actor: string };
   backupRun: { kind: 'database' | 'media'; trigger: string };
+  noticeConfirmMail: { subscriberId: number; nonce: string };
+  noticeFanout: Record<string, never>;
 }

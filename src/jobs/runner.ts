@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context';
 import type { Config } from '../config';
 import { logger } from '../logger';
-import { enqueue, unwork, work } from './queue';
+import { cancelJob, enqueue, jobState, unwork, work } from './queue';
 import { nextRun } from './schedule';
 import {
   LOCAL_TASKS, QUEUES, TIMERS, type LocalTaskKey, type QueueKey, type QueuePayloads, type TimerJob, type TimerKey,
@@ -19,7 +19,8 @@ export interface Tick {
   scheduledFor: Date | null;
 }
 
-export type QueueHandler<K extends QueueKey> = (ctx: AppContext, data: QueuePayloads[K], jobId: string) => Promise<void>;
+/** What a handler returns is kept as the job's output (for a sender waiting on the result, see jobOutcome). */
+export type QueueHandler<K extends QueueKey> = (ctx: AppContext, data: QueuePayloads[K], jobId: string) => Promise<void | object>;
 export type TimerHandler = (ctx: AppContext, tick: Tick) => Promise<void>;
 
 /** A feature's background work: handlers for entries of the registry, plus optional start/stop hooks. */
@@ -137,6 +138,16 @@ export function triggerTimer(ctx: AppContext, key: TimerKey): void {
 /** Sends a job to one of the registry's queues, with the queue's retry policy. */
 export function enqueueJob<K extends QueueKey>(ctx: AppContext, key: K, data: QueuePayloads[K], options: { singletonKey?: string } = {}): Promise<string | null> {
   return enqueue(ctx, QUEUES[key], data, options);
+}
+
+/** A sent job's state ('created', 'retry', 'active', 'completed', 'failed', 'cancelled', ...) and output. */
+export function jobOutcome(ctx: AppContext, key: QueueKey, id: string): Promise<{ state: string; output: unknown } | null> {
+  return jobState(ctx, QUEUES[key], id);
+}
+
+/** Withdraws a job no worker has started (a CLI that gave up waiting). */
+export function withdrawJob(ctx: AppContext, key: QueueKey, id: string): Promise<void> {
+  return cancelJob(ctx, QUEUES[key], id);
 }
 
 const localTasks = new WeakMap<AppContext, Set<Promise<void>>>();

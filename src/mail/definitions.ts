@@ -57,6 +57,34 @@ export const EMAILS = {
     variables: ['en', 'publicUrl', 'sentAt', 'actor'],
     mainLink: 'publicUrl',
   },
+  noticeConfirm: {
+    template: 'notice-confirm',
+    subject: 'notice.subscribe.mail_confirm_subject',
+    bilingual: false,
+    variables: ['confirmUrl', 'statusUrl'],
+    mainLink: 'confirmUrl',
+  },
+  noticeUpdate: {
+    template: 'notice-update',
+    subject: 'notice.subscribe.mail_update_subject',
+    bilingual: false,
+    variables: ['title', 'state', 'at', 'bodyHtml', 'bodyText', 'statusUrl', 'unsubscribeUrl'],
+    mainLink: 'statusUrl',
+  },
+  claimsInvitation: {
+    template: 'claims-invitation',
+    subject: 'claims.invite.subject',
+    bilingual: false,
+    variables: ['url', 'days', 'displayId'],
+    mainLink: 'url',
+  },
+  claimsEmailConfirm: {
+    template: 'claims-email-confirm',
+    subject: 'claims.email.subject',
+    bilingual: false,
+    variables: ['url', 'minutes', 'displayId'],
+    mainLink: 'url',
+  },
 } as const satisfies Record<string, EmailDefinition>;
 
 export type EmailName = keyof typeof EMAILS;

@@ -13,19 +13,23 @@ export interface EmailToSend {
   locals: Record<string, unknown>;
   /** Words after the definition's subject (an alert's title); bilingual e-mails give both languages. */
   subjectDetail?: { ja: string; en: string } | string;
+  /** Values the subject's locale text interpolates (`{state}`, `{title}`). */
+  subjectVars?: Record<string, string | number>;
+  /** Extra headers (List-Unsubscribe for mail people subscribed to). */
+  headers?: Record<string, string>;
 }
 
 /** The subject of a definition's e-mail: its locale key, Japanese first and English after a slash when bilingual. */
-export function emailSubject(name: EmailName, lang: Lang, detail?: EmailToSend['subjectDetail']): string {
+export function emailSubject(name: EmailName, lang: Lang, detail?: EmailToSend['subjectDetail'], vars?: EmailToSend['subjectVars']): string {
   const def = EMAILS[name];
   if (def.subject === 'campaign') throw new Error(`e-mail ${name}: the subject is the campaign's own`);
   const part = (l: Lang) => {
     const d = typeof detail === 'string' ? detail : detail?.[l];
-    return [translator(l)(def.subject), d].filter(Boolean).join(' ');
+    return [translator(l)(def.subject, vars), d].filter(Boolean).join(' ');
   };
   if (!def.bilingual) return part(lang);
   const en = typeof detail === 'string' || !detail ? '' : detail.en;
-  return `${part('ja')} / ${en || translator('en')(def.subject)}`;
+  return `${part('ja')} / ${en || translator('en')(def.subject, vars)}`;
 }
 
 /**
@@ -36,7 +40,7 @@ export async function sendEmail(ctx: AppContext, name: EmailName, mail: EmailToS
   const def = EMAILS[name];
   const lang = def.bilingual ? 'ja' : mail.lang;
   const { html, text } = await renderEmail(def.template, lang, mail.locals);
-  return ctx.mailer.send({ to: mail.to, subject: emailSubject(name, lang, mail.subjectDetail), html, text });
+  return ctx.mailer.send({ to: mail.to, subject: emailSubject(name, lang, mail.subjectDetail, mail.subjectVars), html, text, ...(mail.headers ? { headers: mail.headers } : {}) });
 }
 
 const compiled = new Map<EmailName, { html: ejs.TemplateFunction; text: ejs.TemplateFunction }>();

@@ -78,11 +78,13 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     await expect(frame.locator('body').textContent()).resolves.toContain('登録し直してください');
     await page.screenshot({ path: artifact('campaigns-4-preview.png'), fullPage: true });
     await page.goto(`${base}/admin/campaigns/${id}`);
-    await page.getByRole('button', { name: /自分（staff@toybox.example）にテスト送信/ }).click();
+    expect(await page.getByLabel(/テスト送信先/).inputValue()).toBe('staff@toybox.example');
+    await page.getByRole('button', { name: 'テスト送信' }).click();
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('テストメールを');
 
     // Send; the page follows the progress live until completion.
     await page.getByRole('button', { name: '送信開始' }).click();
+    await page.getByRole('button', { name: '3 人への送信を開始する' }).click(); // the confirmation step
     await page.waitForFunction(() => document.getElementById('campaign-status')?.textContent === '完了', undefined, { timeout: 30_000 });
     await expect(page.locator('[data-field="sent"]').first().textContent()).resolves.toBe('3');
     await page.screenshot({ path: artifact('campaigns-5-completed.png'), fullPage: true });

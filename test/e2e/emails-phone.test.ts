@@ -36,6 +36,16 @@ async function renderAll(): Promise<Rendered[]> {
     const msg = buildMessage(config, prepareCampaign(campaign), { id: 9, email: 'hanako@example.jp', display_id: 'hanako_01', name: '花子', lang, message_id: null });
     const personal = /https:\/\/portal\.toybox\.example\/r\/\S+/.exec(String(msg.text))![0];
     out.push({ name: `campaign-${lang}`, html: String(msg.html), text: String(msg.text), link: personal, buttonLabel: t('mail.campaign_button') });
+
+    const confirmUrl = `${PUBLIC_URL}/status/subscribe/confirm/${'c'.repeat(60)}`;
+    const confirm = await renderEmail(EMAILS.noticeConfirm.template, lang, { confirmUrl, statusUrl: `${PUBLIC_URL}/status` });
+    out.push({ name: `notice-confirm-${lang}`, ...confirm, link: confirmUrl, buttonLabel: t('notice.subscribe.mail_confirm_button') });
+    const statusUrl = `${PUBLIC_URL}/status?lang=${lang}`;
+    const update = await renderEmail(EMAILS.noticeUpdate.template, lang, {
+      title: 'データ消失のお詫び', state: t('notice.state.investigating'), at: new Date('2026-01-22T15:30:00Z'),
+      bodyHtml: '<p>復旧作業中です。</p>', bodyText: '復旧作業中です。', statusUrl, unsubscribeUrl: `${PUBLIC_URL}/status/unsubscribe/${'u'.repeat(60)}`,
+    });
+    out.push({ name: `notice-update-${lang}`, ...update, link: statusUrl, buttonLabel: t('notice.subscribe.mail_update_button') });
   }
   const ja = translator('ja');
   for (const state of ['raised', 'cleared'] as const) {

@@ -10,6 +10,7 @@ import { personalLinks } from '../../src/features/campaigns/message';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { recordAudit } from '../../src/audit/service';
+import { tokyoDay } from '../../src/http/tokyo-time';
 
 /** Every GET route of the app, read from its router the way a crawler would find them. */
 function getRoutes(app: unknown): string[] {
@@ -134,6 +135,10 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
       // A link that is no longer valid is also a page people land on.
       '/export/link/:token': '/export/link/expired-or-already-used-token',
       '/admin/notices/:id': `/admin/notices/${noticeId}`,
+      '/status/day/:day': `/status/day/${tokyoDay(new Date())}`,
+      // Links from e-mails that are no longer valid are pages people land on too.
+      '/status/subscribe/confirm/:token': '/status/subscribe/confirm/expired-or-forged-link-token',
+      '/status/unsubscribe/:token': '/status/unsubscribe/expired-or-forged-link-token',
     };
 
     const routes = getRoutes(portal.app);

@@ -70,9 +70,9 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
   });
 
   async function open(path: string) {
-    const apiDone = page.waitForResponse((r) => r.url().endsWith('/api/notice'));
+    const scriptDone = page.waitForResponse((r) => r.url().endsWith('/banner.js'));
     await page.goto(`${host.url}${path}`);
-    await apiDone;
+    await scriptDone;
     await page.waitForLoadState('networkidle');
   }
 
@@ -166,21 +166,19 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('works from <head> without defer, and shows nothing (and no error) when the API fails', async () => {
+  it('works from <head> without defer, and shows nothing (and no error) when the portal fails', async () => {
     await open('/head-en.html');
     await page.getByRole('status').waitFor();
     expect(await banner().count()).toBe(1);
 
-    // a portal whose API answers 500, then garbage: the host page must not notice
-    const js = Buffer.from(await (await fetch(`${portalUrl}/banner.js`, { headers: { 'accept-encoding': 'identity' } })).text());
+    // a portal whose banner.js answers 500, then carries malformed notices: the host page must not notice
+    const js = await (await fetch(`${portalUrl}/banner.js`, { headers: { 'accept-encoding': 'identity' } })).text();
+    const malformed = js.replace(/var DATA = .*;\n/, () => 'var DATA = {"notices": [{"id": 1, "version": 1, "title": null}]};\n');
+    expect(malformed).not.toBe(js);
     let mode = 500;
     const broken = http.createServer((req, res) => {
-      if (req.url === '/banner.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return res.end(js);
-      }
-      res.writeHead(mode, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
-      res.end(mode === 500 ? '{"error":1}' : '{"notices": [{"id": 1, "version": 1, "title": null}');
+      res.writeHead(mode, { 'content-type': 'text/javascript' });
+      res.end(mode === 500 ? '' : malformed);
     });
     await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
     const brokenUrl = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;

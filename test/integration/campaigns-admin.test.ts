@@ -1,9 +1,9 @@
+import { confirm } from '../support/confirm';
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/service';
-import { feature } from '../../src/features/campaigns';
-import { startBackground } from '../../src/jobs/runner';
+import { workQueues } from '../support/background';
 import { eventually } from '../support/eventually';
 
 let portal: TestPortal;
@@ -71,7 +71,11 @@ describe('campaign admin pages', () => {
     expect(paused.body.pause_reason).toMatch(/^paused by user:/);
     expect((await agent.post(`/admin/campaigns/${id}/pause`).type('form').send({ _csrf: csrf })).status).toBe(303); // already paused: no-op
     await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf }).expect(303);
-    await agent.post(`/admin/campaigns/${id}/cancel`).type('form').send({ _csrf: csrf }).expect(303);
+    // cancel asks first: the first POST only shows what will stop
+    const asked = await agent.post(`/admin/campaigns/${id}/cancel`).type('form').send({ _csrf: csrf }).expect(200);
+    expect(asked.text).toContain('送信済み 0 通。未送信の 1 通は送信されません。');
+    expect((await getCampaign(portal.ctx.knex, id))!.status).toBe('sending');
+    await confirm(agent, asked).expect(303);
     const again = await agent.post(`/admin/campaigns/${id}/resume`).type('form').send({ _csrf: csrf });
     expect(again.status).toBe(409);
     expect(again.text).toContain('中止');
@@ -91,7 +95,7 @@ describe('campaign admin pages', () => {
 
     const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrf, ...form({ name: 'outbox check' }) }).expect(303);
     // Only the test-send queue is worked here: the other campaigns of this file must not start sending.
-    const stop = await startBackground(portal.ctx, [{ name: 'campaigns', background: { queues: { campaignTestSend: feature.background!.queues!.campaignTestSend } } }]);
+    const stop = await workQueues(portal.ctx, ['campaignTestSend']);
     let listText = '';
     try {
       const sent = await agent.post(`${created.headers.location}/test-send`).type('form').send({ _csrf: csrf, lang: 'ja' }).expect(303);

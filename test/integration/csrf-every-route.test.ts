@@ -23,6 +23,14 @@ const EXEMPT: Record<string, { why: string; forged: { status: number } }> = {
     why: 'server-to-server webhook: the HMAC signature over the body is the authority, no browser session is involved',
     forged: { status: 401 },
   },
+  'POST /status/unsubscribe/:token': {
+    why: 'RFC 8058 one-click unsubscribe from status e-mails: mail clients post without cookies; the signed link is the authority',
+    forged: { status: 404 },
+  },
+  'POST /status/subscribe/confirm/:token': {
+    why: 'double opt-in: the signed, expiring link sent to the address is the proof; a forged post can only confirm what its token names',
+    forged: { status: 404 },
+  },
 };
 
 // Tables a request may touch without changing anything: its own session and the rate-limit counters.

@@ -1,42 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import supertest from 'supertest';
 import { tempDir, csrfFrom } from '../support/portal';
-import { ROOT, runCliSync } from '../support/cli';
+import { runCliSync } from '../support/cli';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 
 function cli(args: string[], env: Record<string, string>) {
   return runCliSync(args, { env: { DATABASE_URL: '', ...env }, timeoutMs: 60_000 });
 }
 
-/** Starts the real server process as `npm start` does and resolves with its port once it listens. */
-function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 45_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+).*recovery portal listening/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
-
 describe('embedded mode (no DATABASE_URL), end to end', () => {
   const dataDir = tempDir('portal-embedded-');
-  let server: { child: ChildProcess; port: number } | null = null;
-  afterAll(() => {
-    server?.child.kill('SIGTERM');
+  let server: ServerProcess | null = null;
+  afterAll(async () => {
+    await server?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -46,7 +24,7 @@ describe('embedded mode (no DATABASE_URL), end to end', () => {
     expect(JSON.parse(seeded.stdout)).toEqual({ users: 3, created: true });
     expect(fs.existsSync(path.join(dataDir, 'pglite'))).toBe(true);
 
-    server = await startServer({ DATA_DIR: dataDir });
+    server = await startServerProcess({ DATA_DIR: dataDir });
     const http = supertest.agent(`http://127.0.0.1:${server.port}`);
     const home = await http.get('/');
     expect(home.status).toBe(200);

@@ -1,5 +1,6 @@
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { confirm } from '../support/confirm';
 
 describe('notice admin: create, preview, publish, timeline, resolve, mirror', () => {
   let portal: TestPortal;
@@ -12,7 +13,9 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
 
   async function postForm(path: string, fields: Record<string, string>, formPage = '/admin/notices/new') {
     const page = await staff.get(formPage);
-    return staff.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+    const res = await staff.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+    // publishing and resolving ask first: press the confirmation page's button, as the admin would
+    return res.status === 200 && res.text.includes('name="confirm" value="1"') ? confirm(staff, res) : res;
   }
 
   const incident = {
@@ -109,6 +112,19 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
     expect(audit[0].actor).toMatch(/^user:\d+:user_/);
     const edit = await staff.get(`/admin/notices/${id}`);
     expect(edit.text).toContain('notice.publish');
+  });
+
+  it('keeps the affected components through the confirmation step, and refuses an unknown one', async () => {
+    const res = await postForm('/admin/notices', { ...incident, title_ja: '部品の障害', components: ['sign_in', 'cards'] as unknown as string, action: 'publish' });
+    expect(res.status).toBe(303);
+    const id = Number(/\/admin\/notices\/(\d+)/.exec(res.headers.location)![1]);
+    expect((await portal.ctx.knex('portal.notices').where({ id }).first()).components).toEqual(['sign_in', 'cards']);
+    const status = await portal.agent().get('/status');
+    expect(status.text).toMatch(/data-component="sign_in"><span class="notice-component-name">ログイン<\/span> <span class="notice-component-state">重大な障害<\/span>/);
+    expect(status.text).toMatch(/data-component="uploads"><span class="notice-component-name">[^<]+<\/span> <span class="notice-component-state">正常<\/span>/);
+    const bad = await postForm('/admin/notices', { ...incident, components: 'database', action: 'publish' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('影響する機能の指定が正しくありません。');
   });
 
   it('saves a draft that stays off the banner until published', async () => {

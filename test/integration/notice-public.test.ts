@@ -5,8 +5,12 @@ import zlib from 'node:zlib';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
+import { flushSightings } from '../../src/sightings';
+import { bannerOrigins, refusedOrigins } from '../../src/features/notice/banner-sightings';
+import { BANNER_JS } from '../../src/features/notice/bundle';
 
 const TOYBOX = 'http://toybox.test:8000';
+const TOYBOX_WWW = 'https://www.toybox.test';
 
 function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -29,7 +33,7 @@ describe('public notice endpoints (fast path, before Express)', () => {
   let portal: TestPortal;
   let base: string;
   beforeAll(async () => {
-    portal = await startTestPortal({ TOYBOX_URL: TOYBOX });
+    portal = await startTestPortal({ TOYBOX_URL: `${TOYBOX}/, ${TOYBOX_WWW}` });
     base = await portal.listen();
   });
   afterAll(() => portal.close());
@@ -71,20 +75,26 @@ describe('public notice endpoints (fast path, before Express)', () => {
     expect(changed.headers.get('etag')).not.toBe(etag);
   });
 
-  it("allows CORS for TOYBOX_URL's origin only", async () => {
+  it("allows CORS for the origins TOYBOX_URL lists only, and counts the refused ones", async () => {
+    for (const origin of [TOYBOX, TOYBOX_WWW]) {
+      const ok = await fetch(`${base}/api/notice`, { headers: { Origin: origin } });
+      expect(ok.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(ok.headers.get('vary')).toContain('Origin');
+    }
     const ok = await fetch(`${base}/api/notice`, { headers: { Origin: TOYBOX } });
-    expect(ok.headers.get('access-control-allow-origin')).toBe(TOYBOX);
-    expect(ok.headers.get('vary')).toContain('Origin');
     const evil = await fetch(`${base}/api/notice`, { headers: { Origin: 'https://evil.test' } });
     expect(evil.status).toBe(200);
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${base}/api/notice`, { method: 'OPTIONS', headers: { Origin: TOYBOX, 'Access-Control-Request-Method': 'GET' } });
+    const preflight = await fetch(`${base}/api/notice`, { method: 'OPTIONS', headers: { Origin: TOYBOX_WWW, 'Access-Control-Request-Method': 'GET' } });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe(TOYBOX);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(TOYBOX_WWW);
     const etag = ok.headers.get('etag')!;
     const nm = await fetch(`${base}/api/notice`, { headers: { Origin: TOYBOX, 'If-None-Match': etag } });
     expect(nm.status).toBe(304);
     expect(nm.headers.get('access-control-allow-origin')).toBe(TOYBOX);
+    await flushSightings(portal.ctx.knex);
+    expect((await refusedOrigins(portal.ctx.knex)).map((s) => s.key)).toEqual(['https://evil.test']);
+    expect((await bannerOrigins(portal.ctx.knex)).map((s) => s.key)).not.toContain('https://evil.test');
   });
 
   it('sends the same security headers as the portal pages, cross-origin readable', async () => {
@@ -98,14 +108,17 @@ describe('public notice endpoints (fast path, before Express)', () => {
     }
   });
 
-  it('serves banner.js small (under 4 KB gzipped), dependency-free, and answers HEAD', async () => {
+  it('serves banner.js with the notices inside, small (code under 4 KB gzipped), dependency-free, and answers HEAD', async () => {
+    expect(zlib.gzipSync(BANNER_JS).length).toBeLessThan(4096); // the code alone, no notice
     const res = await fetch(`${base}/banner.js`);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('public, no-cache'); // revalidated (304) on every page view
     const js = await res.text();
-    expect(zlib.gzipSync(js).length).toBeLessThan(4096);
+    expect(zlib.gzipSync(js).length).toBeLessThan(4096); // with this test's notices in it
     expect(js).not.toMatch(/\brequire\(|\bimport\s/);
     expect(js).toContain('attachShadow');
-    expect(js).toContain('/api/notice');
+    expect(js).not.toContain('fetch('); // no cross-origin request: the notices are in the script
+    expect(js).toContain('API の障害');
     expect(() => new Function(js)).not.toThrow(); // parses as a classic script
     const head = await fetch(`${base}/banner.js`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
     expect(head.status).toBe(200);

@@ -66,7 +66,7 @@ describe('/admin/recovery: each line follows its condition', () => {
     expect(published.text).toContain('バナーがまだ読み込まれていません');
 
     // A page on another origin loads the banner: still not TOYBOX.
-    await portal.agent().get('/api/notice').set('Origin', 'https://www.toybox.example').expect(200);
+    await portal.agent().get('/banner.js').set('Referer', 'https://www.toybox.example/').expect(200);
     const elsewhere = await stateOf(agent, 'notice');
     expect(elsewhere.state).toBe('warn');
     expect(elsewhere.text).toContain('https://www.toybox.example');

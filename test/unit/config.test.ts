@@ -14,6 +14,16 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('takes several TOYBOX origins separated by commas; the first is the site', () => {
+    const c = parseConfig({ TOYBOX_URL: 'https://toybox.example/, https://www.toybox.example:8443/path' });
+    expect(c.TOYBOX_URL).toBe('https://toybox.example');
+    expect(c.TOYBOX_API_URL).toBe('https://toybox.example');
+    expect(c.TOYBOX_ORIGINS).toEqual(['https://toybox.example', 'https://www.toybox.example:8443']);
+    expect(parseConfig({}).TOYBOX_ORIGINS).toEqual(['http://localhost:8000']);
+    expect(() => parseConfig({ TOYBOX_URL: 'https://toybox.example,,https://b.example' })).toThrow(/TOYBOX_URL must be an absolute URL .* or several separated by commas/);
+    expect(() => parseConfig({ TOYBOX_URL: 'toybox.example' })).toThrow(/TOYBOX_URL must be an absolute URL/);
+  });
+
   it('names the variable and the problem', () => {
     expect(() => parseConfig({ PORT: 'abc' })).toThrow(new ConfigError('PORT', 'must be a number'));
     expect(() => parseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres/);

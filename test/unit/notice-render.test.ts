@@ -65,7 +65,7 @@ describe('notice input', () => {
 describe('banner fragment and feed', () => {
   const row: Omit<NoticeRow, 'created_by' | 'created_at'> = {
     id: 7, kind: 'incident', severity: 'critical', state: 'investigating', title_ja: '障害 <b>', title_en: '', body_ja: '本文', body_en: 'Body',
-    starts_at: null, ends_at: null, mirror: false, published_at: new Date('2026-11-30T00:00:00Z'), resolved_at: null, version: 3, updated_at: new Date('2026-11-30T00:00:00Z'),
+    starts_at: null, ends_at: null, mirror: false, components: [], published_at: new Date('2026-11-30T00:00:00Z'), resolved_at: null, version: 3, updated_at: new Date('2026-11-30T00:00:00Z'),
   };
   const n = toPublicNotice(row, [{ id: 1, at: new Date('2026-11-30T00:00:00Z'), state: 'investigating', body_ja: '本文', body_en: 'Body' }]);
 

@@ -39,6 +39,10 @@ export function activeConditions(h: Health, now: Date, limits: { staleHours: num
   if (h.lastDatabaseBackup?.status === 'failed') {
     out.push({ condition: 'backup_failed', details: { backup_id: h.lastDatabaseBackup.id, error: (h.lastDatabaseBackup.error ?? '').slice(0, 300) } });
   }
+  // A failed media backup alerts too (its own condition, so it clears on its own).
+  if (h.lastMediaBackup?.status === 'failed' || h.lastMediaBackup?.status === 'bad') {
+    out.push({ condition: 'backup_failed:media', details: { backup_id: h.lastMediaBackup.id, error: (h.lastMediaBackup.error ?? '').slice(0, 300) } });
+  }
   if (h.suspects.length) {
     out.push({ condition: 'backup_suspect', details: { backup_ids: h.suspects.map((s) => s.id).join(', '), reasons: h.suspects.flatMap((s) => s.suspect_reasons ?? []).join('; ') } });
   }

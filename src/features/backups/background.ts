@@ -5,6 +5,7 @@ import { triggerTimer, type BackgroundWork, type Tick } from '../../jobs/runner'
 import { backupNow, evaluateAlerts } from './service';
 import { type BackupKind } from './repo';
 import { recoverInterruptedBackups } from './run';
+import { runRequestedBackup } from './jobs';
 
 /** A scheduled backup; the slot makes one instance take it (the others get null). Stopping waits for it: killing pg_dump half-way would only leave a failed row behind. */
 function scheduledBackup(kind: BackupKind) {
@@ -33,10 +34,7 @@ export const backupBackground: BackgroundWork = {
     unsubscribers.delete(ctx);
   },
   queues: {
-    async backupRun(ctx, { kind, trigger }) {
-      const backup = await backupNow(ctx, kind, { trigger });
-      logger.info({ id: backup?.id, kind, status: backup?.status, trigger }, 'backup from the admin page finished');
-    },
+    backupRun: (ctx, request) => runRequestedBackup(ctx, request),
   },
   timers: {
     backupDatabase: scheduledBackup('database'),

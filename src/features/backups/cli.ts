@@ -4,7 +4,9 @@ import { CliError, printJson, withContext } from '../../cli/context';
 import { EXIT } from '../../cli/exit-codes';
 import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
 import { redactUrl } from '../../db/pg-tools';
-import type { BackupRow } from './repo';
+import type { BackupKind, BackupRow } from './repo';
+import type { RunningContext } from '../../context';
+import { requestBackupFromServer } from './jobs';
 import { sendTestAlert } from './test-alert';
 import { abandonDrills } from './run';
 import { findLastGood } from './repo';
@@ -82,6 +84,17 @@ function toJson(b: BackupRow) {
   };
 }
 
+/** Embedded mode with the server running: the PGlite files are the server's, so it makes the backup. */
+function borrowsEmbeddedDatabase(ctx: RunningContext): boolean {
+  return ctx.config.embedded && !ctx.database.embedded?.db;
+}
+
+async function runOnServer(ctx: RunningContext, kind: BackupKind): Promise<BackupRow | null> {
+  const { backup, error } = await requestBackupFromServer(ctx, kind, 'cli', progress);
+  if (error) throw new CliError(backup ? `backup ${backup.id} failed: ${error}` : `the backup failed: ${error}`, EXIT.failed);
+  return backup;
+}
+
 /** `recovery-portal backup run | list | verify | restore | acknowledge | prune`. */
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('database and media backups: run, list, verify, restore, acknowledge');
@@ -92,8 +105,9 @@ export function registerBackupCommands(program: Command): void {
     .option('--media', 'back up TOYBOX_MEDIA_DIR instead of the database')
     .action(async (opts: { media?: boolean }) => {
       await withContext(async (ctx) => {
+        const kind = opts.media ? 'media' : 'database';
         // Another run holding the lock surfaces as Busy: exit 75, try again later.
-        const row = await backupNow(ctx, opts.media ? 'media' : 'database', { trigger: 'cli', progress });
+        const row = borrowsEmbeddedDatabase(ctx) ? await runOnServer(ctx, kind) : await backupNow(ctx, kind, { trigger: 'cli', progress });
         if (!row) throw new CliError('no backup was made', EXIT.failed);
         progress(`backup ${row.id}: ${row.status}`);
         process.stdout.write(`${row.id}\n`);

@@ -20,6 +20,7 @@ export interface Health {
   lastGoodDatabase?: BackupRow;
   lastGoodMedia?: BackupRow;
   lastDatabaseBackup?: BackupRow;
+  lastMediaBackup?: BackupRow;
   lastDrill?: DrillRow;
   suspects: BackupRow[];
   installedAt: Date | null;
@@ -66,10 +67,11 @@ export async function collectHealth(ctx: AppContext): Promise<Health> {
   ]);
   const health: Health = { databaseUp, dirs: [dataDir, backupDir], suspects: [], installedAt: null, writeFailures: [] };
   if (!databaseUp) return health;
-  const [lastGoodDatabase, lastGoodMedia, lastDatabase, drills, suspects, installedAt, writeFailures] = await Promise.all([
+  const [lastGoodDatabase, lastGoodMedia, lastDatabase, lastMedia, drills, suspects, installedAt, writeFailures] = await Promise.all([
     findLastGood(ctx.knex, 'database'),
     findLastGood(ctx.knex, 'media'),
     selectBackups(ctx.knex, { kind: 'database', limit: 5 }),
+    selectBackups(ctx.knex, { kind: 'media', limit: 5 }),
     selectDrills(ctx.knex, 1),
     selectUnacknowledgedSuspects(ctx.knex),
     backupsInstalledAt(ctx.knex),
@@ -80,6 +82,7 @@ export async function collectHealth(ctx: AppContext): Promise<Health> {
     lastGoodDatabase,
     lastGoodMedia,
     lastDatabaseBackup: lastDatabase.find((b) => b.status !== 'running'),
+    lastMediaBackup: lastMedia.find((b) => b.status !== 'running'),
     lastDrill: drills[0],
     suspects,
     installedAt,

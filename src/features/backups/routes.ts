@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { BadRequest, Conflict } from '../../http/errors';
-import { enqueueJob } from '../../jobs/runner';
+import { requestBackup } from './jobs';
 import { createMetricsRegistry, metricsAccess } from './metrics';
 import { backupIdParam, runForm } from './schema';
 import { acknowledgeBackup, overview } from './service';
@@ -52,7 +52,7 @@ export function adminBackupRoutes(ctx: AppContext): Router {
     if (!parsed.success) throw BadRequest('backups.errors.bad_kind');
     if (parsed.data.kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
     // A backup takes minutes: a worker instance takes it from the queue, and the page shows it as running.
-    await enqueueJob(ctx, 'backupRun', { kind: parsed.data.kind, trigger: `admin:${req.user!.display_id}` });
+    await requestBackup(ctx, parsed.data.kind, `admin:${req.user!.display_id}`);
     res.redirect(303, '/admin/backups?done=started');
   });
   return router;

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
+import { printSetupBox } from './setup-box';
 import { logger } from '../../logger';
 import { recordAudit } from '../../audit/service';
 import { hasActiveSuperuser } from '../../toybox/users';
@@ -61,6 +62,7 @@ async function issueToken(ctx: Ctx, log: Log, reason: string): Promise<TokenRow>
     { setupUrl: setupUrl(ctx), file, expiresAt: row.expires_at.toISOString(), reason },
     `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token ${token} (also in ${file}; valid until ${formatJst(row.expires_at)}).`,
   );
+  printSetupBox({ setupUrl: setupUrl(ctx), file, expiresAt: row.expires_at });
   return row;
 }
 
@@ -85,6 +87,7 @@ export async function ensureBootstrapToken(ctx: Ctx, log: Log = logger): Promise
       { setupUrl: setupUrl(ctx), file, expiresAt: live.expires_at.toISOString() },
       `No active TOYBOX superuser. Open ${setupUrl(ctx)} and enter the one-time setup token kept in ${file} (valid until ${formatJst(live.expires_at)}).`,
     );
+    printSetupBox({ setupUrl: setupUrl(ctx), file, expiresAt: live.expires_at });
     return 'kept';
   }
   await issueToken(ctx, log, live ? (live.expired ? 'expired' : 'file_missing') : 'no_superuser');

@@ -3,9 +3,11 @@ import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
 import { campaignPublicRoutes } from './public-routes';
 import { campaignRoutes } from './routes';
+import { campaignConfirmRoutes } from './confirm-routes';
 import { campaignImportRoutes } from './import-routes';
 import { campaignOutboxRoutes } from './outbox-routes';
 import { reregisterRoutes } from './reregister-routes';
+import { addressBookRoutes } from './address-book/routes';
 import { campaignBackground } from './jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
@@ -20,6 +22,8 @@ export const feature: Feature = {
     router.use(campaignImportRoutes(ctx));
     router.use(campaignOutboxRoutes(ctx));
     router.use(reregisterRoutes(ctx));
+    router.use(campaignConfirmRoutes(ctx)); // confirmation steps before the actions they guard
+    router.use(addressBookRoutes(ctx));
     router.use(campaignRoutes(ctx));
     return router;
   },

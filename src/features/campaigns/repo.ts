@@ -222,3 +222,12 @@ function recipientsPage(db: Db, campaignId: number, after: number, limit: number
       db.raw('u.id IS NOT NULL AS reregistered'),
     );
 }
+
+/** Addresses a draft would take as recipients when it starts: every known address not suppressed (what addRecipients inserts). */
+export async function countEligibleAddresses(db: Db): Promise<number> {
+  const r = await db.raw<{ rows: Array<{ n: string }> }>(
+    `SELECT count(*) AS n FROM portal.addresses a
+     WHERE NOT EXISTS (SELECT 1 FROM portal.suppressions s WHERE s.email_key = a.email_key)`,
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}

@@ -5,6 +5,7 @@ import { userActor } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
 import { checkLink, unsubscribeState } from './links-service';
 import { campaignFormSchema, type CampaignForm } from './schema';
+import { progressDisplay } from './progress-view';
 import {
   createCampaign,
   updateDraft,
@@ -26,7 +27,7 @@ import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
 import { recordAudit } from '../../audit/service';
 import { previewMessage } from './preview';
-import { kickCampaign, queueTestMessage } from './jobs';
+import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
@@ -131,6 +132,7 @@ export function campaignRoutes(ctx: AppContext): Router {
     const c = await loadCampaign(ctx, req);
     const progress = await campaignProgress(ctx.knex, c);
     res.render('campaigns/show', {
+      display: progressDisplay(progress, req.t),
       title: c.name,
       headExtra: HEAD + (progress.status === 'sending' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : ''),
       campaign: c,
@@ -143,7 +145,8 @@ export function campaignRoutes(ctx: AppContext): Router {
   router.get('/admin/campaigns/:id/progress.json', requireStaff, async (req, res) => {
     const c = await loadCampaign(ctx, req);
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await campaignProgress(ctx.knex, c));
+    const progress = await campaignProgress(ctx.knex, c);
+    res.json({ ...progress, display: progressDisplay(progress, req.t) });
   });
 
   router.get('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
@@ -182,13 +185,7 @@ export function campaignRoutes(ctx: AppContext): Router {
     res.type('html').send(preview.html);
   });
 
-  router.post('/admin/campaigns/:id/test-send', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const to = req.user!.email;
-    if (!to) return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_no_email`);
-    await queueTestMessage(ctx, c.id, req.body.lang === 'en' ? 'en' : 'ja', to, userActor(req.user!));
-    return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
-  });
+  // POST /admin/campaigns/:id/test-send: confirm-routes.ts (a list of addresses, capped and rate-limited)
 
   // datetime-local has no zone: the site's times are Japan time.
   router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {

@@ -189,16 +189,30 @@ export interface CampaignProgress extends StatusCounts {
   eta_seconds: number | null;
 }
 
-/** Counts per recipient state with the live rate (last minute) and an ETA. */
-export async function campaignProgress(knex: Knex, c: Campaign): Promise<CampaignProgress> {
-  const [counts, perMinute] = await Promise.all([countRecipients(knex, c.id), recentRate(knex, c.id)]);
+/**
+ * Messages per minute, from the sends of the last minute over the time the
+ * campaign has actually been sending in that minute (counting a 10-second-old
+ * campaign's sends against a whole minute made the ETA six times too long),
+ * and never above the campaign's own limit.
+ */
+export function liveRate(sentLastMinute: number, sendingForSeconds: number, limitPerMinute: number): number {
+  const window = Math.min(60, Math.max(5, sendingForSeconds));
+  const measured = (sentLastMinute / window) * 60;
+  return Math.round(limitPerMinute > 0 ? Math.min(measured, limitPerMinute) : measured);
+}
+
+/** Counts per recipient state with the live rate and an ETA (only while sending). */
+export async function campaignProgress(knex: Knex, c: Campaign, now = new Date()): Promise<CampaignProgress> {
+  const [counts, sentLastMinute] = await Promise.all([countRecipients(knex, c.id), recentRate(knex, c.id)]);
   const left = counts.queued + counts.sending;
+  const sendingFor = c.started_at ? (now.getTime() - c.started_at.getTime()) / 1000 : 60;
+  const perMinute = c.status === 'sending' ? liveRate(sentLastMinute, sendingFor, c.rate_per_minute) : 0;
   return {
     status: c.status,
     pause_reason: c.pause_reason,
     ...counts,
     remaining: left,
     per_minute: perMinute,
-    eta_seconds: c.status === 'sending' && perMinute > 0 ? Math.ceil((left / perMinute) * 60) : null,
+    eta_seconds: c.status === 'sending' && perMinute > 0 && left > 0 ? Math.ceil((left / perMinute) * 60) : null,
   };
 }

@@ -17,6 +17,8 @@ export function atomFeed(snapshot: NoticeSnapshot, publicUrl: string, lang: Lang
         `<id>tag:${escapeHtml(host)},2026:notice-${n.id}-update-${u.id}</id>`,
         `<title>${escapeHtml(t('notice.feed.entry_title', { state: t(`notice.state.${u.state}`), title: n.title[lang] }))}</title>`,
         `<updated>${u.at}</updated>`,
+        // the first update of an incident is when it began: the start time typed in, not the publish time
+        `<published>${n.kind === 'incident' && u.id === n.timeline[0]?.id ? (n.startedAt ?? u.at) : u.at}</published>`,
         `<link rel="alternate" type="text/html" href="${escapeHtml(`${publicUrl}/status?lang=${lang}#notice-${n.id}`)}"/>`,
         `<category term="${n.severity}"/>`,
         `<content type="html">${escapeHtml(u.html[lang])}</content>`,

@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import { readSightings, recordSighting, type Sighting } from '../../sightings';
 
 export const BANNER_ORIGIN = 'banner_origin';
+/** Cross-origin requests (fetch of /api/notice, a crossorigin script) from an origin TOYBOX_URL does not list. */
+export const BANNER_REFUSED = 'banner_refused';
 
 const ORIGIN_SHAPE = /^https?:\/\/[A-Za-z0-9.\-[\]:]{1,200}$/;
 
@@ -48,4 +50,15 @@ export function noteBannerLoad(knex: Knex, req: http.IncomingMessage): void {
 /** The origins the banner was loaded from, most recent first. */
 export function bannerOrigins(knex: Knex): Promise<Sighting[]> {
   return readSightings(knex, BANNER_ORIGIN);
+}
+
+/** Counts a cross-origin request answered without CORS (its page cannot read the answer), by the page's origin. */
+export function noteRefused(knex: Knex, req: http.IncomingMessage): void {
+  const origin = requestingOrigin(req);
+  if (origin) recordSighting(knex, BANNER_REFUSED, origin);
+}
+
+/** The origins refused, most recent first. */
+export function refusedOrigins(knex: Knex): Promise<Sighting[]> {
+  return readSightings(knex, BANNER_REFUSED);
 }

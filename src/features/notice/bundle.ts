@@ -27,8 +27,8 @@ function bannerLabels(lang: Lang) {
   };
 }
 
-/** banner.js with its stylesheet and texts inlined: one request, no dependencies; comments and indentation dropped. */
-export const BANNER_JS: string = fs
+/** banner.js with its stylesheet and texts inlined, comments and indentation dropped; the notices go in at __DATA__. */
+const BANNER_JS_TEMPLATE: string = fs
   .readFileSync(path.join(PUBLIC_DIR, 'js', 'notice-banner.js'), 'utf8')
   .replace('__CSS__', () => JSON.stringify(BANNER_CSS))
   .replace('__LABELS__', () => JSON.stringify({ ja: bannerLabels('ja'), en: bannerLabels('en') }))
@@ -37,6 +37,14 @@ export const BANNER_JS: string = fs
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('//'))
   .join('\n');
+
+/** banner.js carrying the notices themselves (the /api/notice payload): a page of any origin shows them with no CORS fetch. */
+export function bannerJs(payload: unknown): string {
+  return BANNER_JS_TEMPLATE.replace('__DATA__', () => JSON.stringify(payload));
+}
+
+/** The script with no notice: its size is the code's own budget. */
+export const BANNER_JS: string = bannerJs({ version: 0, updatedAt: null, statusUrl: '', notices: [] });
 
 /** The banner as HTML, the same markup banner.js builds (minus the dismiss button, which needs script). */
 export function bannerFragment(notices: PublicNotice[], lang: Lang, statusUrl: string, opts: { style?: boolean; dismiss?: boolean } = {}): string {
@@ -105,8 +113,6 @@ export interface PublicBundle {
   html: Record<Lang, Entity>;
 }
 
-const JS_ENTITY = entity(BANNER_JS, 'text/javascript; charset=utf-8');
-
 /** Same-site links (`/status`) in a notice point at the portal: the banner is shown on TOYBOX's pages, another origin. */
 export function portalLinks(html: string, publicUrl: string): string {
   return html.replace(/(<a\b[^>]*?\shref=")(\/(?!\/)[^"]*)"/g, (_m, before: string, href: string) => `${before}${publicUrl}${href}"`);
@@ -117,10 +123,11 @@ export function buildBundle(snapshot: NoticeSnapshot, publicUrl: string): Public
   // /api/notice keeps links relative to the portal (banner.js resolves them against its own origin);
   // /banner.html may be pasted into another site's page, so its links carry PUBLIC_URL.
   const absolute = snapshot.active.map((n) => ({ ...n, message: { ja: portalLinks(n.message.ja, publicUrl), en: portalLinks(n.message.en, publicUrl) } }));
+  const payload = apiPayload(snapshot, statusUrl);
   return {
     version: snapshot.version,
-    api: entity(JSON.stringify(apiPayload(snapshot, statusUrl)), 'application/json; charset=utf-8'),
-    js: JS_ENTITY,
+    api: entity(JSON.stringify(payload), 'application/json; charset=utf-8'),
+    js: entity(bannerJs(payload), 'text/javascript; charset=utf-8'),
     html: {
       ja: entity(bannerFragment(absolute, 'ja', statusUrl, { style: true }), 'text/html; charset=utf-8'),
       en: entity(bannerFragment(absolute, 'en', statusUrl, { style: true }), 'text/html; charset=utf-8'),

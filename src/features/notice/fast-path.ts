@@ -4,7 +4,7 @@ import type { FastPath } from '../feature';
 import { securityHeaders } from '../../http/security';
 import type { Entity, PublicBundle } from './bundle';
 import { runtimeFor } from './runtime';
-import { noteBannerLoad } from './banner-sightings';
+import { noteBannerLoad, noteRefused } from './banner-sightings';
 
 type Headers = Record<string, string>;
 
@@ -32,15 +32,16 @@ export const FAST_SECURITY_HEADERS: Readonly<Headers> = Object.freeze(helmetHead
 
 /** Short freshness, then stale-while-revalidate: TOYBOX pages get the banner without waiting, updates arrive within seconds. */
 export const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=60';
-const JS_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=86400';
+/** banner.js carries the notices: every page view revalidates it (a 304 from memory), so an update shows on the next page. */
+export const JS_CACHE_CONTROL = 'public, no-cache';
 
 interface Variant {
   body: Buffer;
   etag: string;
   ok: Headers;
-  okCors: Headers;
   notModified: Headers;
-  notModifiedCors: Headers;
+  /** The same headers plus Access-Control-Allow-Origin, per allowed origin (TOYBOX_URL may list several). */
+  cors: Map<string, { ok: Headers; notModified: Headers }>;
 }
 
 /** Identity and (when it pays) gzip, each with its own strong ETag, headers computed once per version. */
@@ -49,17 +50,17 @@ interface Prepared {
   gzip: Variant | null;
 }
 
-function variant(body: Buffer, etag: string, e: Entity, cacheControl: string, corsOrigin: string, encoding: string | null): Variant {
+function variant(body: Buffer, etag: string, e: Entity, cacheControl: string, corsOrigins: readonly string[], encoding: string | null): Variant {
   const common: Headers = { ...FAST_SECURITY_HEADERS, etag, 'cache-control': cacheControl, vary: e.gzip ? 'Origin, Accept-Encoding' : 'Origin' };
-  const cors = { 'access-control-allow-origin': corsOrigin };
   const ok: Headers = { ...common, 'content-type': e.contentType, 'content-length': String(body.length), ...(encoding ? { 'content-encoding': encoding } : {}) };
-  return { body, etag, ok, okCors: { ...ok, ...cors }, notModified: common, notModifiedCors: { ...common, ...cors } };
+  const cors = new Map(corsOrigins.map((o) => [o, { ok: { ...ok, 'access-control-allow-origin': o }, notModified: { ...common, 'access-control-allow-origin': o } }]));
+  return { body, etag, ok, notModified: common, cors };
 }
 
-function prepare(e: Entity, cacheControl: string, corsOrigin: string): Prepared {
+function prepare(e: Entity, cacheControl: string, corsOrigins: readonly string[]): Prepared {
   return {
-    identity: variant(e.body, e.etag, e, cacheControl, corsOrigin, null),
-    gzip: e.gzip ? variant(e.gzip, `${e.etag.slice(0, -1)}-gz"`, e, cacheControl, corsOrigin, 'gzip') : null,
+    identity: variant(e.body, e.etag, e, cacheControl, corsOrigins, null),
+    gzip: e.gzip ? variant(e.gzip, `${e.etag.slice(0, -1)}-gz"`, e, cacheControl, corsOrigins, 'gzip') : null,
   };
 }
 
@@ -74,12 +75,15 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 
 /**
  * /api/notice, /banner.js and /banner.html straight from memory, before
- * Express: ETag/304, caching and CORS (TOYBOX_URL's origin only) with
- * headers computed once per published version.
+ * Express: ETag/304, caching and CORS (the origins TOYBOX_URL lists) with
+ * headers computed once per published version. A cross-origin request from
+ * any other origin is answered without CORS and counted as refused, so the
+ * dashboard can name the page that cannot read the notice.
  */
 export function createNoticeFastPath(ctx: AppContext): FastPath {
   const runtime = runtimeFor(ctx);
-  const corsOrigin = new URL(ctx.config.TOYBOX_URL).origin;
+  const corsOrigins = ctx.config.TOYBOX_ORIGINS;
+  const allowList = new Set(corsOrigins);
   let preparedFor: PublicBundle | null = null;
   let prepared: { api: Prepared; js: Prepared; ja: Prepared; en: Prepared } | null = null;
 
@@ -87,10 +91,10 @@ export function createNoticeFastPath(ctx: AppContext): FastPath {
     const bundle = runtime.bundle;
     if (bundle !== preparedFor || !prepared) {
       prepared = {
-        api: prepare(bundle.api, CACHE_CONTROL, corsOrigin),
-        js: prepare(bundle.js, JS_CACHE_CONTROL, corsOrigin),
-        ja: prepare(bundle.html.ja, CACHE_CONTROL, corsOrigin),
-        en: prepare(bundle.html.en, CACHE_CONTROL, corsOrigin),
+        api: prepare(bundle.api, CACHE_CONTROL, corsOrigins),
+        js: prepare(bundle.js, JS_CACHE_CONTROL, corsOrigins),
+        ja: prepare(bundle.html.ja, CACHE_CONTROL, corsOrigins),
+        en: prepare(bundle.html.en, CACHE_CONTROL, corsOrigins),
       };
       preparedFor = bundle;
     }
@@ -107,26 +111,31 @@ export function createNoticeFastPath(ctx: AppContext): FastPath {
     else if (path === '/banner.html') which = 'html';
     else return false;
     const method = req.method;
-    const allowed = req.headers.origin === corsOrigin;
+    const origin = req.headers.origin;
+    // Requests with no Origin are plain <script src> loads (no CORS involved): never refused.
+    const refused = origin !== undefined && origin !== 'null' && !allowList.has(origin);
     if (method === 'OPTIONS') {
-      res.writeHead(204, { ...FAST_SECURITY_HEADERS, vary: 'Origin', ...(allowed ? { 'access-control-allow-origin': corsOrigin, 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '600' } : {}) });
+      if (refused) noteRefused(ctx.knex, req);
+      res.writeHead(204, { ...FAST_SECURITY_HEADERS, vary: 'Origin', ...(origin !== undefined && allowList.has(origin) ? { 'access-control-allow-origin': origin!, 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '600' } : {}) });
       res.end();
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
-    noteBannerLoad(ctx.knex, req);
+    if (refused) noteRefused(ctx.knex, req);
+    else noteBannerLoad(ctx.knex, req);
     const { prepared: p } = current();
     let h: Prepared;
     if (which === 'api') h = p.api;
     else if (which === 'js') h = p.js;
     else h = q >= 0 && /(?:^|&)lang=en(?:&|$)/.test(url.slice(q + 1)) ? p.en : p.ja;
     const v = h.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') ? h.gzip : h.identity;
+    const allowed = origin === undefined ? undefined : v.cors.get(origin);
     if (matches(req.headers['if-none-match'], v.etag)) {
-      res.writeHead(304, allowed ? v.notModifiedCors : v.notModified);
+      res.writeHead(304, allowed ? allowed.notModified : v.notModified);
       res.end();
       return true;
     }
-    res.writeHead(200, allowed ? v.okCors : v.ok);
+    res.writeHead(200, allowed ? allowed.ok : v.ok);
     res.end(method === 'HEAD' ? undefined : v.body);
     return true;
   };

@@ -6,7 +6,10 @@ import { createNoticeFastPath } from './fast-path';
 import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
+import { subscribeRoutes, subscriptionLinkRoutes } from './subscribe-routes';
+import { noticeBackground } from './background';
 import { formatJst } from '../../http/tokyo-time';
+import { bannerOriginsPanel } from './origins-panel';
 
 /**
  * The incident notice: the banner on every TOYBOX page, /api/notice, the
@@ -15,16 +18,19 @@ import { formatJst } from '../../http/tokyo-time';
  */
 export const feature: Feature = {
   name: 'notice',
-  publicRoutes: (ctx) => noticePublicRoutes(ctx),
-  routes: (ctx) => Router().use(adminNoticeRoutes(ctx)),
+  publicRoutes: (ctx) => Router().use(noticePublicRoutes(ctx), subscriptionLinkRoutes(ctx)),
+  routes: (ctx) => Router().use(subscribeRoutes(ctx), adminNoticeRoutes(ctx)),
   fastPath: (ctx) => createNoticeFastPath(ctx),
   async start(ctx) {
     const rt = runtimeFor(ctx);
     await rt.sync();
     return rt.startSync();
   },
+  // status e-mails (src/jobs/registry.ts): worker instances only
+  background: noticeBackground,
   async dashboard(ctx, req) {
     const rt = runtimeFor(ctx);
+    const origins = await bannerOriginsPanel(ctx, req.lang);
     return {
       partial: 'notice/panel',
       locals: {
@@ -32,6 +38,7 @@ export const feature: Feature = {
         version: rt.snapshot.version,
         stale: rt.lastError !== null,
         syncedAt: rt.lastSyncAt ? formatJst(rt.lastSyncAt) : '-',
+        ...origins,
       },
     };
   },

@@ -4,6 +4,9 @@ export const KINDS = ['incident', 'maintenance'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const INCIDENT_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export const MAINTENANCE_STATES = ['scheduled', 'in_progress', 'completed'] as const;
+/** The parts of TOYBOX the status page lists with their own state (Statuspage's components). */
+export const COMPONENTS = ['site', 'sign_in', 'uploads', 'cards', 'portal'] as const;
+export type Component = (typeof COMPONENTS)[number];
 /** States after which a notice leaves the banner and joins the status page's history. */
 export const CLOSED_STATES: readonly string[] = ['resolved', 'completed'];
 
@@ -31,6 +34,8 @@ export interface NoticeFields {
   starts_at: Date | null;
   ends_at: Date | null;
   mirror: boolean;
+  /** Which components it affects (none: the whole service in general). */
+  components: Component[];
 }
 
 /** A row of portal.notices. */
@@ -71,6 +76,10 @@ export interface PublicNotice {
   startsAt: string | null;
   endsAt: string | null;
   publishedAt: string;
+  /** When it began: an incident's typed start time (starts_at), else its publish time. Old snapshot files lack it. */
+  startedAt?: string;
+  /** Affected components; old snapshot files lack it. */
+  components?: Component[];
   updatedAt: string;
   resolvedAt: string | null;
   timeline: Array<{ id: number; at: string; state: NoticeState; html: Bilingual }>;

@@ -23,9 +23,11 @@ export async function noticeRecoveryChecks(ctx: AppContext, now = new Date()): P
     return [{ id: 'notice', state: 'todo', detail: 'notice.none' }];
   }
   await flushSightings(ctx.knex);
-  const toybox = new URL(ctx.config.TOYBOX_URL).origin;
+  const origins = ctx.config.TOYBOX_ORIGINS;
   const seen = await bannerOrigins(ctx.knex);
-  const fromToybox = seen.find((s) => s.key === toybox);
+  // any origin TOYBOX_URL lists counts as TOYBOX (www and bare domain, say)
+  const fromToybox = seen.find((s) => origins.includes(s.key));
+  const toybox = fromToybox?.key ?? origins[0]!;
   if (fromToybox && now.getTime() - fromToybox.last_seen.getTime() <= SEEN_WITHIN_MS) {
     return [{ id: 'notice', state: 'done', detail: 'notice.seen', vars: { count: active.length, origin: toybox, at: fromToybox.last_seen }, urgent }];
   }

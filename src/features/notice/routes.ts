@@ -10,6 +10,8 @@ import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
 import { formatJst, toTokyoInput } from '../../http/tokyo-time';
 import { runtimeFor } from './runtime';
+import { confirmed, renderConfirm } from './confirm';
+import { closedStateFor } from './model';
 
 const HEAD_EXTRA = '<link rel="stylesheet" href="/static/css/notice.css"><link rel="stylesheet" href="/static/css/notice-banner.css">';
 
@@ -37,6 +39,7 @@ function formValues(n?: NoticeRow | Record<string, unknown>) {
     starts_at: asInput(v.starts_at),
     ends_at: asInput(v.ends_at),
     mirror: v.mirror === true || v.mirror === 'on',
+    components: Array.isArray(v.components) ? (v.components as string[]) : typeof v.components === 'string' ? [v.components] : [],
   };
 }
 
@@ -79,6 +82,24 @@ async function renderForm(ctx: AppContext, req: Request, res: Response, o: FormO
   });
 }
 
+/** The confirmation page before a notice goes to every page (a new one, an edit, a draft). */
+function confirmPublish(ctx: AppContext, req: Request, res: Response, action: string, input: NoticeInput, detail?: service.NoticeDetail): void {
+  renderConfirm(req, res, {
+    action,
+    fields: req.body as Record<string, unknown>,
+    heading: req.t('notice.confirm.publish_title'),
+    lines: [
+      req.t('notice.confirm.publish_every_page'),
+      req.t('notice.confirm.publish_severity', { severity: req.t(`notice.severity.${input.severity}`), state: req.t(`notice.state.${input.state}`) }),
+    ],
+    button: req.t('notice.confirm.publish_button'),
+    back: detail ? `/admin/notices/${detail.notice.id}` : '/admin/notices/new',
+    preview: service.previewNotice(input, detail),
+    statusUrl: `${ctx.config.PUBLIC_URL}/status`,
+    headExtra: HEAD_EXTRA,
+  });
+}
+
 /** Staff pages under /admin/notices: list, create, edit, preview, publish, timeline, resolve, mirror. */
 export function adminNoticeRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -100,6 +121,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     const parsed = parseNoticeInput(req.body);
     if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
     if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: parsed.value });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', parsed.value);
     const id = await service.createNotice(ctx, parsed.value, actorOf(req), { publish: req.body.action === 'publish' });
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
@@ -116,6 +138,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     const parsed = parseNoticeInput(req.body);
     if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
     if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: parsed.value });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, parsed.value, detail);
     await service.editNotice(ctx, id, parsed.value, actorOf(req));
     if (req.body.action === 'publish') {
       await service.publishNotice(ctx, id, actorOf(req));
@@ -126,6 +149,10 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
 
   router.post('/admin/notices/:id/publish', async (req, res) => {
     const id = noticeId(req);
+    if (!confirmed(req)) {
+      const detail = await service.getNotice(ctx, id);
+      return confirmPublish(ctx, req, res, `/admin/notices/${id}/publish`, detail.notice, detail);
+    }
     await service.publishNotice(ctx, id, actorOf(req));
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
@@ -144,6 +171,23 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
 
   router.post('/admin/notices/:id/resolve', async (req, res) => {
     const id = noticeId(req);
+    if (!confirmed(req)) {
+      const { notice } = await service.getNotice(ctx, id);
+      const closed = closedStateFor(notice.kind);
+      const lang = req.lang;
+      return renderConfirm(req, res, {
+        action: `/admin/notices/${id}/resolve`,
+        heading: req.t('notice.confirm.resolve_title', { title: lang === 'en' && notice.title_en ? notice.title_en : notice.title_ja }),
+        lines: [
+          req.t('notice.confirm.resolve_lines', { state: req.t(`notice.state.${closed}`) }),
+          req.t('notice.confirm.resolve_message', { message: req.t(notice.kind === 'maintenance' ? 'notice.completed_default' : 'notice.resolved_default') }),
+        ],
+        button: req.t(notice.kind === 'maintenance' ? 'notice.confirm.complete_button' : 'notice.confirm.resolve_button'),
+        back: `/admin/notices/${id}`,
+        statusUrl: `${ctx.config.PUBLIC_URL}/status`,
+        headExtra: HEAD_EXTRA,
+      });
+    }
     await service.resolveNotice(ctx, id, actorOf(req));
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });

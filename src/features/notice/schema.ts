@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KINDS, SEVERITIES, statesFor, type NoticeState, type NoticeFields } from './model';
+import { COMPONENTS, KINDS, SEVERITIES, statesFor, type Component, type NoticeState, type NoticeFields } from './model';
 import { parseTokyoTime } from '../../http/tokyo-time';
 
 /** Validated notice fields, as the service takes them. */
@@ -31,6 +31,13 @@ const noticeShape = z
     starts_at: time,
     ends_at: time,
     mirror: z.union([z.boolean(), z.string()]).optional().transform((v) => v === true || v === 'on' || v === 'true' || v === '1'),
+    // checkboxes: absent, one value, or several
+    components: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .transform((v) => [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])])
+      .refine((v) => v.every((c) => (COMPONENTS as readonly string[]).includes(c)), 'notice.errors.bad_component')
+      .transform((v) => v as Component[]),
   })
   .transform((v) => ({ ...v, state: (v.state && v.state.trim()) || statesFor(v.kind)[0]! }));
 

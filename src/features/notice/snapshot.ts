@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { renderMarkdown } from './markdown';
 import { formatWindow } from '../../http/tokyo-time';
+import { translator, type Lang } from '../../http/i18n';
 import { CLOSED_STATES, type NoticeRow, type NoticeUpdateRow, type NoticeSnapshot, type PublicNotice, type Bilingual } from './model';
 import { currentVersion, selectPublicNotices, selectUpdates } from './repo';
 
@@ -9,6 +10,13 @@ export const HISTORY_DAYS = 90;
 function both(ja: string, en: string): Bilingual {
   const htmlJa = renderMarkdown(ja);
   return { ja: htmlJa, en: en.trim() ? renderMarkdown(en) : htmlJa };
+}
+
+/** "Started 12/4 20:05 (Japan time)" for an incident whose start time was typed in; maintenance shows its window. */
+function whenText(n: Pick<NoticeRow, 'kind' | 'starts_at' | 'ends_at'>, lang: Lang): string {
+  if (n.kind === 'maintenance') return formatWindow(n.starts_at, n.ends_at, lang);
+  if (!n.starts_at) return '';
+  return translator(lang)('notice.started_at', { at: formatWindow(n.starts_at, null, lang) });
 }
 
 /** One notice as the public sees it; also used for the admin preview, so the preview is the real thing. */
@@ -23,10 +31,12 @@ export function toPublicNotice(n: Omit<NoticeRow, 'created_by' | 'created_at'>, 
     version: n.version,
     title: { ja: n.title_ja, en: n.title_en.trim() || n.title_ja },
     message: latest ? latest.html : both(n.body_ja, n.body_en),
-    when: n.kind === 'maintenance' ? { ja: formatWindow(n.starts_at, n.ends_at, 'ja'), en: formatWindow(n.starts_at, n.ends_at, 'en') } : { ja: '', en: '' },
+    when: { ja: whenText(n, 'ja'), en: whenText(n, 'en') },
     startsAt: n.starts_at ? n.starts_at.toISOString() : null,
     endsAt: n.ends_at ? n.ends_at.toISOString() : null,
     publishedAt: (n.published_at ?? n.updated_at).toISOString(),
+    components: n.components ?? [],
+    startedAt: (n.kind === 'incident' && n.starts_at ? n.starts_at : (n.published_at ?? n.updated_at)).toISOString(),
     updatedAt: n.updated_at.toISOString(),
     resolvedAt: n.resolved_at ? n.resolved_at.toISOString() : null,
     timeline,

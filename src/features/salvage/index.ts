@@ -1,6 +1,7 @@
 import type { Feature } from '../feature';
 import { registerSalvageCommands } from './cli';
 import { adminSalvageRoutes } from './routes';
+import { salvageRecoveryChecks } from './recovery';
 
 /**
  * Salvage: finds and catalogues what survived the wipe (uploads, old databases,
@@ -9,5 +10,6 @@ import { adminSalvageRoutes } from './routes';
 export const feature: Feature = {
   name: 'salvage',
   routes: adminSalvageRoutes,
+  recoveryChecks: salvageRecoveryChecks,
   cli: registerSalvageCommands,
 };

@@ -1,0 +1,259 @@
+import path from 'node:path';
+import type { Knex } from 'knex';
+
+/**
+ * Read-only questions other features may ask of what `salvage` catalogued
+ * (portal.salvage_* and the loaded old databases in schemas salvage_<id>).
+ * Nothing here writes; the salvage feature owns those tables.
+ */
+
+/** TOYBOX stored images exactly as uploaded until commit 6f080eb (2026-01-20); later ones are re-encoded (RECOVERY.md §1). */
+export const REENCODE_FROM = new Date('2026-01-20T00:00:00Z');
+
+/** Kinds that are what a person uploaded (derived thumbnails and posters are the site's own output). */
+export const ORIGINAL_KINDS = ['post_image', 'post_video', 'game_file', 'avatar', 'header'] as const;
+
+export interface CatalogueFile {
+  id: number;
+  source_id: number;
+  rel_path: string;
+  /** Absolute path of the file in the salvaged tree (read-only). */
+  abs_path: string;
+  sha256: string;
+  size: number;
+  kind: string;
+  era: 'old' | 'new';
+  old_user_id: number | null;
+  display_id: string | null;
+  uploaded_at: Date | null;
+  stem: string | null;
+  original_path: string | null;
+  game_folder: string | null;
+}
+
+interface FileDbRow extends Omit<CatalogueFile, 'abs_path'> {
+  locator: string;
+}
+
+function withAbs(r: FileDbRow): CatalogueFile {
+  const { locator, ...rest } = r;
+  // rel_path comes from our own walk and never holds '..'; resolve keeps it inside the tree regardless.
+  const abs = path.resolve(locator, r.rel_path);
+  if (!abs.startsWith(path.resolve(locator) + path.sep)) throw new Error(`catalogued path escapes its tree: ${r.rel_path}`);
+  return { ...rest, id: Number(r.id), size: Number(r.size), source_id: Number(r.source_id), abs_path: abs };
+}
+
+const fileColumns = ['f.id', 'f.source_id', 'f.rel_path', 'f.sha256', 'f.size', 'f.kind', 'f.era', 'f.old_user_id', 'f.display_id', 'f.uploaded_at', 'f.stem', 'f.original_path', 'f.game_folder', 's.locator'];
+
+function oldFiles(knex: Knex) {
+  return knex('portal.salvage_files as f')
+    .join('portal.salvage_sources as s', 's.id', 'f.source_id')
+    .where('s.kind', 'media')
+    .where('f.era', 'old')
+    .select(fileColumns);
+}
+
+/** Old-era catalogued files whose bytes equal one of `hashes`. */
+export async function filesWithHashes(knex: Knex, hashes: string[]): Promise<CatalogueFile[]> {
+  if (!hashes.length) return [];
+  const rows = (await oldFiles(knex).whereIn('f.sha256', hashes).orderBy('f.id')) as FileDbRow[];
+  return rows.map(withAbs);
+}
+
+/** One old user id's cluster: its posts, avatars and headers (originals) and the derived files beside them. */
+export async function clusterFiles(knex: Knex, oldUserId: number): Promise<CatalogueFile[]> {
+  const rows = (await oldFiles(knex).where('f.old_user_id', oldUserId).orderBy(['f.uploaded_at', 'f.id'])) as FileDbRow[];
+  return rows.map(withAbs);
+}
+
+export async function catalogueFile(knex: Knex, id: number): Promise<CatalogueFile | null> {
+  const row = (await oldFiles(knex).where('f.id', id).first()) as FileDbRow | undefined;
+  return row ? withAbs(row) : null;
+}
+
+/** Loaded old databases, oldest load first (the first one holding a row wins). */
+async function oldSchemas(knex: Knex): Promise<string[]> {
+  const rows = await knex('portal.salvage_sources').where({ kind: 'database', status: 'complete' }).whereNotNull('schema_name').orderBy('id').select('schema_name');
+  return rows.map((r: { schema_name: string }) => r.schema_name).filter((s: string) => /^salvage_\d+$/.test(s));
+}
+
+async function hasTable(knex: Knex, schema: string, table: string): Promise<boolean> {
+  const { rows } = await knex.raw<{ rows: Array<{ ok: boolean }> }>('SELECT to_regclass(?) IS NOT NULL AS ok', [`${schema}.${table}`]);
+  return rows[0]!.ok;
+}
+
+export interface OldAccount {
+  old_user_id: number;
+  display_id: string;
+  email: string | null;
+  display_name: string | null;
+  bio: string | null;
+  created_at: Date | null;
+}
+
+async function findOldAccounts(knex: Knex, where: (q: Knex.QueryBuilder) => void): Promise<OldAccount[]> {
+  const out = new Map<number, OldAccount>();
+  for (const schema of await oldSchemas(knex)) {
+    if (!(await hasTable(knex, schema, 'users'))) continue;
+    const meta = await hasTable(knex, schema, 'user_meta');
+    const q = knex.withSchema(schema).from('users as u').select('u.id', 'u.display_id', 'u.email', 'u.created_at');
+    if (meta) q.leftJoin('user_meta as m', 'm.user_id', 'u.id').select('m.display_name', 'm.bio');
+    where(q);
+    // An older TOYBOX schema may lack a column asked about (studysphere_user_id came later): nothing to find there.
+    const found = await q.catch((err: { code?: string }) => {
+      if (err.code === '42703') return [];
+      throw err;
+    });
+    for (const r of found as Array<{ id: number; display_id: string; email: string | null; display_name?: string; bio?: string; created_at: Date }>) {
+      const id = Number(r.id);
+      if (!out.has(id)) out.set(id, { old_user_id: id, display_id: r.display_id, email: r.email, display_name: r.display_name ?? null, bio: r.bio ?? null, created_at: r.created_at ?? null });
+    }
+  }
+  return [...out.values()];
+}
+
+/** Old accounts whose e-mail is this address (case-insensitive, as Django's e-mail lookups in practice are). */
+export function oldAccountsByEmail(knex: Knex, email: string): Promise<OldAccount[]> {
+  return findOldAccounts(knex, (q) => q.whereRaw('lower(u.email) = lower(?)', [email]));
+}
+
+export function oldAccountsByDisplayId(knex: Knex, displayId: string): Promise<OldAccount[]> {
+  return findOldAccounts(knex, (q) => q.whereRaw('lower(u.display_id) = lower(?)', [displayId]));
+}
+
+export async function oldAccount(knex: Knex, oldUserId: number): Promise<OldAccount | null> {
+  return (await findOldAccounts(knex, (q) => q.where('u.id', oldUserId)))[0] ?? null;
+}
+
+/** Old user ids that catalogued files name with this display id (games are stored under it). */
+export async function oldIdsNamedInFiles(knex: Knex, displayId: string): Promise<number[]> {
+  const rows = await knex('portal.salvage_files').where({ era: 'old' }).whereRaw('lower(display_id) = lower(?)', [displayId]).whereNotNull('old_user_id').distinct('old_user_id');
+  return rows.map((r: { old_user_id: number }) => Number(r.old_user_id));
+}
+
+export interface OldCard {
+  old_id: number;
+  code: string;
+  name: string;
+  rarity: string;
+  obtained_at: Date;
+}
+
+/** The cards an old database says this old user owned (with the master's code, which survives in the new master list). */
+export async function oldCards(knex: Knex, oldUserId: number): Promise<OldCard[]> {
+  for (const schema of await oldSchemas(knex)) {
+    if (!(await hasTable(knex, schema, 'user_cards')) || !(await hasTable(knex, schema, 'cards'))) continue;
+    const rows = await knex
+      .withSchema(schema)
+      .from('user_cards as uc')
+      .join('cards as c', 'c.id', 'uc.card_id')
+      .where('uc.user_id', oldUserId)
+      .orderBy('uc.id')
+      .select('uc.id as old_id', 'c.code', 'c.name', 'c.rarity', 'uc.obtained_at');
+    if (rows.length) return rows.map((r: OldCard) => ({ ...r, old_id: Number(r.old_id) }));
+  }
+  return [];
+}
+
+export interface OldPostRow {
+  old_id: number;
+  title: string;
+  caption: string;
+  hashtags: unknown;
+  spell: string;
+  ai_tool: string;
+  image_url: string | null;
+  video_url: string | null;
+  image: string | null;
+  created_at: Date;
+}
+
+/** An old database's posts by this old user, to give media-only candidates their title, caption and time. */
+export async function oldPosts(knex: Knex, oldUserId: number): Promise<OldPostRow[]> {
+  for (const schema of await oldSchemas(knex)) {
+    if (!(await hasTable(knex, schema, 'submissions'))) continue;
+    // select * : older TOYBOX schemas lack some columns (spell, ai_tool came later)
+    const rows = (await knex.withSchema(schema).from('submissions').where('author_id', oldUserId).orderBy('id').select('*')) as Array<Record<string, unknown>>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    if (rows.length)
+      return rows.map((r) => ({
+        old_id: Number(r.id),
+        title: text(r.title),
+        caption: text(r.caption),
+        hashtags: r.hashtags ?? [],
+        spell: text(r.spell),
+        ai_tool: text(r.ai_tool),
+        image_url: (r.image_url as string | null) ?? null,
+        video_url: (r.video_url as string | null) ?? null,
+        image: (r.image as string | null) ?? null,
+        created_at: r.created_at as Date,
+      }));
+  }
+  return [];
+}
+
+/** Old accounts made through StudySphere SSO with this StudySphere user id. */
+export function oldAccountsByStudysphereId(knex: Knex, studysphereUserId: number): Promise<OldAccount[]> {
+  return findOldAccounts(knex, (q) => q.where('u.studysphere_user_id', studysphereUserId));
+}
+
+export interface OldFact {
+  kind: string;
+  occurred_at: Date | null;
+  display_name: string | null;
+  file_name: string | null;
+  source_line: string;
+}
+
+/** What logs and Discord shares say about an old id (staff evidence), newest first, at most `limit`. */
+export async function factsForOldId(knex: Knex, oldUserId: number, limit = 30): Promise<OldFact[]> {
+  const rows = await knex('portal.salvage_facts').where({ old_user_id: oldUserId }).orderBy('occurred_at', 'desc').limit(limit).select('kind', 'occurred_at', 'display_name', 'file_name', 'source_line');
+  return rows.map((r: OldFact) => ({ ...r, source_line: r.source_line.slice(0, 300) }));
+}
+
+export interface OldEdge {
+  kind: 'reaction' | 'follow';
+  from_old: number;
+  to_old: number;
+  /** Reactions: the stored name of the reacted-to post's file (what ties it to a restored post). */
+  post_file: string | null;
+  type: string | null;
+  created_at: Date;
+}
+
+const fileNameOf = (r: Record<string, unknown>): string | null => {
+  for (const v of [r.image, r.image_url, r.video_url]) if (typeof v === 'string' && v) return path.posix.basename(v.split('?')[0]!);
+  return null;
+};
+
+/** Reactions and follows an old database holds with this old id at either end. */
+export async function oldEdgesTouching(knex: Knex, oldUserId: number): Promise<OldEdge[]> {
+  for (const schema of await oldSchemas(knex)) {
+    const out: OldEdge[] = [];
+    const hasReactions = (await hasTable(knex, schema, 'reactions')) && (await hasTable(knex, schema, 'submissions'));
+    const hasFollows = await hasTable(knex, schema, 'user_follows');
+    if (!hasReactions && !hasFollows) continue;
+    if (hasReactions) {
+      const rows = (await knex
+        .withSchema(schema)
+        .from('reactions as r')
+        .join('submissions as s', 's.id', 'r.submission_id')
+        .where((q) => q.where('r.user_id', oldUserId).orWhere('s.author_id', oldUserId))
+        .orderBy('r.id')
+        .select('r.user_id', 's.author_id', 'r.type', 'r.created_at', 's.image', 's.image_url', 's.video_url')) as Array<Record<string, unknown>>;
+      for (const r of rows) out.push({ kind: 'reaction', from_old: Number(r.user_id), to_old: Number(r.author_id), post_file: fileNameOf(r), type: String(r.type), created_at: r.created_at as Date });
+    }
+    if (hasFollows) {
+      const rows = (await knex.withSchema(schema).from('user_follows').where((q) => q.where('follower_id', oldUserId).orWhere('following_id', oldUserId)).orderBy('id').select('follower_id', 'following_id', 'created_at')) as Array<Record<string, unknown>>;
+      for (const r of rows) out.push({ kind: 'follow', from_old: Number(r.follower_id), to_old: Number(r.following_id), post_file: null, type: null, created_at: r.created_at as Date });
+    }
+    return out;
+  }
+  return [];
+}
+
+/** Old-era game files stored under this display id (games/{display_id}/{ts}/...), by folder. */
+export async function gameFilesOf(knex: Knex, displayId: string): Promise<CatalogueFile[]> {
+  const rows = (await oldFiles(knex).where('f.kind', 'game_file').whereRaw('lower(f.display_id) = lower(?)', [displayId]).orderBy(['f.rel_path'])) as Array<FileDbRow & { game_folder?: string }>;
+  return rows.map(withAbs);
+}
