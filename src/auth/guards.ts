@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { Forbidden } from '../http/errors';
+import { Forbidden, HttpError } from '../http/errors';
+import { wantsJson } from '../http/render-error';
 import { isStaff } from './user';
 
 /** Pages for signed-in users: browsers go to /login and come back, API clients get 401. */
@@ -21,9 +22,7 @@ export const requireStaff: RequestHandler = (req, res, next) => {
 };
 
 function askToSignIn(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): void {
-  if (req.path.startsWith('/api/') || req.accepts(['html', 'json']) === 'json') {
-    res.status(401).json({ error: { status: 401, code: 'errors.sign_in_required', message: req.t('errors.sign_in_required') } });
-    return;
-  }
+  // API clients get the one error JSON from the error handler.
+  if (wantsJson(req)) throw new HttpError(401, 'errors.sign_in_required');
   res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }

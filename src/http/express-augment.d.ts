@@ -8,6 +8,8 @@ declare global {
     interface Request {
       lang: Lang;
       t: Translate;
+      /** Set by http/validate.ts; read it typed through the validator's `of(req)`. */
+      valid?: unknown;
     }
   }
 }

@@ -37,6 +37,11 @@ export function catalogKeys(lang: Lang): string[] {
   return [...catalogs[lang].keys()];
 }
 
+/** Whether a string is a key of the catalogue (zod messages that are keys get translated; zod's own English never shows). */
+export function isMessageKey(value: string): boolean {
+  return catalogs[DEFAULT_LANG].has(value);
+}
+
 export type Translate = (key: string, vars?: Record<string, string | number>) => string;
 
 /** Looks a key up in one language, falling back to Japanese, then to the key itself (visible, never a crash). */

@@ -1,6 +1,5 @@
-import type { Request, RequestHandler } from 'express';
-import busboy from 'busboy';
-import { HttpError, BadRequest } from './errors';
+import type { RequestHandler } from 'express';
+import { BadRequest } from './errors';
 import { isDeclaredUpload, isMultipart } from './csrf';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,45 +17,3 @@ export const normaliseBody: RequestHandler = (req, _res, next) => {
   if (req.body === undefined || req.body === null) req.body = {};
   next();
 };
-
-/** A multipart/form-data form with at most one file, held in memory (uploads here are a few megabytes). */
-export interface MultipartForm {
-  fields: Record<string, string>;
-  file: { field: string; filename: string; data: Buffer } | null;
-}
-
-/**
- * Reads a multipart form with busboy. Only a route declared with
- * deferCsrfUntilParsed gets here (see src/http/csrf.ts), and it must check
- * `fields._csrf` with verifyCsrfToken once this resolves.
- */
-export function readMultipartForm(req: Request, maxFileBytes: number): Promise<MultipartForm> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxFileBytes, fields: 50 } });
-    } catch {
-      reject(BadRequest('errors.bad_request'));
-      return;
-    }
-    const form: MultipartForm = { fields: {}, file: null };
-    let tooLarge = false;
-    parser.on('field', (name, value) => {
-      form.fields[name] = value;
-    });
-    parser.on('file', (field, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('close', () => {
-        // Browsers send an empty part when no file was chosen.
-        if (info.filename && !form.file) form.file = { field, filename: info.filename.split(/[\\/]/).pop()!, data: Buffer.concat(chunks) };
-      });
-    });
-    parser.on('error', () => reject(BadRequest('errors.bad_request')));
-    parser.on('close', () => (tooLarge ? reject(new HttpError(413, 'errors.too_large')) : resolve(form)));
-    req.pipe(parser);
-  });
-}

@@ -71,18 +71,18 @@ export const EMAILS = {
     variables: ['title', 'state', 'at', 'bodyHtml', 'bodyText', 'statusUrl', 'unsubscribeUrl'],
     mainLink: 'statusUrl',
   },
-  claimsInvitation: {
-    template: 'claims-invitation',
-    subject: 'claims.invite.subject',
-    bilingual: false,
-    variables: ['url', 'days', 'displayId'],
-    mainLink: 'url',
-  },
   claimsEmailConfirm: {
     template: 'claims-email-confirm',
     subject: 'claims.email.subject',
     bilingual: false,
     variables: ['url', 'minutes', 'displayId'],
+    mainLink: 'url',
+  },
+  claimsInvitation: {
+    template: 'claims-invitation',
+    subject: 'claims.invite.subject',
+    bilingual: false,
+    variables: ['url', 'days', 'displayId', 'toyboxUrl'],
     mainLink: 'url',
   },
 } as const satisfies Record<string, EmailDefinition>;

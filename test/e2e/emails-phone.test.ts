@@ -46,6 +46,12 @@ async function renderAll(): Promise<Rendered[]> {
       bodyHtml: '<p>復旧作業中です。</p>', bodyText: '復旧作業中です。', statusUrl, unsubscribeUrl: `${PUBLIC_URL}/status/unsubscribe/${'u'.repeat(60)}`,
     });
     out.push({ name: `notice-update-${lang}`, ...update, link: statusUrl, buttonLabel: t('notice.subscribe.mail_update_button') });
+    const proofUrl = `${PUBLIC_URL}/recover/email/${'p'.repeat(43)}`;
+    const proof = await renderEmail(EMAILS.claimsEmailConfirm.template, lang, { url: proofUrl, minutes: 60, displayId: 'hanako_01' });
+    out.push({ name: `claims-email-confirm-${lang}`, ...proof, link: proofUrl, buttonLabel: t('claims.email.mail_button') });
+    const inviteUrl = `${PUBLIC_URL}/recover/invitation/${'i'.repeat(43)}`;
+    const invite = await renderEmail(EMAILS.claimsInvitation.template, lang, { url: inviteUrl, days: 14, displayId: 'neko', toyboxUrl: 'https://toybox.example' });
+    out.push({ name: `claims-invitation-${lang}`, ...invite, link: inviteUrl, buttonLabel: t('claims.invite.mail_button') });
   }
   const ja = translator('ja');
   for (const state of ['raised', 'cleared'] as const) {

@@ -27,7 +27,7 @@ function getRoutes(app: unknown): string[] {
 }
 
 // Answers that machines read (probes, feeds, downloads, JSON, CSV): no layout to check.
-const MACHINE = new Set(['/healthz', '/readyz', '/metrics', '/status.atom', '/api/me/export', '/export/download/:id', '/admin/campaigns/:id/progress.json', '/admin/campaigns/:id/recipients.csv', '/admin/salvage/thumbs/:sha256']);
+const MACHINE = new Set(['/healthz', '/readyz', '/metrics', '/status.atom', '/api/me/export', '/export/download/:id', '/admin/campaigns/:id/progress.json', '/admin/campaigns/:id/recipients.csv', '/admin/salvage/thumbs/:sha256', '/recover/preview/:id']);
 
 // Both sizes in Japanese; the phone again in English, whose words are longer.
 const PASSES = [
@@ -139,6 +139,8 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
       // Links from e-mails that are no longer valid are pages people land on too.
       '/status/subscribe/confirm/:token': '/status/subscribe/confirm/expired-or-forged-link-token',
       '/status/unsubscribe/:token': '/status/unsubscribe/expired-or-forged-link-token',
+      '/recover/email/:token': '/recover/email/expired-or-forged-link-token-0000000000000000',
+      '/recover/invite/:token': '/recover/invite/expired-or-forged-link-token-000000000000000',
     };
 
     const routes = getRoutes(portal.app);

@@ -138,12 +138,16 @@ describe('/admin/recovery: each line follows its condition', () => {
     expect((await stateOf(agent, 'metrics')).state).toBe('done');
   });
 
-  it('salvage and claims show "not available yet" while no feature provides them', async () => {
-    for (const id of ['salvage', 'claims']) {
-      const line = await stateOf(agent, id);
-      expect(line.state).toBe('unavailable');
-      expect(line.text).toContain('この版のポータルにはまだこの機能がありません');
-    }
+  it('salvage: nothing catalogued -> a source catalogued; claims: none -> one waiting for staff', async () => {
+    expect((await stateOf(agent, 'salvage')).state).toBe('todo');
+    await portal.ctx.knex('portal.salvage_sources').insert({ kind: 'media', locator: '/srv/uploads', fingerprint: 'checklist-test', status: 'complete', finished_at: new Date() });
+    expect((await stateOf(agent, 'salvage')).state).toBe('done');
+    expect((await stateOf(agent, 'claims')).state).toBe('todo');
+    const claimant = await buildUser(portal.ctx.knex, { display_id: 'claimant_x' });
+    await portal.ctx.knex('portal.claims').insert({ user_id: claimant.id, old_user_id: 42, level: 6, old_display_id: 'oldie' });
+    const waiting = await stateOf(agent, 'claims');
+    expect(waiting.state).toBe('warn');
+    expect(waiting.text).toContain('スタッフの確認待ちが 1 件あります');
   });
 
   it('hand-ticked lines record who and when, are audited, and can be unticked', async () => {
@@ -160,7 +164,7 @@ describe('/admin/recovery: each line follows its condition', () => {
     await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf }).expect(303);
     // A line the portal checks itself cannot be ticked by hand.
     expect((await agent.post('/admin/recovery/items/backup_database/tick').type('form').send({ _csrf: csrf })).status).toBe(404);
-    expect((await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf, note: 'x'.repeat(201) })).status).toBe(400);
+    expect((await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf, note: 'x'.repeat(201) })).status).toBe(422);
     await agent.post('/admin/recovery/items/vps_snapshots/untick').type('form').send({ _csrf: csrf }).expect(303);
     expect((await stateOf(agent, 'vps_snapshots')).state).toBe('todo');
     const audit = await portal.ctx.knex('portal.audit_log').where({ target: 'recovery:vps_snapshots' }).orderBy('id');
@@ -174,6 +178,5 @@ describe('/admin/recovery: each line follows its condition', () => {
   it('speaks English when asked', async () => {
     const res = await agent.get('/admin/recovery?lang=en');
     expect(res.text).toContain('<h1>Recovery checklist</h1>');
-    expect(res.text).toContain('Not available yet');
   });
 });

@@ -38,7 +38,7 @@ describe('/admin/salvage (staff only, read-only)', () => {
     expect(found.text).not.toContain('旧ユーザー 2<');
     const en = await agent.get('/admin/salvage').query({ lang: 'en' });
     expect(en.text).toContain('Old user 2');
-    expect((await agent.get('/admin/salvage').query({ q: 'x'.repeat(101) })).status).toBe(400);
+    expect((await agent.get('/admin/salvage').query({ q: 'x'.repeat(101) })).status).toBe(422); // invalid query: 422, as every invalid input
   });
 
   it('serves thumbnails of catalogued images to staff only, never cached', async () => {
@@ -50,7 +50,7 @@ describe('/admin/salvage (staff only, read-only)', () => {
     expect(img.headers['cache-control']).toBe('private, no-store');
     expect(img.body.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect((await staffAgent.get(`/admin/salvage/thumbs/${sha(`submissions/2_${OLD_TS + 100}.mp4`)}`)).status).toBe(404);
-    expect((await staffAgent.get('/admin/salvage/thumbs/not-a-hash')).status).toBe(400);
+    expect((await staffAgent.get('/admin/salvage/thumbs/not-a-hash')).status).toBe(404); // malformed parameter: 404 like an unknown one
     const memberAgent = await signedInAgent(portal, member.display_id, member.password);
     expect((await memberAgent.get(`/admin/salvage/thumbs/${hash}`)).status).toBe(403);
     expect((await memberAgent.get('/admin/salvage')).status).toBe(403);

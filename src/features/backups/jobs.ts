@@ -36,11 +36,6 @@ export async function runRequestedBackup(ctx: AppContext, { kind, trigger }: Run
   }
 }
 
-/** Queues a backup for a worker instance (the admin page's button); the page shows it as running once it starts. */
-export async function requestBackup(ctx: AppContext, kind: BackupKind, trigger: string): Promise<string | null> {
-  return enqueueJob(ctx, 'backupRun', { kind, trigger });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -50,7 +45,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * comes back as its row (status failed) with the error.
  */
 export async function requestBackupFromServer(ctx: AppContext, kind: BackupKind, trigger: string, progress: Progress): Promise<{ backup: BackupRow | null; error: string | null }> {
-  const jobId = await requestBackup(ctx, kind, trigger);
+  const jobId = await enqueueJob(ctx, 'backupRun', { kind, trigger });
   if (!jobId) throw new Error('the job queue refused the backup request');
   progress('the running server holds the embedded database: asked it to make the backup, waiting');
   const sentAt = Date.now();

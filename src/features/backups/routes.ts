@@ -2,11 +2,10 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
-import { BadRequest, Conflict } from '../../http/errors';
-import { requestBackup } from './jobs';
+import { validate } from '../../http/validate';
 import { createMetricsRegistry, metricsAccess } from './metrics';
-import { backupIdParam, runForm } from './schema';
-import { acknowledgeBackup, overview } from './service';
+import { backupIdParams, runForm } from './schema';
+import { acknowledgeBackup, overview, startBackup } from './service';
 import { recordSighting } from '../../sightings';
 import { METRICS_SCRAPE } from './recovery';
 import { sendTestAlert } from './test-alert';
@@ -33,10 +32,9 @@ export function adminBackupRoutes(ctx: AppContext): Router {
     res.render('backups/index', { title: req.t('backups.title'), headExtra: '<link rel="stylesheet" href="/static/css/backups.css">', flash, ...data });
   });
 
-  router.post('/admin/backups/:id/acknowledge', requireStaff, async (req, res) => {
-    const parsed = backupIdParam.safeParse(req.params);
-    if (!parsed.success) throw BadRequest('backups.errors.bad_id');
-    await acknowledgeBackup(ctx, parsed.data.id, userActor(req.user!));
+  const acknowledge = validate({ params: backupIdParams }, { notFoundKey: 'backups.errors.bad_id' });
+  router.post('/admin/backups/:id/acknowledge', requireStaff, acknowledge, async (req, res) => {
+    await acknowledgeBackup(ctx, acknowledge.of(req).params.id, userActor(req.user!));
     res.redirect(303, '/admin/backups?done=acknowledged');
   });
 
@@ -47,12 +45,10 @@ export function adminBackupRoutes(ctx: AppContext): Router {
     res.redirect(303, `${back}?done=${result.error ? 'test_alert_failed' : 'test_alert_sent'}`);
   });
 
-  router.post('/admin/backups/run', requireStaff, async (req, res) => {
-    const parsed = runForm.safeParse(req.body);
-    if (!parsed.success) throw BadRequest('backups.errors.bad_kind');
-    if (parsed.data.kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
+  const run = validate({ body: runForm });
+  router.post('/admin/backups/run', requireStaff, run, async (req, res) => {
     // A backup takes minutes: a worker instance takes it from the queue, and the page shows it as running.
-    await requestBackup(ctx, parsed.data.kind, `admin:${req.user!.display_id}`);
+    await startBackup(ctx, run.of(req).body.kind, `admin:${req.user!.display_id}`);
     res.redirect(303, '/admin/backups?done=started');
   });
   return router;

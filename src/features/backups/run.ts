@@ -7,6 +7,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
 import { logger } from '../../logger';
+import { Conflict } from '../../http/errors';
 import { workOwner } from '../../jobs/ownership';
 import { evaluateAlerts } from './alerts';
 import { dumpEmbedded, dumpPostgres } from './snapshot';
@@ -253,7 +254,7 @@ async function walkMedia(root: string): Promise<{ files: number; bytes: number }
 /** A tar of TOYBOX_MEDIA_DIR (system tar), checked by listing it back; null when the slot was taken. */
 export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise<BackupRow | null> {
   const mediaDir = ctx.config.TOYBOX_MEDIA_DIR;
-  if (!mediaDir) throw new Error('TOYBOX_MEDIA_DIR is not set: there is no media directory to back up');
+  if (!mediaDir) throw Conflict('backups.errors.no_media_dir');
   const progress = opts.progress ?? quiet;
   const started = await startRow(ctx, 'media', opts);
   if (!started) return null;

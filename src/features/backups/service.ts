@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { logger } from '../../logger';
+import { enqueueJob } from '../../jobs/runner';
 import { ensurePrivateDir } from '../../files/private';
 import { Busy, Conflict, Invalid, NotFound } from '../../http/errors';
 import { evaluateAlerts } from './alerts';
@@ -81,6 +82,16 @@ export async function backupNow(
     throw new BackupBusy();
   }
   return result.backup;
+}
+
+/**
+ * Queues a backup (job `backups.run`, src/jobs/registry.ts) that a worker instance makes after the caller
+ * answers (it takes minutes; the admin page shows it as running). What can be refused at once is refused
+ * here, before anything is queued: a media backup without TOYBOX_MEDIA_DIR is a Conflict.
+ */
+export async function startBackup(ctx: AppContext, kind: BackupKind, trigger: string): Promise<string | null> {
+  if (kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
+  return enqueueJob(ctx, 'backupRun', { kind, trigger });
 }
 
 export function keepPolicy(ctx: AppContext) {

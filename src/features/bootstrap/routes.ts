@@ -1,14 +1,14 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { AppContext } from '../../app-context';
 import { NotFound } from '../../http/errors';
 import { createLimiter } from '../../http/rate-limit';
 import { toPortalUser } from '../../auth/user';
-import { setupSchema, fieldErrors, type SetupField, type SetupInput } from './schema';
+import { validate } from '../../http/validate';
+import { addFieldError, fieldError, hasFieldErrors, type FieldErrors } from '../../http/field-errors';
+import { setupSchema, type SetupInput } from './schema';
 import { checkSetupToken, setupState } from './tokens';
 import { BootstrapRefused, clashingFields, createSuperuserWithToken, passwordProblems } from './service';
 import { commonPasswordCount, MIN_PASSWORD_LENGTH } from './password-rules';
-
-type Errors = Partial<Record<SetupField, string>>;
 
 const TOKEN_STATUS: Record<string, number> = { none: 403, expired: 403, wrong: 403, used: 409 };
 
@@ -22,7 +22,7 @@ export function bootstrapRoutes(ctx: AppContext): Router {
   const limiter = createLimiter(ctx.knex, { name: 'setup', windowMs: SETUP_FAILURE_WINDOW_MS, limit: SETUP_FAILURES_PER_IP, onlyFailures: true, messageKey: 'bootstrap.too_many' });
 
   /** The form again, with what was typed (never the token or passwords) and each message beside its field. */
-  async function render(req: Request, res: Response, status: number, errors: Errors = {}) {
+  async function render(req: Request, res: Response, status: number, errors: FieldErrors = {}) {
     const state = await setupState(ctx);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -36,24 +36,24 @@ export function bootstrapRoutes(ctx: AppContext): Router {
     });
   }
 
-  router.get('/setup', async (req, res) => {
+  // Once an administrator exists the page is gone: 404 before anything reads the form.
+  const whileOpen = async (_req: Request, _res: Response, next: NextFunction) => {
     if (!(await setupState(ctx)).open) throw NotFound();
+    next();
+  };
+  const form = validate({ body: setupSchema }, { onInvalid: (req, res, errors) => render(req, res, 422, errors), fallbackKey: 'bootstrap.errors.invalid_field' });
+
+  router.get('/setup', whileOpen, async (req, res) => {
     await render(req, res, 200);
   });
 
-  router.post('/setup', limiter, async (req, res, next) => {
-    if (!(await setupState(ctx)).open) throw NotFound();
-    const parsed = setupSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const keys = fieldErrors(parsed.error);
-      return render(req, res, 422, translate(req, keys));
-    }
-    const input = parsed.data;
+  router.post('/setup', limiter, whileOpen, form, async (req, res, next) => {
+    const input = form.of(req).body;
     const check = await checkSetupToken(ctx, input.token);
-    if (!check.ok) return render(req, res, TOKEN_STATUS[check.reason]!, { token: req.t(`bootstrap.token.${check.reason}`) });
+    if (!check.ok) return render(req, res, TOKEN_STATUS[check.reason]!, fieldError('token', `bootstrap.token.${check.reason}`));
 
-    const errors = await accountErrors(ctx, req, input);
-    if (Object.keys(errors).length) return render(req, res, 422, errors);
+    const errors = await accountErrors(ctx, input);
+    if (hasFieldErrors(errors)) return render(req, res, 422, errors);
 
     try {
       const user = await createSuperuserWithToken(ctx, check.tokenId, input.token, input, `setup:${req.ip ?? 'unknown'}`);
@@ -62,9 +62,9 @@ export function bootstrapRoutes(ctx: AppContext): Router {
     } catch (err) {
       if (!(err instanceof BootstrapRefused)) throw err;
       if (err.reason === 'closed') throw NotFound();
-      if (err.reason === 'clash') return render(req, res, 422, { email: req.t('bootstrap.errors.email_taken') });
-      if (err.reason === 'password') return render(req, res, 422, { password: err.detail.problems!.map((p) => req.t(p.key, p.vars)).join(' ') });
-      return render(req, res, TOKEN_STATUS[err.reason] ?? 403, { token: req.t(`bootstrap.token.${err.reason}`) });
+      if (err.reason === 'clash') return render(req, res, 422, fieldError('email', 'bootstrap.errors.email_taken'));
+      if (err.reason === 'password') return render(req, res, 422, { password: err.detail.problems!.map((p) => ({ key: p.key, vars: p.vars })) });
+      return render(req, res, TOKEN_STATUS[err.reason] ?? 403, fieldError('token', `bootstrap.token.${err.reason}`));
     }
   });
 
@@ -72,17 +72,12 @@ export function bootstrapRoutes(ctx: AppContext): Router {
 }
 
 /** Django's password rules, the confirmation, and clashes with existing accounts, each beside its field. */
-async function accountErrors(ctx: AppContext, req: Request, input: SetupInput): Promise<Errors> {
-  const errors: Errors = {};
-  const problems = passwordProblems(input.password, input);
-  if (problems.length) errors.password = problems.map((p) => req.t(p.key, p.vars)).join(' ');
-  if (input.password !== input.password_confirm) errors.password_confirm = req.t('bootstrap.errors.password_mismatch');
+async function accountErrors(ctx: AppContext, input: SetupInput): Promise<FieldErrors> {
+  const errors: FieldErrors = {};
+  for (const p of passwordProblems(input.password, input)) addFieldError(errors, 'password', p.key, p.vars);
+  if (input.password !== input.password_confirm) addFieldError(errors, 'password_confirm', 'bootstrap.errors.password_mismatch');
   const clash = await clashingFields(ctx.knex, input.email, input.display_id);
-  if (clash.email) errors.email = req.t('bootstrap.errors.email_taken');
-  if (clash.display_id) errors.display_id = req.t('bootstrap.errors.display_id_taken');
+  if (clash.email) addFieldError(errors, 'email', 'bootstrap.errors.email_taken');
+  if (clash.display_id) addFieldError(errors, 'display_id', 'bootstrap.errors.display_id_taken');
   return errors;
-}
-
-function translate(req: Request, keys: Errors): Errors {
-  return Object.fromEntries(Object.entries(keys).map(([field, key]) => [field, req.t(key)]));
 }

@@ -31,15 +31,3 @@ export const setupSchema = z.object({
 });
 
 export type SetupInput = z.infer<typeof setupSchema>;
-export type SetupField = keyof SetupInput;
-
-/** Each field's first problem as a locale key. */
-export function fieldErrors(error: z.ZodError): Partial<Record<SetupField, string>> {
-  const out: Partial<Record<SetupField, string>> = {};
-  for (const issue of error.issues) {
-    const field = issue.path[0] as SetupField | undefined;
-    if (!field || out[field]) continue;
-    out[field] = issue.message.startsWith('bootstrap.') ? issue.message : 'bootstrap.errors.invalid_field';
-  }
-  return out;
-}

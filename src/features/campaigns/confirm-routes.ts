@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../../app-context';
+import { idParam, parseParam } from '../../http/params';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { NotFound } from '../../http/errors';
@@ -17,8 +17,7 @@ const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 export const TEST_SEND_MAX = 10;
 
 async function load(ctx: AppContext, req: Request): Promise<Campaign> {
-  const id = z.coerce.number().int().positive().safeParse(req.params.id);
-  const c = id.success ? await getCampaign(ctx.knex, id.data) : null;
+  const c = await getCampaign(ctx.knex, parseParam(idParam, req.params.id, 'campaigns.not_found'));
   if (!c) throw NotFound('campaigns.not_found');
   return c;
 }

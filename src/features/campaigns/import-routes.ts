@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import type { AppContext } from '../../app-context';
+import { idParam, parseParam } from '../../http/params';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { BadRequest, HttpError, NotFound } from '../../http/errors';
@@ -74,7 +75,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     await ensurePrivateDir(dir);
     const form = await onDiskFull(ctx, null, () => spoolMultipartUpload(req, dir, UPLOAD_LIMIT));
     try {
-      verifyCsrfToken(req, form.fields._csrf);
+      verifyCsrfToken(req, req.get('x-csrf-token') ?? form.fields._csrf); // the form's field, or the header scripts send
     } catch (err) {
       await removeUpload(dir, form.key);
       throw err;
@@ -143,7 +144,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
   });
 
   router.get('/admin/campaigns/imports/:id', requireStaff, async (req, res) => {
-    const run = await findImportRun(ctx.knex, Number(req.params.id) || 0);
+    const run = await findImportRun(ctx.knex, parseParam(idParam, req.params.id));
     if (!run) throw NotFound();
     const running = run.status === 'running' || run.status === 'pending';
     res.render('campaigns/import-run', {

@@ -1,6 +1,10 @@
 import crypto from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
+import { tokenParams } from '../../http/params';
+import { HttpError, NotFound } from '../../http/errors';
+import { InvalidInput, fieldError, fieldErrorsFrom } from '../../http/field-errors';
+import { validate } from '../../http/validate';
 import { checkLink, unsubscribe } from './links-service';
 import { recordBounce, type BounceKind } from './bounces';
 import { bounceWebhookSchema } from './schema';
@@ -29,8 +33,9 @@ export function verifyWebhookSignature(secret: string, req: Request, body: Buffe
 export function campaignPublicRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/u/:token', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    const claims = checkLink(ctx.config, 'u', String(req.params.token));
+  const linkToken = validate({ params: tokenParams });
+  router.post('/u/:token', linkToken, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    const claims = checkLink(ctx.config, 'u', linkToken.of(req).params.token);
     if (!claims) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 400);
     const done = await unsubscribe(ctx.knex, claims);
     if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);
@@ -39,10 +44,10 @@ export function campaignPublicRoutes(ctx: AppContext): Router {
 
   router.post('/webhooks/bounce', express.raw({ type: () => true, limit: '512kb' }), async (req, res) => {
     const secret = ctx.config.BOUNCE_WEBHOOK_SECRET;
-    if (!secret) return res.status(404).json({ error: { status: 404, code: 'campaigns.webhook.disabled', message: req.t('campaigns.webhook.disabled') } });
+    if (!secret) throw NotFound('campaigns.webhook.disabled');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verifyWebhookSignature(secret, req, body)) {
-      return res.status(401).json({ error: { status: 401, code: 'campaigns.webhook.bad_signature', message: req.t('campaigns.webhook.bad_signature') } });
+      throw new HttpError(401, 'campaigns.webhook.bad_signature');
     }
     let parsed;
     try {
@@ -51,7 +56,7 @@ export function campaignPublicRoutes(ctx: AppContext): Router {
       parsed = null;
     }
     if (!parsed?.success) {
-      return res.status(422).json({ error: { status: 422, code: 'campaigns.webhook.bad_body', message: req.t('campaigns.webhook.bad_body'), details: parsed?.error.issues ?? 'not JSON' } });
+      throw new InvalidInput(parsed ? fieldErrorsFrom(parsed.error) : fieldError('_form', 'errors.malformed_body'), 'campaigns.webhook.bad_body');
     }
     const counts = { recorded: 0, duplicate: 0, invalid: 0 };
     // Events without an id get one from the signed request itself (timestamp and body, which the signature

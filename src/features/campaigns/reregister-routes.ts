@@ -1,9 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context';
+import { tokenParams } from '../../http/params';
+import { validate } from '../../http/validate';
 import { createLimiter } from '../../http/rate-limit';
 import { checkLink } from './links-service';
 import { loadLanding, openLanding, reregister, attachProvenAddress, type Landing, type FieldError } from './reregister-service';
+import type { FieldErrors } from '../../http/field-errors';
 
 const registerSchema = z.object({
   username: z.string().max(200).default(''),
@@ -14,11 +17,14 @@ const registerSchema = z.object({
 
 const attachSchema = z.object({ login: z.string().trim().min(1).max(254), password: z.string().min(1).max(4096) });
 
-type Errors = Record<string, FieldError>;
+/** The service's one message per field, in the shared field-error shape. */
+function asFieldErrors(errors: Partial<Record<string, FieldError>>): FieldErrors {
+  return Object.fromEntries(Object.entries(errors).flatMap(([f, e]) => (e ? [[f, [e]]] : [])));
+}
 
 interface View {
   values: { username: string; display_name: string; login: string };
-  errors: Errors;
+  errors: FieldErrors;
   attachError: string | null;
   unavailable: boolean;
 }
@@ -32,8 +38,7 @@ function render(req: Request, res: Response, token: string, landing: Landing, vi
     token,
     ...landing,
     values: view.values ?? { username: landing.suggestedId ?? '', display_name: '', login: '' },
-    // Messages in the reader's language, beside their fields.
-    errors: Object.fromEntries(Object.entries(errors).map(([f, e]) => [f, req.t(e.key, e.vars)])),
+    errors,
     attachError: view.attachError ?? null,
     unavailable: view.unavailable ?? false,
   });
@@ -57,23 +62,30 @@ export function reregisterRoutes(ctx: AppContext): Router {
     return landing;
   }
 
-  router.get('/r/:token', async (req, res) => {
+  // A malformed token is refused (404) before it reaches the rate limiter's key or the signature check.
+  const linkToken = validate({ params: tokenParams });
+  router.get('/r/:token', linkToken, async (req, res) => {
     const landing = await landingOr404(req, res, true);
     if (landing) render(req, res, String(req.params.token), landing);
   });
 
-  router.post('/r/:token/register', perIp, perLink, async (req, res) => {
+  const typed = (req: Request) => ({ username: String(req.body?.username ?? '').slice(0, 200), display_name: String(req.body?.display_name ?? '').slice(0, 200), login: '' });
+  const registerForm = validate(
+    { body: registerSchema },
+    {
+      fallbackKey: 'reregister.errors.too_long',
+      onInvalid: async (req, res, errors) => {
+        const landing = await landingOr404(req, res, false);
+        if (landing) render(req, res, String(req.params.token), landing, { values: typed(req), errors }, 422);
+      },
+    },
+  );
+  router.post('/r/:token/register', linkToken, perIp, perLink, registerForm, async (req, res) => {
     const token = String(req.params.token);
     const landing = await landingOr404(req, res, false);
     if (!landing) return;
-    const values = { username: String(req.body?.username ?? '').slice(0, 200), display_name: String(req.body?.display_name ?? '').slice(0, 200), login: '' };
-    const parsed = registerSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const errors: Errors = {};
-      for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= { key: issue.message.startsWith('reregister.') ? issue.message : 'reregister.errors.too_long', vars: { n: 200 } };
-      return render(req, res, token, landing, { values, errors }, 422);
-    }
-    const result = await reregister(ctx.knex, ctx.config, landing, parsed.data);
+    const values = typed(req);
+    const result = await reregister(ctx.knex, ctx.config, landing, registerForm.of(req).body);
     if (result.kind === 'created') {
       return res.render('campaigns/reregistered', { title: req.t('reregister.done.title'), displayId: result.displayId, email: landing.email, loginUrl: new URL('/login/', `${ctx.config.TOYBOX_URL}/`).toString() });
     }
@@ -82,17 +94,27 @@ export function reregisterRoutes(ctx: AppContext): Router {
       req.log.warn({ campaign: landing.campaignId }, 'TOYBOX register API unavailable; offering its own sign-up page');
       return render(req, res, token, landing, { values, unavailable: true }, 503);
     }
-    return render(req, res, token, landing, { values, errors: result.errors as Errors }, 422);
+    return render(req, res, token, landing, { values, errors: asFieldErrors(result.errors) }, 422);
   });
 
-  router.post('/r/:token/attach', perIp, perLink, async (req, res) => {
+  const attachValues = (req: Request, landing: Landing) => ({ username: landing.suggestedId ?? '', display_name: '', login: String(req.body?.login ?? '').slice(0, 254) });
+  // The sign-in box is one small form: what is missing is said once above it, not per field.
+  const attachForm = validate(
+    { body: attachSchema },
+    {
+      onInvalid: async (req, res) => {
+        const landing = await landingOr404(req, res, false);
+        if (landing) render(req, res, String(req.params.token), landing, { values: attachValues(req, landing), attachError: req.t('reregister.attach.missing') }, 422);
+      },
+    },
+  );
+  router.post('/r/:token/attach', linkToken, perIp, perLink, attachForm, async (req, res) => {
     const token = String(req.params.token);
     const landing = await landingOr404(req, res, false);
     if (!landing) return;
-    const values = { username: landing.suggestedId ?? '', display_name: '', login: String(req.body?.login ?? '').slice(0, 254) };
-    const parsed = attachSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return render(req, res, token, landing, { values, attachError: req.t('reregister.attach.missing') }, 422);
-    const result = await attachProvenAddress(ctx.knex, landing, parsed.data.login, parsed.data.password);
+    const values = attachValues(req, landing);
+    const { login, password } = attachForm.of(req).body;
+    const result = await attachProvenAddress(ctx.knex, landing, login, password);
     if (result.kind === 'attached') {
       return res.render('campaigns/address-attached', { title: req.t('reregister.attach.done_title'), displayId: result.displayId, email: landing.email });
     }

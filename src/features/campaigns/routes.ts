@@ -4,7 +4,7 @@ import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
 import { checkLink, unsubscribeState } from './links-service';
-import { campaignFormSchema, type CampaignForm } from './schema';
+import { campaignFormSchema } from './schema';
 import { progressDisplay } from './progress-view';
 import {
   createCampaign,
@@ -31,13 +31,14 @@ import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
 import { TEMPLATE_VARIABLES } from './template';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
+import { idParam as sharedIdParam, idParams, parseParam, tokenParams } from '../../http/params';
+import { addFieldError, type FieldErrors } from '../../http/field-errors';
+import { validate } from '../../http/validate';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
 
 function idParam(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isInteger(id) || id <= 0) throw NotFound();
-  return id;
+  return parseParam(sharedIdParam, req.params.id, 'campaigns.not_found');
 }
 
 async function loadCampaign(ctx: AppContext, req: Request): Promise<Campaign> {
@@ -46,7 +47,6 @@ async function loadCampaign(ctx: AppContext, req: Request): Promise<Campaign> {
   return c;
 }
 
-type FormErrors = Record<string, string>;
 
 function formValues(c?: Partial<Campaign>) {
   return {
@@ -63,24 +63,18 @@ function formValues(c?: Partial<Campaign>) {
   };
 }
 
-/** Parses the form; zod messages and template errors both become messages beside their fields. */
-function parseForm(req: Request): { data: CampaignForm | null; errors: FormErrors } {
-  const parsed = campaignFormSchema.safeParse(req.body);
-  if (parsed.success) return { data: parsed.data, errors: {} };
-  const errors: FormErrors = {};
-  for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= req.t(issue.message.startsWith('campaigns.') ? issue.message : 'campaigns.form.invalid');
-  return { data: null, errors };
-}
-
-function templateErrors(req: Request, err: CampaignInvalid): FormErrors {
-  const errors: FormErrors = {};
+/** Template problems the service found, each beside its field (the first per field). */
+function templateErrors(err: CampaignInvalid): FieldErrors {
+  const errors: FieldErrors = {};
+  const variables = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(' ');
   for (const e of err.errors) {
-    errors[`${e.field}_${e.lang}`] ??= req.t(`campaigns.template_error.${e.code}`, { detail: e.detail, variables: TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(' ') });
+    const field = `${e.field}_${e.lang}`;
+    if (!errors[field]) addFieldError(errors, field, `campaigns.template_error.${e.code}`, { detail: e.detail ?? '', variables });
   }
   return errors;
 }
 
-function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; values: ReturnType<typeof formValues>; errors: FormErrors }, status = 200) {
+function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; values: ReturnType<typeof formValues>; errors: FieldErrors }, status = 200) {
   res.status(status).render('campaigns/form', {
     title: req.t(locals.campaign ? 'campaigns.form.edit_title' : 'campaigns.form.new_title'),
     headExtra: HEAD,
@@ -94,8 +88,9 @@ export function campaignRoutes(ctx: AppContext): Router {
   const router = Router();
 
   // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
-  router.get('/u/:token', async (req, res) => {
-    const token = String(req.params.token);
+  const linkToken = validate({ params: tokenParams });
+  router.get('/u/:token', linkToken, async (req, res) => {
+    const { token } = linkToken.of(req).params;
     const claims = checkLink(ctx.config, 'u', token);
     const state = claims ? await unsubscribeState(ctx.knex, claims) : null;
     if (!state) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
@@ -116,14 +111,17 @@ export function campaignRoutes(ctx: AppContext): Router {
 
   router.get('/admin/campaigns/new', requireStaff, (req, res) => renderForm(req, res, { values: formValues(), errors: {} }));
 
-  router.post('/admin/campaigns', requireStaff, async (req, res) => {
-    const { data, errors } = parseForm(req);
-    if (!data) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors }, 422);
+  const createForm = validate(
+    { body: campaignFormSchema },
+    { fallbackKey: 'campaigns.form.invalid', onInvalid: (req, res, errors) => renderForm(req, res, { values: { ...formValues(), ...req.body }, errors }, 422) },
+  );
+  router.post('/admin/campaigns', requireStaff, createForm, async (req, res) => {
+    const data = createForm.of(req).body;
     try {
       const { id } = await createCampaign(ctx.knex, data, userActor(req.user!));
       return res.redirect(303, `/admin/campaigns/${id}`);
     } catch (err) {
-      if (err instanceof CampaignInvalid) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors: templateErrors(req, err) }, 422);
+      if (err instanceof CampaignInvalid) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors: templateErrors(err) }, 422);
       throw err;
     }
   });
@@ -155,14 +153,24 @@ export function campaignRoutes(ctx: AppContext): Router {
     renderForm(req, res, { campaign: c, values: formValues(c), errors: {} });
   });
 
-  router.post('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
+  const editForm = validate(
+    { params: idParams, body: campaignFormSchema },
+    {
+      notFoundKey: 'campaigns.not_found',
+      fallbackKey: 'campaigns.form.invalid',
+      onInvalid: async (req, res, errors) => {
+        const c = await loadCampaign(ctx, req);
+        renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors }, 422);
+      },
+    },
+  );
+  router.post('/admin/campaigns/:id/edit', requireStaff, editForm, async (req, res) => {
     const c = await loadCampaign(ctx, req);
-    const { data, errors } = parseForm(req);
-    if (!data) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors }, 422);
+    const data = editForm.of(req).body;
     try {
       await updateDraft(ctx.knex, c.id, data, userActor(req.user!));
     } catch (err) {
-      if (err instanceof CampaignInvalid) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors: templateErrors(req, err) }, 422);
+      if (err instanceof CampaignInvalid) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors: templateErrors(err) }, 422);
       if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.not_draft');
       throw err;
     }

@@ -85,7 +85,7 @@ export async function inviteAccountOwner(ctx: AppContext, staffActor: string, us
   const token = crypto.randomBytes(32).toString('base64url');
   const id = await invites.insertInvitation(ctx.knex, { user_id: userId, old_user_id: oldUserId, email, token_hash: hashToken(token), created_by: staffActor, expires_at: new Date(Date.now() + INVITATION_DAYS * 86400_000) });
   const url = `${ctx.config.PUBLIC_URL}/recover/invite/${token}`;
-  await sendEmail(ctx, 'claimsInvitation', { to: email, lang, locals: { url, days: INVITATION_DAYS, displayId } });
+  await sendEmail(ctx, 'claimsInvitation', { to: email, lang, locals: { url, days: INVITATION_DAYS, displayId, toyboxUrl: ctx.config.TOYBOX_URL } });
   await invites.markSent(ctx.knex, id);
   await recordAudit(ctx.knex, staffActor, 'claims.invitation_sent', `user:${userId}`, { old_user_id: oldUserId });
   return true;

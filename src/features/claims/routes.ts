@@ -6,8 +6,10 @@ import { userActor } from '../../audit/service';
 import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
+import { validate } from '../../http/validate';
 import type { z } from 'zod';
-import { accountForm, decisionForm, emailForm, idParam, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
+import { idParams } from '../../http/params';
+import { accountForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
 import * as accounts from './accounts';
 import * as service from './service';
 import * as restoring from './restore';
@@ -15,15 +17,9 @@ import { readHashedUpload, UploadRefused } from './upload';
 
 const headExtra = '<link rel="stylesheet" href="/static/css/claims.css">';
 
-/** zod at the edge: the first problem's message key, as a 422 the person can read. */
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    const msg = r.error.issues[0]?.message ?? '';
-    throw new HttpError(422, msg.startsWith('claims.') ? msg : 'errors.invalid');
-  }
-  return r.data;
-}
+// zod at the edge through http/validate: an invalid form is a 422 naming each field's problem in the reader's
+// language; a malformed id or link token in the path is a 404 (src/http/params.ts).
+const body = <T extends z.ZodType>(schema: T) => validate({ body: schema });
 
 const actor = (req: Request): service.Actor => ({ id: req.user!.id, display_id: req.user!.display_id, actor: userActor(req.user!) });
 
@@ -76,20 +72,23 @@ export function claimsRoutes(ctx: AppContext): Router {
     await renderRecover(ctx, req, res, { fileReport: result.files, outcomes: result.outcomes });
   });
 
-  router.post('/recover/email', requireUser, emailLimit, async (req, res) => {
-    const { email } = parse(emailForm, req.body);
+  const emailBody = body(emailForm);
+  router.post('/recover/email', requireUser, emailLimit, emailBody, async (req, res) => {
+    const { email } = emailBody.of(req).body;
     await service.requestEmailProof(ctx, actor(req), email, req.lang);
     await renderRecover(ctx, req, res, { emailSent: email });
   });
 
   // A link opens a page; only its POST confirms (mail scanners follow links).
-  router.get('/recover/email/:token', requireUser, (req, res) => {
-    const { token } = parse(tokenForm, { token: req.params.token });
+  const emailLink = validate({ params: tokenForm }, { notFoundKey: 'claims.email.link_gone' });
+  router.get('/recover/email/:token', requireUser, emailLink, (req, res) => {
+    const { token } = emailLink.of(req).params;
     res.render('claims/email-confirm', { title: req.t('claims.email.confirm_title'), headExtra, token });
   });
 
-  router.post('/recover/email/confirm', requireUser, proofLimit, async (req, res) => {
-    const { token } = parse(tokenForm, req.body);
+  const confirmBody = body(tokenForm);
+  router.post('/recover/email/confirm', requireUser, proofLimit, confirmBody, async (req, res) => {
+    const { token } = confirmBody.of(req).body;
     const result = await service.confirmEmailProof(ctx, actor(req), token);
     await renderRecover(ctx, req, res, { emailConfirmed: result.email, outcomes: result.outcomes });
   });
@@ -99,20 +98,23 @@ export function claimsRoutes(ctx: AppContext): Router {
     await renderRecover(ctx, req, res, { outcomes });
   });
 
-  router.post('/recover/token', requireUser, proofLimit, async (req, res) => {
-    const { token } = parse(oldTokenForm, req.body);
+  const oldTokenBody = body(oldTokenForm);
+  router.post('/recover/token', requireUser, proofLimit, oldTokenBody, async (req, res) => {
+    const { token } = oldTokenBody.of(req).body;
     const outcome = await service.proveByOldToken(ctx, actor(req), token);
     await renderRecover(ctx, req, res, { outcomes: [outcome] });
   });
 
-  router.post('/recover/statement', requireUser, proofLimit, async (req, res) => {
-    const { display_id } = parse(statementForm, req.body);
+  const statementBody = body(statementForm);
+  router.post('/recover/statement', requireUser, proofLimit, statementBody, async (req, res) => {
+    const { display_id } = statementBody.of(req).body;
     const outcomes = await service.stateOldDisplayId(ctx, actor(req), display_id);
     await renderRecover(ctx, req, res, { outcomes });
   });
 
-  router.post('/recover/restore', requireUser, restoreLimit, async (req, res) => {
-    const f = parse(restoreForm, req.body);
+  const restoreBody = body(restoreForm);
+  router.post('/recover/restore', requireUser, restoreLimit, restoreBody, async (req, res) => {
+    const f = restoreBody.of(req).body;
     const result = await restoring.restore(ctx, actor(req), f.claim, {
       posts: f.all_posts ? 'all' : f.posts,
       cards: f.all_cards ? 'all' : f.cards,
@@ -124,14 +126,15 @@ export function claimsRoutes(ctx: AppContext): Router {
     await renderRecover(ctx, req, res, { restored: result });
   });
 
-  router.post('/recover/restores/:id/undo', requireUser, restoreLimit, async (req, res) => {
-    const { id } = parse(idParam, req.params);
+  const byId = validate({ params: idParams });
+  router.post('/recover/restores/:id/undo', requireUser, byId, restoreLimit, async (req, res) => {
+    const { id } = byId.of(req).params;
     const result = await restoring.undo(ctx, actor(req), id);
     await renderRecover(ctx, req, res, { undone: result });
   });
 
-  router.get('/recover/preview/:id', requireUser, async (req, res) => {
-    const { id } = parse(idParam, req.params);
+  router.get('/recover/preview/:id', requireUser, byId, async (req, res) => {
+    const { id } = byId.of(req).params;
     const img = await restoring.preview(ctx, { id: req.user!.id, staff: isStaff(req.user) }, id);
     res.setHeader('Cache-Control', 'private, max-age=600');
     res.type(img.type).send(img.body);
@@ -139,21 +142,24 @@ export function claimsRoutes(ctx: AppContext): Router {
 
   // The invitation link works signed out: the account has no usable password yet.
   const invitePerIp = createLimiter(ctx.knex, { name: 'claims-invite', windowMs: 15 * 60_000, limit: 20 });
-  router.get('/recover/invite/:token', invitePerIp, async (req, res) => {
-    const { token } = parse(tokenForm, { token: req.params.token });
+  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
+  router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => {
+    const { token } = inviteLink.of(req).params;
     const inv = await accounts.describeInvitation(ctx, token);
     res.render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, error: null });
   });
 
-  router.post('/recover/invite', invitePerIp, async (req, res) => {
-    const { token, password, password2 } = parse(inviteForm, req.body);
+  const inviteBody = body(inviteForm);
+  router.post('/recover/invite', invitePerIp, inviteBody, async (req, res) => {
+    const { token, password, password2 } = inviteBody.of(req).body;
     if (password !== password2) throw new HttpError(422, 'claims.invite.mismatch');
     const done = await accounts.acceptInvitation(ctx, token, password);
     res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
   });
 
-  router.post('/admin/claims/restore-account', requireStaff, async (req, res) => {
-    const f = parse(accountForm, req.body);
+  const accountBody = body(accountForm);
+  router.post('/admin/claims/restore-account', requireStaff, accountBody, async (req, res) => {
+    const f = accountBody.of(req).body;
     const r = await accounts.restoreAbandonedAccount(ctx, userActor(req.user!), f.old_user_id, { invite: f.invite, displayId: f.display_id || undefined, lang: req.lang });
     const queue = await service.staffQueue(ctx);
     res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: null, account: r });
@@ -164,9 +170,9 @@ export function claimsRoutes(ctx: AppContext): Router {
     res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: req.query.decided ?? null, account: null });
   });
 
-  router.post('/admin/claims/:id/decision', requireStaff, async (req, res) => {
-    const { id } = parse(idParam, req.params);
-    const { decision, reason } = parse(decisionForm, req.body);
+  const decisionInput = validate({ params: idParams, body: decisionForm });
+  router.post('/admin/claims/:id/decision', requireStaff, decisionInput, async (req, res) => {
+    const { params: { id }, body: { decision, reason } } = decisionInput.of(req);
     if (!isStaff(req.user)) throw Forbidden('errors.staff_only');
     await service.decideClaim(ctx, userActor(req.user!), id, decision, reason);
     res.redirect(303, `/admin/claims?decided=${id}`);

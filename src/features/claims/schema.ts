@@ -31,8 +31,6 @@ export const restoreForm = z.object({
   bio: checkbox,
 });
 
-export const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-
 export const decisionForm = z.object({
   decision: z.enum(['approve', 'reject'], { message: 'claims.admin.bad_decision' }),
   reason: z.string().trim().min(3, 'claims.admin.reason_required').max(1000),

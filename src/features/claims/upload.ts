@@ -58,6 +58,7 @@ export function readHashedUpload(req: Request, limits: UploadLimits, checkToken:
       req.unpipe(parser);
       reject(err);
     };
+    let tokenChecked = false;
     const finish = () => {
       if (!failed && closed && pending === 0) resolve(form);
     };
@@ -68,6 +69,7 @@ export function readHashedUpload(req: Request, limits: UploadLimits, checkToken:
       if (failed) return stream.resume();
       try {
         checkToken(req.get('x-csrf-token') ?? form.fields._csrf);
+        tokenChecked = true;
       } catch (err) {
         stream.resume();
         return fail(err as HttpError);
@@ -98,6 +100,15 @@ export function readHashedUpload(req: Request, limits: UploadLimits, checkToken:
     parser.on('error', () => fail(BadRequest('errors.bad_request')));
     parser.on('close', () => {
       closed = true;
+      // A form without any file part still proves its token before anything answers (403, not 422).
+      if (!tokenChecked && !failed) {
+        try {
+          checkToken(req.get('x-csrf-token') ?? form.fields._csrf);
+          tokenChecked = true;
+        } catch (err) {
+          return fail(err as HttpError);
+        }
+      }
       finish();
     });
     req.on('aborted', () => fail(BadRequest('errors.bad_request')));

@@ -5,15 +5,13 @@ import { toPortalUser } from '../../auth/user';
 import { findUserById } from '../../toybox/users';
 import { canSignIn } from '../../auth/user';
 import { createLimiter } from '../../http/rate-limit';
-import { HttpError, Invalid, NotFound } from '../../http/errors';
+import { HttpError, NotFound } from '../../http/errors';
+import { validate } from '../../http/validate';
+import { fieldError, type FieldErrors } from '../../http/field-errors';
 import { recordAudit, userActor } from '../../audit/service';
-import { formatQuery, exportForm, linkRequestForm, downloadQuery, staffForm } from './schema';
+import { formatQuery, exportForm, linkRequestForm, downloadQuery, downloadParams, linkParams, staffForm } from './schema';
 import * as service from './service';
 import type { ExportFormat } from './archive';
-
-function fieldErrors(issues: Array<{ path: PropertyKey[]; message: string }>) {
-  return issues.map((i) => ({ field: String(i.path[0] ?? ''), message: i.message }));
-}
 
 /** Carries Retry-After from a cooldown refusal before the error handler answers. */
 function withRetryAfter(res: Response, err: unknown): never {
@@ -67,23 +65,22 @@ export function exportRoutes(ctx: AppContext): Router {
     },
   );
 
-  router.post('/export', requireUserOrExportLink, perUser, async (req, res) => {
-    const parsed = exportForm.safeParse(req.body);
-    if (!parsed.success) throw Invalid(fieldErrors(parsed.error.issues));
-    await serve(ctx, req, res, parsed.data.format, req.user!, { counted: true, notifyEmail: req.user!.email });
+  const exportBody = validate({ body: exportForm });
+  router.post('/export', requireUserOrExportLink, perUser, exportBody, async (req, res) => {
+    await serve(ctx, req, res, exportBody.of(req).body.format, req.user!, { counted: true, notifyEmail: req.user!.email });
   });
 
-  router.get('/api/me/export', requireUserOrExportLink, perUser, async (req, res) => {
-    const parsed = formatQuery.safeParse(req.query);
-    if (!parsed.success) throw Invalid(fieldErrors(parsed.error.issues), 'export.bad_format');
-    await serve(ctx, req, res, parsed.data.format, req.user!, { counted: true, notifyEmail: req.user!.email });
+  const apiQuery = validate({ query: formatQuery }, { invalidKey: 'export.bad_format' });
+  router.get('/api/me/export', requireUserOrExportLink, perUser, apiQuery, async (req, res) => {
+    await serve(ctx, req, res, apiQuery.of(req).query.format, req.user!, { counted: true, notifyEmail: req.user!.email });
   });
 
-  router.get('/export/download/:id', async (req, res) => {
-    const parsed = downloadQuery.safeParse(req.query);
-    if (!parsed.success) throw NotFound('export.link_invalid');
+  // A signed link whose query was altered is as unknown as one that never existed.
+  const download = validate({ params: downloadParams, query: downloadQuery }, { notFoundKey: 'export.link_invalid', onInvalid: () => { throw NotFound('export.link_invalid'); } });
+  router.get('/export/download/:id', download, async (req, res) => {
+    const { params, query } = download.of(req);
     try {
-      const { job, subject } = await service.openSignedDownload(ctx, String(req.params.id), parsed.data.expires, parsed.data.sig);
+      const { job, subject } = await service.openSignedDownload(ctx, params.id, query.expires, query.sig);
       service.sendStoredExport(res, job, subject);
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 410) throw err;
@@ -92,32 +89,31 @@ export function exportRoutes(ctx: AppContext): Router {
   });
 
   router.get('/export/link', (req, res) => {
-    res.render('export/link-request', { title: req.t('export.link_title'), sent: false, errors: [], email: '', headExtra });
+    res.render('export/link-request', { title: req.t('export.link_title'), sent: false, errors: {}, email: '', headExtra });
   });
 
-  router.post('/export/link', linkPerIp, async (req, res) => {
-    const parsed = linkRequestForm.safeParse(req.body);
-    if (!parsed.success) {
-      return res.status(422).render('export/link-request', {
-        title: req.t('export.link_title'),
-        sent: false,
-        errors: [req.t('export.link_bad_email')],
-        email: typeof req.body?.email === 'string' ? req.body.email : '',
-        headExtra,
-      });
-    }
-    await service.requestExportLoginLink(ctx, parsed.data.email, req.lang);
-    res.render('export/link-request', { title: req.t('export.link_title'), sent: true, errors: [], email: '', headExtra });
+  const linkRequest = validate(
+    { body: linkRequestForm },
+    {
+      onInvalid: (req, res, errors) =>
+        res.status(422).render('export/link-request', { title: req.t('export.link_title'), sent: false, errors, email: typeof req.body?.email === 'string' ? req.body.email : '', headExtra }),
+    },
+  );
+  router.post('/export/link', linkPerIp, linkRequest, async (req, res) => {
+    await service.requestExportLoginLink(ctx, linkRequest.of(req).body.email, req.lang);
+    res.render('export/link-request', { title: req.t('export.link_title'), sent: true, errors: {}, email: '', headExtra });
   });
 
   // The e-mailed link opens a page; only its POST uses the token up.
-  router.get('/export/link/:token', async (req, res) => {
-    const usable = await service.loginLinkIsUsable(ctx, String(req.params.token));
-    res.status(usable ? 200 : 410).render('export/link-confirm', { title: req.t('export.link_title'), usable, token: String(req.params.token), headExtra });
+  const link = validate({ params: linkParams });
+  router.get('/export/link/:token', link, async (req, res) => {
+    const { token } = link.of(req).params;
+    const usable = await service.loginLinkIsUsable(ctx, token);
+    res.status(usable ? 200 : 410).render('export/link-confirm', { title: req.t('export.link_title'), usable, token, headExtra });
   });
 
-  router.post('/export/link/:token', linkPerIp, async (req, res, next) => {
-    const userId = await service.consumeExportLoginLink(ctx, String(req.params.token));
+  router.post('/export/link/:token', link, linkPerIp, async (req, res, next) => {
+    const userId = await service.consumeExportLoginLink(ctx, link.of(req).params.token);
     const user = userId ? await findUserById(ctx.knex, userId) : undefined;
     if (!user || !canSignIn(user)) {
       return res.status(410).render('export/link-confirm', { title: req.t('export.link_title'), usable: false, token: '', headExtra });
@@ -130,19 +126,17 @@ export function exportRoutes(ctx: AppContext): Router {
     });
   });
 
-  router.get('/admin/export', requireStaff, (req, res) => {
-    res.render('export/admin', { title: req.t('export.staff_title'), errors: [], values: { user: '' }, headExtra });
-  });
+  const staffPage = (req: Request, res: Response, status: number, errors: FieldErrors) =>
+    res.status(status).render('export/admin', { title: req.t('export.staff_title'), errors, values: { user: String(req.body?.user ?? '') }, headExtra });
+  router.get('/admin/export', requireStaff, (req, res) => staffPage(req, res, 200, {}));
 
-  router.post('/admin/export', requireStaff, async (req, res) => {
-    const parsed = staffForm.safeParse(req.body);
-    const fail = (message: string) =>
-      res.status(422).render('export/admin', { title: req.t('export.staff_title'), errors: [message], values: { user: String(req.body?.user ?? '') }, headExtra });
-    if (!parsed.success) return fail(req.t('export.staff_user_required'));
-    const subject = await service.findSubject(ctx, parsed.data.user);
-    if (subject === 'ambiguous') return fail(req.t('export.staff_ambiguous'));
-    if (!subject) return fail(req.t('export.staff_not_found'));
-    await serve(ctx, req, res, parsed.data.format, subject, { counted: false, notifyEmail: req.user!.email, audit: true });
+  const staff = validate({ body: staffForm }, { onInvalid: (req, res, errors) => staffPage(req, res, 422, errors) });
+  router.post('/admin/export', requireStaff, staff, async (req, res) => {
+    const input = staff.of(req).body;
+    const subject = await service.findSubject(ctx, input.user);
+    if (subject === 'ambiguous') return staffPage(req, res, 422, fieldError('user', 'export.staff_ambiguous'));
+    if (!subject) return staffPage(req, res, 422, fieldError('user', 'export.staff_not_found'));
+    await serve(ctx, req, res, input.format, subject, { counted: false, notifyEmail: req.user!.email, audit: true });
   });
 
   return router;

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { tokenParam, uuidParam } from '../../http/params';
 
-export const formatQuery = z.object({ format: z.enum(['zip', 'json']).default('zip') });
+export const formatQuery = z.object({ format: z.enum(['zip', 'json'], 'export.bad_format').default('zip') });
 
 export const exportForm = z.object({ format: z.enum(['zip', 'json']) });
 
-export const linkRequestForm = z.object({ email: z.email().max(254) });
+export const linkRequestForm = z.object({ email: z.email('export.link_bad_email').max(254, 'export.link_bad_email') });
 
 export const downloadQuery = z.object({
   expires: z.string().regex(/^\d{1,12}$/),
@@ -12,6 +13,12 @@ export const downloadQuery = z.object({
 });
 
 export const staffForm = z.object({
-  user: z.string().trim().min(1).max(254),
+  user: z.string('export.staff_user_required').trim().min(1, 'export.staff_user_required').max(254, 'export.staff_not_found'),
   format: z.enum(['zip', 'json']).default('zip'),
 });
+
+/** /export/download/:id: the job's uuid. */
+export const downloadParams = z.object({ id: uuidParam });
+
+/** /export/link/:token: the e-mailed login link's token. */
+export const linkParams = z.object({ token: tokenParam });

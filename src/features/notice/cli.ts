@@ -10,7 +10,7 @@ const t = translator('en');
 
 function invalid(errors: FieldErrors): CliError {
   const flags: Record<string, string> = { starts_at: '--starts', ends_at: '--ends', kind: '--maintenance' };
-  const lines = Object.entries(errors).map(([field, key]) => `${flags[field] ?? `--${field.replace(/_/g, '-')}`}: ${t(key)}`);
+  const lines = Object.entries(errors).map(([field, messages]) => `${flags[field] ?? `--${field.replace(/_/g, '-')}`}: ${messages.map((m) => t(m.key, m.vars)).join(' ')}`);
   return new CliError(lines.join('; '), EXIT.invalid);
 }
 

@@ -2,7 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, listAudit } from '../../audit/service';
-import { NotFound } from '../../http/errors';
+import { parseParam } from '../../http/params';
+import { prefixFieldErrors } from '../../http/field-errors';
 import { INCIDENT_STATES, MAINTENANCE_STATES, statesFor, type NoticeRow } from './model';
 import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type NoticeInput } from './schema';
 import * as service from './service';
@@ -20,9 +21,7 @@ function actorOf(req: Request): service.Actor {
 }
 
 function noticeId(req: Request): number {
-  const r = idParam.safeParse(req.params.id);
-  if (!r.success) throw NotFound('notice.errors.not_found');
-  return r.data;
+  return parseParam(idParam, req.params.id, 'notice.errors.not_found');
 }
 
 function formValues(n?: NoticeRow | Record<string, unknown>) {
@@ -43,17 +42,13 @@ function formValues(n?: NoticeRow | Record<string, unknown>) {
   };
 }
 
-function translateErrors(req: Request, errors: FieldErrors): Record<string, string> {
-  return Object.fromEntries(Object.entries(errors).map(([k, key]) => [k, req.t(key)]));
-}
-
 interface FormOptions {
   detail?: service.NoticeDetail;
   values: ReturnType<typeof formValues>;
-  errors?: Record<string, string>;
+  errors?: FieldErrors;
   preview?: NoticeInput;
   flash?: string;
-  updateErrors?: Record<string, string>;
+  updateErrors?: FieldErrors;
   updateValues?: { body_ja: string; body_en: string };
   status?: number;
 }
@@ -119,7 +114,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
 
   router.post('/admin/notices', async (req, res) => {
     const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
+    if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: parsed.errors, status: 422 });
     if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: parsed.value });
     if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', parsed.value);
     const id = await service.createNotice(ctx, parsed.value, actorOf(req), { publish: req.body.action === 'publish' });
@@ -136,7 +131,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     const id = noticeId(req);
     const detail = await service.getNotice(ctx, id);
     const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: translateErrors(req, parsed.errors), status: 422 });
+    if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: parsed.errors, status: 422 });
     if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: parsed.value });
     if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, parsed.value, detail);
     await service.editNotice(ctx, id, parsed.value, actorOf(req));
@@ -162,7 +157,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     const parsed = parseUpdateInput(req.body);
     if (!parsed.ok) {
       const detail = await service.getNotice(ctx, id);
-      const errors = Object.fromEntries(Object.entries(translateErrors(req, parsed.errors)).map(([k, v]) => [`update_${k}`, v]));
+      const errors = prefixFieldErrors(parsed.errors, 'update_');
       return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: errors, updateValues: { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') }, status: 422 });
     }
     await service.addUpdate(ctx, id, parsed.value, actorOf(req));

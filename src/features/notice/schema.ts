@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { fieldErrorsFrom, hasFieldErrors, type FieldErrors } from '../../http/field-errors';
 import { COMPONENTS, KINDS, SEVERITIES, statesFor, type Component, type NoticeState, type NoticeFields } from './model';
 import { parseTokyoTime } from '../../http/tokyo-time';
 
 /** Validated notice fields, as the service takes them. */
 export type NoticeInput = NoticeFields;
 
-/** field -> message key in locales/<lang>/notice.json */
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors };
 
 const text = (max: number) => z.string().trim().max(max, 'notice.errors.too_long');
 const time = z
@@ -44,15 +44,17 @@ const noticeShape = z
 /** Checks across fields, on the raw values, so they show even when another field is wrong. */
 function crossChecks(raw: Record<string, unknown>): FieldErrors {
   const errors: FieldErrors = {};
+  // One message per field; a later check replaces an earlier one (ends before starts says more than "required").
+  const set = (field: string, key: string) => (errors[field] = [{ key }]);
   const kind = raw.kind === 'maintenance' ? 'maintenance' : 'incident';
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : '');
   const state = str('state');
-  if (state && !(statesFor(kind) as readonly string[]).includes(state)) errors.state = 'notice.errors.bad_state';
+  if (state && !(statesFor(kind) as readonly string[]).includes(state)) set('state', 'notice.errors.bad_state');
   const starts = str('starts_at') ? parseTokyoTime(str('starts_at')) : null;
   const ends = str('ends_at') ? parseTokyoTime(str('ends_at')) : null;
-  if (kind === 'maintenance' && !str('starts_at')) errors.starts_at = 'notice.errors.starts_required';
-  if (kind === 'maintenance' && !str('ends_at')) errors.ends_at = 'notice.errors.ends_required';
-  if (starts && ends && ends <= starts) errors.ends_at = 'notice.errors.ends_before_starts';
+  if (kind === 'maintenance' && !str('starts_at')) set('starts_at', 'notice.errors.starts_required');
+  if (kind === 'maintenance' && !str('ends_at')) set('ends_at', 'notice.errors.ends_required');
+  if (starts && ends && ends <= starts) set('ends_at', 'notice.errors.ends_before_starts');
   return errors;
 }
 
@@ -65,12 +67,7 @@ const updateShape = z.object({
 export type UpdateInput = { state?: string; body_ja: string; body_en: string };
 
 function fieldErrors(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    if (!out[field]) out[field] = issue.message.startsWith('notice.') ? issue.message : 'notice.errors.invalid_field';
-  }
-  return out;
+  return fieldErrorsFrom(error, 'notice.errors.invalid_field');
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
@@ -78,7 +75,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError
 export function parseNoticeInput(raw: unknown): Parsed<NoticeInput> {
   const r = noticeShape.safeParse(raw);
   const errors = { ...crossChecks((raw ?? {}) as Record<string, unknown>), ...(r.success ? {} : fieldErrors(r.error)) };
-  if (!r.success || Object.keys(errors).length) return { ok: false, errors };
+  if (!r.success || hasFieldErrors(errors)) return { ok: false, errors };
   return { ok: true, value: { ...r.data, state: r.data.state as NoticeState } };
 }
 
@@ -87,4 +84,4 @@ export function parseUpdateInput(raw: unknown): Parsed<UpdateInput> {
   return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
 }
 
-export const idParam = z.coerce.number().int().positive();
+export { idParam } from '../../http/params';

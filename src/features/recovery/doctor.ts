@@ -73,7 +73,8 @@ async function checkDataDir(config: Config): Promise<Finding> {
   const problem = await probeWritable(config.DATA_DIR);
   if (problem) return fail('data_dir', `DATA_DIR ${config.DATA_DIR} is not writable (${problem})`, `create it writable by the portal's user: mkdir -p ${config.DATA_DIR} && chmod 700 ${config.DATA_DIR}`);
   const mode = (await fs.promises.stat(config.DATA_DIR)).mode & 0o777;
-  if (mode & 0o007) return fail('data_dir', `DATA_DIR ${config.DATA_DIR} is readable by everyone (mode ${mode.toString(8)}); it holds the session secret and tokens`, `chmod 700 ${config.DATA_DIR}`);
+  // 0711 is the portal's own choice (others may pass through to public/ for Caddy's fallback, never list or write).
+  if (mode & 0o006) return fail('data_dir', `DATA_DIR ${config.DATA_DIR} is readable or writable by everyone (mode ${mode.toString(8)}); it holds the session secret and tokens`, `chmod 711 ${config.DATA_DIR}`);
   return ok('data_dir', `DATA_DIR ${config.DATA_DIR} is writable, mode ${mode.toString(8)}`);
 }
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
-import { BadRequest } from '../../http/errors';
+import { validate } from '../../http/validate';
 import { flashQuery, itemParam, tickForm } from './schema';
 import { buildChecklist, tickItem, untickItem } from './service';
 import { checklistView } from './view-model';
@@ -21,19 +21,18 @@ export function recoveryRoutes(ctx: AppContext): Router {
     });
   });
 
-  router.post('/admin/recovery/items/:item/tick', requireStaff, async (req, res) => {
-    const params = itemParam.safeParse(req.params);
-    const form = tickForm.safeParse(req.body ?? {});
-    if (!params.success || !form.success) throw BadRequest('recovery.errors.bad_tick');
-    await tickItem(ctx, params.data.item, userActor(req.user!), form.data.note);
-    res.redirect(303, `/admin/recovery?done=ticked#item-${params.data.item}`);
+  const tick = validate({ params: itemParam, body: tickForm }, { invalidKey: 'recovery.errors.bad_tick' });
+  router.post('/admin/recovery/items/:item/tick', requireStaff, tick, async (req, res) => {
+    const { params, body } = tick.of(req);
+    await tickItem(ctx, params.item, userActor(req.user!), body.note);
+    res.redirect(303, `/admin/recovery?done=ticked#item-${params.item}`);
   });
 
-  router.post('/admin/recovery/items/:item/untick', requireStaff, async (req, res) => {
-    const params = itemParam.safeParse(req.params);
-    if (!params.success) throw BadRequest('recovery.errors.bad_tick');
-    await untickItem(ctx, params.data.item, userActor(req.user!));
-    res.redirect(303, `/admin/recovery?done=unticked#item-${params.data.item}`);
+  const untick = validate({ params: itemParam });
+  router.post('/admin/recovery/items/:item/untick', requireStaff, untick, async (req, res) => {
+    const { item } = untick.of(req).params;
+    await untickItem(ctx, item, userActor(req.user!));
+    res.redirect(303, `/admin/recovery?done=unticked#item-${item}`);
   });
   return router;
 }

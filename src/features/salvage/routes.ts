@@ -3,24 +3,24 @@ import { Router } from 'express';
 import sharp from 'sharp';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
-import { BadRequest, NotFound } from '../../http/errors';
+import { NotFound } from '../../http/errors';
+import { validate } from '../../http/validate';
 import { reportQuery, thumbParam } from './schema';
 import { salvageReport, thumbnailSource } from './service';
 
 /** /admin/salvage: the catalogue per old user id, read-only, staff only; thumbnails never leave staff sessions. */
 export function adminSalvageRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.get('/admin/salvage', requireStaff, async (req, res) => {
-    const parsed = reportQuery.safeParse(req.query);
-    if (!parsed.success) throw BadRequest('salvage.errors.bad_query');
-    const report = await salvageReport(ctx, parsed.data.q);
-    res.render('salvage/index', { title: req.t('salvage.title'), headExtra: '<link rel="stylesheet" href="/static/css/salvage.css">', q: parsed.data.q ?? '', ...report });
+  const search = validate({ query: reportQuery }, { invalidKey: 'salvage.errors.bad_query' });
+  router.get('/admin/salvage', requireStaff, search, async (req, res) => {
+    const { q } = search.of(req).query;
+    const report = await salvageReport(ctx, q);
+    res.render('salvage/index', { title: req.t('salvage.title'), headExtra: '<link rel="stylesheet" href="/static/css/salvage.css">', q: q ?? '', ...report });
   });
 
-  router.get('/admin/salvage/thumbs/:sha256', requireStaff, async (req, res) => {
-    const parsed = thumbParam.safeParse(req.params);
-    if (!parsed.success) throw BadRequest('salvage.errors.bad_hash');
-    const file = await thumbnailSource(ctx, parsed.data.sha256);
+  const thumb = validate({ params: thumbParam }, { notFoundKey: 'salvage.errors.no_image' });
+  router.get('/admin/salvage/thumbs/:sha256', requireStaff, thumb, async (req, res) => {
+    const file = await thumbnailSource(ctx, thumb.of(req).params.sha256);
     if (!file) throw NotFound('salvage.errors.no_image');
     const jpeg = await sharp(file, { failOn: 'error' })
       .rotate()

@@ -139,16 +139,14 @@ export function guessMapping(table: Table, column?: string): Mapping {
   };
 }
 
+/** One table row as an address candidate, by the admin's column mapping (shared by the in-memory and streamed imports). */
+export function candidateFrom(r: { line: number; cells: string[] }, m: Mapping): Candidate {
+  const cell = (i: number | null | undefined) => (i === null || i === undefined ? null : (r.cells[i] ?? '').trim() || null);
+  return { line: r.line, raw: r.cells[m.address] ?? '', displayId: cell(m.displayId), name: cell(m.name), source: cell(m.source), lang: cell(m.lang) };
+}
+
 export function tableCandidates(table: Table, m: Mapping): Candidate[] {
-  const cell = (cells: string[], i: number | null | undefined) => (i === null || i === undefined ? null : (cells[i] ?? '').trim() || null);
-  return table.records.map((r) => ({
-    line: r.line,
-    raw: r.cells[m.address] ?? '',
-    displayId: cell(r.cells, m.displayId),
-    name: cell(r.cells, m.name),
-    source: cell(r.cells, m.source),
-    lang: cell(r.cells, m.lang),
-  }));
+  return table.records.map((r) => candidateFrom(r, m));
 }
 
 /** One address per line; `Name <addr>` is accepted; blank lines and `#` comments are skipped. */

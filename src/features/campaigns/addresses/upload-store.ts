@@ -12,7 +12,7 @@ import { HttpError, BadRequest } from '../../../http/errors';
 import { isWriteFailure } from '../../../files/write-failures';
 import { writeFileAtomic } from '../../../files/atomic-write';
 import { csvOptions, csvRecordsInWorker, MAX_RECORD_BYTES } from './csv-stream';
-import { pickDelimiter, looksLikeAddress, type Candidate, type ImportFormat, type InputEncoding, type Mapping, type Table } from './parse';
+import { candidateFrom, pickDelimiter, looksLikeAddress, type Candidate, type ImportFormat, type InputEncoding, type Mapping, type Table } from './parse';
 
 /**
  * Uploaded address files, spooled to disk as they arrive (never held whole
@@ -212,7 +212,6 @@ export async function readTableHead(dir: string, key: string, upload: SpooledUpl
 
 /** Every row of the file as a candidate, parsed in a worker thread, with a header row recognised as readTable does. */
 export async function* streamTableCandidates(dir: string, key: string, upload: SpooledUpload, m: Mapping): AsyncGenerator<Candidate> {
-  const cell = (cells: string[], i: number | null | undefined) => (i === null || i === undefined ? null : (cells[i] ?? '').trim() || null);
   let first = true;
   const file = dataPath(dir, key);
   const job = { file, encoding: upload.encoding, delimiter: await delimiterOf(file, upload.encoding) };
@@ -221,14 +220,7 @@ export async function* streamTableCandidates(dir: string, key: string, upload: S
       first = false;
       if (!r.cells.some(looksLikeAddress)) continue;
     }
-    yield {
-      line: r.line,
-      raw: r.cells[m.address] ?? '',
-      displayId: cell(r.cells, m.displayId),
-      name: cell(r.cells, m.name),
-      source: cell(r.cells, m.source),
-      lang: cell(r.cells, m.lang),
-    };
+    yield candidateFrom(r, m);
   }
 }
 
