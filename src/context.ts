@@ -6,6 +6,7 @@ import { migrateLatest } from './db/migrate';
 import { createMailer, type Mailer } from './mail/mailer';
 import { coreChecks } from './http/readiness';
 import { stopQueue } from './jobs/queue';
+import { settleLocalTasks } from './jobs/runner';
 import { stopWorkOwner } from './jobs/ownership';
 import { DATA_DIR_MODE, ensurePrivateDirSync } from './files/private';
 import { reportWriteFailure } from './files/write-failures';
@@ -41,6 +42,7 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
     readiness: coreChecks(database.knex, config.DATA_DIR),
     database,
     async close() {
+      await settleLocalTasks(ctx); // an address import started by a request finishes and records its outcome
       await stopQueue(ctx);
       await stopWorkOwner(ctx);
       mailer.close();

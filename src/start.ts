@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { createHttpServer, listen } from './server';
 import { features } from './features';
 import { logger } from './logger';
+import { startBackground } from './jobs/runner';
 
 export interface RunningPortal {
   ctx: RunningContext;
@@ -17,7 +18,9 @@ export interface RunningPortal {
 export async function startPortal(config: Config): Promise<RunningPortal> {
   const ctx = await buildContext(config);
   const stops: Array<() => Promise<void>> = [];
-  for (const f of features) if (f.start && (config.WORKER || f.startOnEveryInstance)) stops.push(await f.start(ctx));
+  for (const f of features) if (f.start) stops.push(await f.start(ctx));
+  // Queue workers and timers the registry declares (worker-only ones where WORKER=true).
+  stops.push(await startBackground(ctx, features));
   const fastPaths = features.flatMap((f) => (f.fastPath ? [f.fastPath(ctx)] : []));
   const server = createHttpServer(createApp(ctx), fastPaths);
   const port = await listen(server, config.PORT, config.HOST);

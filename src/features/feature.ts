@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Router, Request } from 'express';
 import type { Command } from 'commander';
 import type { AppContext } from '../app-context';
+import type { BackgroundWork } from '../jobs/runner';
 
 /** Answers a hot request before Express's router; returns true when it did. */
 export type FastPath = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
@@ -44,14 +45,13 @@ export interface Feature {
   routes?(ctx: AppContext): Router;
   /** Served from memory before Express (see src/server.ts). */
   fastPath?(ctx: AppContext): FastPath;
-  /** Background work started by the server process (workers, schedules, listeners); returns its stop function. */
-  start?(ctx: AppContext): Promise<() => Promise<void>>;
   /**
-   * True when `start` serves this instance's own pages (the notice cache, the
-   * bootstrap token) and must run even with WORKER=false; otherwise `start` is
-   * queue/schedule work that only worker instances run.
+   * Work this instance runs for its own pages, on every instance (the notice cache's LISTEN, the bootstrap
+   * token); returns its stop function. Queue jobs and timers go in `background` instead.
    */
-  startOnEveryInstance?: boolean;
+  start?(ctx: AppContext): Promise<() => Promise<void>>;
+  /** Handlers for the queue jobs and timers declared in src/jobs/registry.ts (started by src/jobs/runner.ts). */
+  background?: BackgroundWork;
   /** A panel on the staff dashboard at /admin. */
   dashboard?(ctx: AppContext, req: Request): Promise<DashboardPanel | null>;
   /** This feature's lines of the recovery checklist, from its own tables (see RecoveryCheck). */

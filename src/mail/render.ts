@@ -5,7 +5,7 @@ import { formatJst } from '../http/tokyo-time';
 import { definitionFor } from './definitions';
 import { emailLayout } from './layout';
 
-const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
+export const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', 'views', 'emails');
 
 /**
  * Renders views/emails/<name>.html.ejs and <name>.text.ejs with the locale's

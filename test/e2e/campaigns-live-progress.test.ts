@@ -4,6 +4,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { launchBrowser, artifact } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/campaigns';
+import { startBackground } from '../../src/jobs/runner';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { createCampaign } from '../../src/features/campaigns/service';
 import { liveRate } from '../../src/features/campaigns/service';
@@ -23,7 +24,7 @@ describe('live campaign page in headless Chromium, against a real SMTP server', 
     sink = await startSmtpSink();
     portal = await startTestPortal({ SMTP_URL: sink.url });
     base = await portal.listen();
-    stopWorker = await feature.start!(portal.ctx);
+    stopWorker = await startBackground(portal.ctx, [feature]);
     browser = await launchBrowser();
   });
   afterAll(async () => {

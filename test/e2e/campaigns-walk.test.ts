@@ -6,6 +6,7 @@ import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
 import { launchBrowser, artifact } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/campaigns';
+import { startBackground } from '../../src/jobs/runner';
 
 describe('campaign journey in headless Chromium: import -> template -> preview -> send -> progress -> funnel', () => {
   let portal: TestPortal;
@@ -16,7 +17,7 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
   beforeAll(async () => {
     portal = await startTestPortal(); // no SMTP_URL: messages land in the outbox the admin can read
     base = await portal.listen();
-    stopWorker = await feature.start!(portal.ctx);
+    stopWorker = await startBackground(portal.ctx, [feature]);
     browser = await launchBrowser();
     dir = tempDir('campaigns-e2e-');
   });

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { startTestPortal, type TestPortal } from '../support/portal';
+import { workQueues } from '../support/background';
 import { launchBrowser, artifact } from '../support/browser';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser, type BuiltUser } from '../support/factories';
@@ -17,17 +18,20 @@ describe('confirmation before sending, cancelling, publishing and resolving (no 
   let browser: Browser;
   let base: string;
   let admin: BuiltUser;
+  let stopQueue: () => Promise<void>;
 
   beforeAll(async () => {
     sink = await startSmtpSink();
     portal = await startTestPortal({ SMTP_URL: sink.url });
     base = await portal.listen();
+    stopQueue = await workQueues(portal.ctx, ['campaignTestSend']); // test messages go through the queue
     browser = await launchBrowser();
     admin = await buildUser(portal.ctx.knex, { is_staff: true, is_superuser: true, email: 'staff@toybox.example' });
     await importCandidates(portal.ctx.knex, ['a@example.jp', 'b@example.jp', 'c@example.jp'].map((raw, i) => ({ line: i + 1, raw })), 'test');
   });
   afterAll(async () => {
     await browser?.close();
+    await stopQueue?.();
     await portal?.close();
     await sink?.close();
   });

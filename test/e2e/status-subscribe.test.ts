@@ -3,8 +3,8 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { launchBrowser, artifact } from '../support/browser';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { eventually } from '../support/eventually';
-import { runtimeFor } from '../../src/features/notice/runtime';
-import { startSubscriberMail } from '../../src/features/notice/subscribers';
+import { feature as noticeFeature } from '../../src/features/notice';
+import { startBackground } from '../../src/jobs/runner';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const TEXT = {
@@ -24,7 +24,7 @@ describe('subscribing from the status page, in headless Chromium (no JavaScript)
     sink = await startSmtpSink();
     portal = await startTestPortal({ SMTP_URL: sink.url });
     base = await portal.listen();
-    stop = await startSubscriberMail(portal.ctx, () => runtimeFor(portal.ctx).snapshot.version, 200);
+    stop = await startBackground(portal.ctx, [noticeFeature]);
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -2,13 +2,19 @@ import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../su
 import { buildUser } from '../support/factories';
 import { insertSubmissionRow } from '../../src/toybox/rows';
 import { backupNow } from '../../src/features/backups/service';
+import { feature } from '../../src/features/backups';
+import { startBackground } from '../../src/jobs/runner';
 
 describe('admin: /admin/backups and the dashboard panel', () => {
   let portal: TestPortal;
   beforeAll(async () => {
     portal = await startTestPortal();
   });
-  afterAll(() => portal.close());
+  const afterThis: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const stop of afterThis) await stop();
+    await portal.close();
+  });
 
   const signIn = (login: string, password: string) => signedInAgent(portal, login, password);
 
@@ -60,6 +66,9 @@ describe('admin: /admin/backups and the dashboard panel', () => {
     const admin = await buildUser(portal.ctx.knex, { is_staff: true });
     const agent = await signIn(admin.display_id, admin.password);
     const page = await agent.get('/admin/backups');
+    // The button queues the backup; a worker takes it (timers off: no schedule or alert check interferes).
+    const stopWorker = await startBackground(portal.ctx, [feature], { timers: false });
+    afterThis.push(stopWorker);
     const res = await agent.post('/admin/backups/run').type('form').send({ _csrf: csrfFrom(page.text), kind: 'database' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/backups?done=started');

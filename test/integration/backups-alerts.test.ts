@@ -5,6 +5,7 @@ import { makeReadOnly } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/backups';
 import { eventually as until } from '../support/eventually';
+import { startBackground } from '../../src/jobs/runner';
 
 describe('alerts: BACKUP_DIR turns read-only', () => {
   let portal: TestPortal;
@@ -30,7 +31,7 @@ describe('alerts: BACKUP_DIR turns read-only', () => {
   });
 
   it('mails the active superusers once while it lasts, then once when it clears', async () => {
-    stop = await feature.start!(portal.ctx);
+    stop = await startBackground(portal.ctx, [feature]);
     await new Promise((r) => setTimeout(r, 1500));
     expect(sink.messages).toHaveLength(0); // healthy: nothing to say
 

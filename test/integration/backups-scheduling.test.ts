@@ -8,6 +8,7 @@ import { buildUser } from '../support/factories';
 import { buildContext } from '../../src/context';
 import { BackupBusy, backupNow, verifyBackup } from '../../src/features/backups/service';
 import { runProgram } from '../../src/system/programs';
+import { startBackground } from '../../src/jobs/runner';
 
 describe('one runner per slot, off-host copy, media archive', () => {
   let portal: TestPortal;
@@ -92,7 +93,7 @@ describe('the schedule inside the server process', () => {
   it('runs scheduled backups from two instances without ever doubling a slot', async () => {
     const { feature } = await import('../../src/features/backups');
     const second = await buildContext(portal.config);
-    const stops = [await feature.start!(portal.ctx), await feature.start!(second)];
+    const stops = [await startBackground(portal.ctx, [feature]), await startBackground(second, [feature])];
     try {
       const deadline = Date.now() + 30_000;
       let rows: Array<{ scheduled_for: Date; status: string; error: string | null }> = [];

@@ -3,6 +3,8 @@ import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../su
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/service';
+import { workQueues } from '../support/background';
+import { eventually } from '../support/eventually';
 
 let portal: TestPortal;
 beforeAll(async () => {
@@ -92,10 +94,19 @@ describe('campaign admin pages', () => {
     expect(await portal.ctx.knex('portal.suppressions').where({ email_key: 'block@example.com' }).first()).toMatchObject({ reason: 'manual' });
 
     const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrf, ...form({ name: 'outbox check' }) }).expect(303);
-    await agent.post(`${created.headers.location}/test-send`).type('form').send({ _csrf: csrf, lang: 'ja' }).expect(303);
-    const list = await agent.get('/admin/campaigns/outbox').expect(200);
-    expect(list.text).toContain(user.email);
-    const name = /href="\/admin\/campaigns\/outbox\/([\w.-]+\.eml)"/.exec(list.text)![1];
+    // Only the test-send queue is worked here: the other campaigns of this file must not start sending.
+    const stop = await workQueues(portal.ctx, ['campaignTestSend']);
+    let listText = '';
+    try {
+      const sent = await agent.post(`${created.headers.location}/test-send`).type('form').send({ _csrf: csrf, lang: 'ja' }).expect(303);
+      expect(sent.headers.location).toMatch(/notice=test_sent$/);
+      await eventually(async () => (listText = (await agent.get('/admin/campaigns/outbox').expect(200)).text).includes(user.email), 15_000);
+    } finally {
+      await stop();
+    }
+    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'campaigns.test_send', actor: `user:${user.id}:${user.display_id}` });
+    expect(audit).toHaveLength(1);
+    const name = /href="\/admin\/campaigns\/outbox\/([\w.-]+\.eml)"/.exec(listText)![1];
     const msg = await agent.get(`/admin/campaigns/outbox/${name}`).expect(200);
     expect(msg.text).toContain('[TEST] TOYBOX 再登録のお願い');
     expect(msg.text).toContain('List-Unsubscribe=One-Click');

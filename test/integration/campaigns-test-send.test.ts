@@ -2,16 +2,20 @@ import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../su
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
 import { createCampaign } from '../../src/features/campaigns/service';
+import { workQueues } from '../support/background';
 
 /** Test sends go to a typed list of addresses: validated, at most 10 a time, 10 requests per 15 minutes per admin. */
 describe('campaign test send to a list of addresses', () => {
   let portal: TestPortal;
   let sink: SmtpSink;
+  let stopQueue: () => Promise<void>;
   beforeAll(async () => {
     sink = await startSmtpSink();
     portal = await startTestPortal({ SMTP_URL: sink.url });
+    stopQueue = await workQueues(portal.ctx, ['campaignTestSend']); // test messages go through the queue
   });
   afterAll(async () => {
+    await stopQueue?.();
     await portal?.close();
     await sink?.close();
   });

@@ -5,6 +5,7 @@ import { buildUser } from '../support/factories';
 import { seedUserData, binaryParser, unzipChecked, countOwnedRows, type SeededUser } from '../support/export-seed';
 import { feature } from '../../src/features/export';
 import { workOwner } from '../../src/jobs/ownership';
+import { startBackground } from '../../src/jobs/runner';
 
 function linkIn(text: string, pattern: RegExp): string {
   const m = pattern.exec(text);
@@ -23,7 +24,7 @@ describe('export: background jobs and e-mailed links', () => {
     sink = await startSmtpSink();
     mediaDir = tempDir('export-bg-media-');
     portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, SMTP_URL: sink.url, EXPORT_BACKGROUND_ROWS: '10', EXPORT_COOLDOWN_HOURS: '24' });
-    stop = await feature.start!(portal.ctx);
+    stop = await startBackground(portal.ctx, [feature]);
     a = await seedUserData(portal.ctx.knex, mediaDir, 'big');
   });
   afterAll(async () => {

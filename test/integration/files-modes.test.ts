@@ -3,7 +3,7 @@ import path from 'node:path';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
 import { seedUserData } from '../support/export-seed';
 import { backupNow } from '../../src/features/backups/service';
-import { requestExport, runBackgroundExport, exportsDir } from '../../src/features/export/service';
+import { requestExport, runBackgroundExport, mailExportReady, exportsDir } from '../../src/features/export/service';
 import { writeTokenFile } from '../../src/features/bootstrap/token-file';
 import { writeSnapshotFiles, publicDir, snapshotPath } from '../../src/features/notice/files';
 import { buildBundle } from '../../src/features/notice/bundle';
@@ -58,7 +58,8 @@ describe.each(['022', '000'])('file modes under umask %s', (mask) => {
       notifyEmail: user.email,
     });
     expect(decision.action).toBe('queued');
-    await runBackgroundExport(ctx, decision.job.id); // also mails the link: an .eml in the outbox
+    await runBackgroundExport(ctx, decision.job.id);
+    await mailExportReady(ctx, decision.job.id); // the queued mail with the link: an .eml in the outbox
     const job = await ctx.knex('portal.export_jobs').where({ id: decision.job.id }).first();
     expect(job.status).toBe('done');
 

@@ -3,8 +3,9 @@ import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../support/smtp
 import { eventually } from '../support/eventually';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
-import { runtimeFor } from '../../src/features/notice/runtime';
-import { deliverUpdates, startSubscriberMail } from '../../src/features/notice/subscribers';
+import { deliverUpdates } from '../../src/features/notice/subscribers';
+import { feature as noticeFeature } from '../../src/features/notice';
+import { startBackground } from '../../src/jobs/runner';
 import { suppressAddress } from '../../src/features/campaigns/suppressions';
 
 const actor = { label: 'test:subscriptions', userId: null };
@@ -24,7 +25,7 @@ describe('subscribing to status updates by e-mail (real SMTP sink)', () => {
   beforeAll(async () => {
     sink = await startSmtpSink();
     portal = await startTestPortal({ SMTP_URL: sink.url });
-    stop = await startSubscriberMail(portal.ctx, () => runtimeFor(portal.ctx).snapshot.version, 100);
+    stop = await startBackground(portal.ctx, [noticeFeature]);
   });
   afterAll(async () => {
     await stop?.();
@@ -140,6 +141,6 @@ describe('subscribing to status updates by e-mail (real SMTP sink)', () => {
     await portal.ctx.knex('portal.notice_deliveries').insert({ subscriber_id: s.id, update_id: u.id, status: 'sending', attempts: 1 });
     await deliverUpdates(portal.ctx);
     expect(to('crash@example.jp')).toHaveLength(1); // the confirmation only
-    stop = await startSubscriberMail(portal.ctx, () => runtimeFor(portal.ctx).snapshot.version, 100);
+    stop = await startBackground(portal.ctx, [noticeFeature]);
   });
 });

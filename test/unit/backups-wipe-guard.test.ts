@@ -1,6 +1,6 @@
 import { detectWipe, wipeRuleFrom } from '../../src/features/backups/wipe-guard';
 import { activeConditions } from '../../src/features/backups/alerts';
-import { nextRun } from '../../src/features/backups/scheduler';
+import { nextRun } from '../../src/jobs/schedule';
 import type { Health } from '../../src/features/backups/health';
 
 const rule = wipeRuleFrom({ BACKUP_WIPE_TABLES: 'users,submissions', BACKUP_WIPE_MAX_DROP: 0.5 });

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
-import { renderEmail } from '../../mail/render';
+import { sendEmail } from '../../mail/send';
 import { translator } from '../../http/i18n';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 import { collectHealth, type Health } from './health';
@@ -72,9 +72,8 @@ async function notify(ctx: AppContext, alert: AlertRow, state: 'raised' | 'clear
     // Logged too, so log-based monitoring sees it and an install without superusers is not silent.
     logger.warn({ condition: alert.condition, state, details: alert.details, recipients: to.length }, `alert ${state}: ${alert.condition}`);
     if (to.length) {
-      const { html, text } = await renderEmail(`alert-${state}`, 'ja', locals);
-      const subject = `${ja(`backups.mail.subject_${state}`)} ${ja(`backups.alerts.${kind}.title`, vars)} / ${en(`backups.alerts.${kind}.title`, vars)}`;
-      await ctx.mailer.send({ to, subject, html, text });
+      const title = { ja: ja(`backups.alerts.${kind}.title`, vars), en: en(`backups.alerts.${kind}.title`, vars) };
+      await sendEmail(ctx, state === 'raised' ? 'alertRaised' : 'alertCleared', { to, lang: 'ja', locals, subjectDetail: title });
       recipients = to.length;
     }
   } catch (err) {

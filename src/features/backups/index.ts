@@ -2,7 +2,7 @@ import type { Feature } from '../feature';
 import { isStaff } from '../../auth/user';
 import { adminBackupRoutes, metricsRoutes } from './routes';
 import { registerBackupCommands } from './cli';
-import { startBackgroundWork } from './scheduler';
+import { backupBackground } from './background';
 import { overview } from './service';
 import { backupRecoveryChecks } from './recovery';
 
@@ -14,7 +14,7 @@ export const feature: Feature = {
   name: 'backups',
   publicRoutes: metricsRoutes,
   routes: adminBackupRoutes,
-  start: startBackgroundWork,
+  background: backupBackground,
   async dashboard(ctx, req) {
     if (!isStaff(req.user)) return null;
     const data = await overview(ctx);

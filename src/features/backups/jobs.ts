@@ -1,19 +1,16 @@
 import type { AppContext } from '../../app-context';
-import { enqueue, getQueue, work } from '../../jobs/queue';
+import { enqueueJob, jobOutcome, withdrawJob } from '../../jobs/runner';
 import { Unavailable } from '../../http/errors';
 import { BackupBusy, backupNow, getBackup } from './service';
 import { selectBackups, type BackupKind, type BackupRow } from './repo';
 import type { Progress } from './run';
-
-/** Job names are a contract with jobs already waiting in the database: never rename in place. */
-export const BACKUP_JOBS = { run: 'backups.run' } as const;
 
 interface RunRequest {
   kind: BackupKind;
   trigger: string;
 }
 
-/** What the server reports back to the waiting CLI (the job's output). */
+/** What the worker reports back to a waiting CLI (the job's output). */
 interface RunOutcome {
   backupId: number | null;
   error: string | null;
@@ -22,30 +19,21 @@ interface RunOutcome {
 
 /** How long a request may wait for the server to pick it up before the CLI gives up (and withdraws it). */
 const PICKUP_TIMEOUT_MS = 60_000;
-/** A backup (dump, drill, off-host copy) may run for hours; pg-boss would otherwise expire the job at 15 minutes. */
-const RUN_EXPIRY_SECONDS = 6 * 3600;
 
 /**
- * Embedded mode: only the process holding the PGlite files (the server) can
- * dump them, so a CLI `backup run` is a job this worker runs. The outcome,
- * failure included, goes back as the job's output; alerts are raised by
- * backupNow as for any other backup.
+ * The `backups.run` job (src/jobs/registry.ts): a backup the admin page's
+ * button or, in embedded mode, a CLI `backup run` asked for (only the process
+ * holding the PGlite files can dump them). The outcome, failure included, goes
+ * back as the job's output; alerts are raised by backupNow as for any other backup.
  */
-export async function startBackupWorker(ctx: AppContext): Promise<void> {
-  await work<RunRequest>(
-    ctx,
-    BACKUP_JOBS.run,
-    async ({ kind, trigger }): Promise<RunOutcome> => {
-      try {
-        const row = await backupNow(ctx, kind, { trigger });
-        return { backupId: row?.id ?? null, error: null, busy: false };
-      } catch (err) {
-        const [latest] = (await selectBackups(ctx.knex, { kind, limit: 5 })).filter((b) => b.trigger === trigger && b.status === 'failed');
-        return { backupId: latest?.id ?? null, error: (err as Error).message, busy: err instanceof BackupBusy };
-      }
-    },
-    { batchSize: 1, pollingIntervalSeconds: 1 },
-  );
+export async function runRequestedBackup(ctx: AppContext, { kind, trigger }: RunRequest): Promise<RunOutcome> {
+  try {
+    const row = await backupNow(ctx, kind, { trigger });
+    return { backupId: row?.id ?? null, error: null, busy: false };
+  } catch (err) {
+    const [latest] = (await selectBackups(ctx.knex, { kind, limit: 5 })).filter((b) => b.trigger === trigger && b.status === 'failed');
+    return { backupId: latest?.id ?? null, error: (err as Error).message, busy: err instanceof BackupBusy };
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,18 +45,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * comes back as its row (status failed) with the error.
  */
 export async function requestBackupFromServer(ctx: AppContext, kind: BackupKind, trigger: string, progress: Progress): Promise<{ backup: BackupRow | null; error: string | null }> {
-  const jobId = await enqueue(ctx, BACKUP_JOBS.run, { kind, trigger }, { retryLimit: 0, expireInSeconds: RUN_EXPIRY_SECONDS });
+  const jobId = await enqueueJob(ctx, 'backupRun', { kind, trigger });
   if (!jobId) throw new Error('the job queue refused the backup request');
-  const boss = await getQueue(ctx);
   progress('the running server holds the embedded database: asked it to make the backup, waiting');
   const sentAt = Date.now();
   let announced = false;
   for (;;) {
-    const job = await boss.getJobById<RunRequest>(BACKUP_JOBS.run, jobId);
+    const job = await jobOutcome(ctx, 'backupRun', jobId);
     const state = job?.state ?? 'created';
     if (state === 'created' || state === 'retry') {
       if (Date.now() - sentAt > PICKUP_TIMEOUT_MS) {
-        await boss.cancel(BACKUP_JOBS.run, jobId).catch(() => undefined);
+        await withdrawJob(ctx, 'backupRun', jobId).catch(() => undefined);
         throw Unavailable('backups.errors.server_not_working');
       }
     } else if (state === 'active' && !announced) {

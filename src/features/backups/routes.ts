@@ -47,7 +47,8 @@ export function adminBackupRoutes(ctx: AppContext): Router {
 
   const run = validate({ body: runForm });
   router.post('/admin/backups/run', requireStaff, run, async (req, res) => {
-    startBackup(ctx, run.of(req).body.kind, `admin:${req.user!.display_id}`);
+    // A backup takes minutes: a worker instance takes it from the queue, and the page shows it as running.
+    await startBackup(ctx, run.of(req).body.kind, `admin:${req.user!.display_id}`);
     res.redirect(303, '/admin/backups?done=started');
   });
   return router;

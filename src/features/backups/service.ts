@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { logger } from '../../logger';
+import { enqueueJob } from '../../jobs/runner';
 import { ensurePrivateDir } from '../../files/private';
 import { Busy, Conflict, Invalid, NotFound } from '../../http/errors';
 import { evaluateAlerts } from './alerts';
@@ -84,13 +85,13 @@ export async function backupNow(
 }
 
 /**
- * Starts a backup that runs on after the caller answers (it takes minutes; the
- * admin page shows it as running). What can be refused at once is refused here,
- * before anything starts: a media backup without TOYBOX_MEDIA_DIR is a Conflict.
+ * Queues a backup (job `backups.run`, src/jobs/registry.ts) that a worker instance makes after the caller
+ * answers (it takes minutes; the admin page shows it as running). What can be refused at once is refused
+ * here, before anything is queued: a media backup without TOYBOX_MEDIA_DIR is a Conflict.
  */
-export function startBackup(ctx: AppContext, kind: BackupKind, trigger: string): void {
+export async function startBackup(ctx: AppContext, kind: BackupKind, trigger: string): Promise<string | null> {
   if (kind === 'media' && !ctx.config.TOYBOX_MEDIA_DIR) throw Conflict('backups.errors.no_media_dir');
-  void backupNow(ctx, kind, { trigger }).catch((err: unknown) => logger.error({ err }, 'background backup failed'));
+  return enqueueJob(ctx, 'backupRun', { kind, trigger });
 }
 
 export function keepPolicy(ctx: AppContext) {

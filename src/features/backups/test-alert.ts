@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context';
 import { recordAudit, listAudit } from '../../audit/service';
 import { translator } from '../../http/i18n';
-import { renderEmail } from '../../mail/render';
+import { sendEmail } from '../../mail/send';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 
 export interface TestAlertResult {
@@ -17,7 +17,6 @@ export interface TestAlertResult {
  * (`alert.test`), which the recovery checklist reads back.
  */
 export async function sendTestAlert(ctx: AppContext, actor: string): Promise<TestAlertResult> {
-  const ja = translator('ja');
   const en = translator('en');
   const errors: string[] = [];
   let recipients = 0;
@@ -26,8 +25,8 @@ export async function sendTestAlert(ctx: AppContext, actor: string): Promise<Tes
   if (!to.length) errors.push('no active superuser has an e-mail address');
   else {
     try {
-      const { html, text } = await renderEmail('alert-test', 'ja', { en, publicUrl: ctx.config.PUBLIC_URL, sentAt: new Date(), actor });
-      const r = await ctx.mailer.send({ to, subject: `${ja('backups.test_alert.subject')} / ${en('backups.test_alert.subject')}`, html, text });
+      // Sent now, not queued: the admin who pressed the button reads whether the channel works.
+      const r = await sendEmail(ctx, 'alertTest', { to, lang: 'ja', locals: { en, publicUrl: ctx.config.PUBLIC_URL, sentAt: new Date(), actor } });
       recipients = r.accepted.length;
       transport = ctx.mailer.kind;
       if (r.rejected.length) errors.push(`rejected: ${r.rejected.length} recipient(s)`);

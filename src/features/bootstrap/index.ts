@@ -14,7 +14,6 @@ import { bootstrapRecoveryChecks } from './recovery';
 export const feature: Feature = {
   name: 'bootstrap',
   routes: bootstrapRoutes,
-  startOnEveryInstance: true,
   async start(ctx) {
     // A failed check must not keep the portal down: the operator still has `admin setup-token` and `admin create`.
     await ensureBootstrapToken(ctx).catch((err: unknown) => logger.error({ err }, 'bootstrap token check failed; run `recovery-portal admin setup-token`'));

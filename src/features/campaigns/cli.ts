@@ -20,7 +20,7 @@ import {
 } from './service';
 import { runCampaign, DEFAULT_LEASE_SECONDS } from './sender';
 import { importBounceMbox } from './bounces';
-import { progressLine } from './progress';
+import { terminalProgress } from '../../cli/progress-bar';
 import { normaliseAddress } from './addresses/normalise';
 import { formatJst } from '../../http/tokyo-time';
 import { blockAddress } from './suppressions';
@@ -71,7 +71,7 @@ function registerAddresses(program: Command): void {
       if (encoding && !['utf-8', 'shift_jis'].includes(encoding)) throw new CliError('--encoding must be utf-8 or shift_jis', EXIT.invalid);
       if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, EXIT.invalid);
       await withContext(async (ctx) => {
-        const bar = progressLine('importing');
+        const bar = terminalProgress('importing', { piped: 'lines' });
         const started = Date.now();
         let result;
         try {
@@ -86,7 +86,7 @@ function registerAddresses(program: Command): void {
           if (err instanceof NotAMailFolder) throw new CliError(err.message, EXIT.invalid);
           throw err;
         }
-        bar.done();
+        bar.stop();
         if (opts.json) return printJson({ ...result, seconds: (Date.now() - started) / 1000 });
         const out = process.stdout;
         out.write(`format: ${result.format}, rows: ${result.total}\n`);
@@ -112,7 +112,7 @@ function registerAddresses(program: Command): void {
 }
 
 function printProgress(label: string) {
-  const bar = progressLine(label);
+  const bar = terminalProgress(label, { piped: 'lines' });
   const started = Date.now();
   let firstSent: number | null = null;
   return {
@@ -199,7 +199,7 @@ function registerCampaign(program: Command): void {
           const final = await campaignProgress(ctx.knex, (await getCampaign(ctx.knex, id))!);
           if (!o.quiet) {
             p.onProgress(final, true);
-            p.bar.done();
+            p.bar.stop();
           }
           process.stdout.write(`${outcome}: sent ${final.sent}, failed ${final.failed}, skipped ${final.skipped}, remaining ${final.remaining}\n`);
           if (outcome === 'paused') throw new CliError(`campaign paused: ${final.pause_reason ?? ''}`, EXIT.refused);

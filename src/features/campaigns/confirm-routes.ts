@@ -9,7 +9,7 @@ import { formatTokyo } from '../../http/tokyo-time';
 import type { Campaign } from './repo';
 import { getCampaign } from './service';
 import { planCancel, planSending } from './confirm-service';
-import { sendTestMessage } from './preview';
+import { queueTestMessage } from './jobs';
 import { normaliseAddress } from './addresses/normalise';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
@@ -89,7 +89,8 @@ export function campaignConfirmRoutes(ctx: AppContext): Router {
       });
     }
     const lang = req.body?.lang === 'en' ? 'en' : 'ja';
-    for (const to of parsed.to) await sendTestMessage(ctx, c, lang, to, userActor(req.user!));
+    // Queued: a worker sends each one, retrying a failed send (src/jobs/registry.ts: campaigns.test-send).
+    for (const to of parsed.to) await queueTestMessage(ctx, c.id, lang, to, userActor(req.user!));
     return res.redirect(303, `/admin/campaigns/${c.id}?notice=test_sent`);
   });
 

@@ -4,18 +4,19 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { idParam, parseParam } from '../../http/params';
 import { requireStaff } from '../../auth/guards';
-import { userActor, recordAudit } from '../../audit/service';
+import { userActor } from '../../audit/service';
 import { BadRequest, HttpError, NotFound } from '../../http/errors';
 import { ensurePrivateDir } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
 import { logger } from '../../logger';
 import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
-import { decodeInput, detectFormat, guessMapping, MappingError, type Candidate, type ImportFormat, type InputEncoding, type Mapping } from './addresses/parse';
+import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './addresses/parse';
 import {
   dataPath, loadUploadMeta, readTableHead, removeUpload, saveUploadMeta, spoolMultipartUpload, streamTableCandidates, sweepStaleUploads, type SpooledUpload,
 } from './addresses/upload-store';
-import { candidatesFromBuffer, importCandidates } from './addresses/service';
-import { insertImportRun, updateImportRun, findImportRun, recentImportRuns } from './addresses/service';
+import { candidatesFromBuffer } from './addresses/service';
+import { insertImportRun, findImportRun, recentImportRuns } from './addresses/service';
+import { runImport } from './addresses/import-run';
 import { mappingSchema } from './schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
@@ -38,40 +39,6 @@ async function readHead(file: string): Promise<Buffer> {
 
 const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
 
-
-/**
- * Runs an import in the background of this process; the admin page polls
- * the run's row for progress and the result. The work is the same as the
- * CLI's and as idempotent, so a run cut short by a restart is simply redone.
- * `candidates` is streamed (a CSV is parsed as it is read), and the spooled
- * upload is removed when the run ends, whatever the outcome.
- */
-function runImport(
-  ctx: AppContext,
-  runId: number,
-  upload: { filename: string; format: ImportFormat; lines?: number },
-  candidates: () => Promise<Iterable<Candidate> | AsyncIterable<Candidate>>,
-  cleanup: () => Promise<void>,
-  actor: string,
-) {
-  const removeSpooled = () => cleanup().catch((err: unknown) => logger.warn({ err, runId }, 'could not remove the spooled upload'));
-  (async () => {
-    if (upload.lines) await updateImportRun(ctx.knex, runId, { total: upload.lines });
-    let last = 0;
-    const result = await importCandidates(ctx.knex, await candidates(), `${upload.format}:${upload.filename}`, (done) => {
-      if (Date.now() - last < 300) return;
-      last = Date.now();
-      void updateImportRun(ctx.knex, runId, { processed: done }).catch(() => undefined);
-    }).finally(removeSpooled);
-    await updateImportRun(ctx.knex, runId, { status: 'done', total: result.total, processed: result.total, result, finished: true });
-    await recordAudit(ctx.knex, actor, 'campaigns.import', `import:${runId}`, { file: upload.filename, imported: result.imported, merged: result.merged, rejected: result.rejected.length });
-  })()
-    .catch(async (err: Error) => {
-      logger.error({ err, runId }, 'address import failed');
-      await removeSpooled();
-      await updateImportRun(ctx.knex, runId, { status: 'failed', error: err.message.slice(0, 500), finished: true }).catch(() => undefined);
-    });
-}
 
 /** Deletes uploads nobody mapped within CAMPAIGN_UPLOAD_TTL_HOURS. */
 export function sweepUploads(ctx: AppContext): Promise<string[]> {

@@ -1,26 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import ejs from 'ejs';
 import type { Config } from '../../config';
 import type { MailMessage } from '../../mail/mailer';
-import { EMAILS } from '../../mail/definitions';
+import { compiledEmail } from '../../mail/send';
 import { emailLayout } from '../../mail/layout';
 import { translator, type Lang } from '../../http/i18n';
 import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from './template';
 import { signLink } from './links';
 import type { Campaign } from './repo';
-
-const EMAIL_VIEWS = path.resolve(__dirname, '..', '..', '..', 'views', 'emails');
-let layouts: { html: ejs.TemplateFunction; text: ejs.TemplateFunction } | null = null;
-
-/** The message templates, compiled once per process: rendering them per message from disk would dominate a 10k send. */
-function layout() {
-  layouts ??= {
-    html: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.html.ejs`), 'utf8')),
-    text: ejs.compile(fs.readFileSync(path.join(EMAIL_VIEWS, `${EMAILS.campaignMessage.template}.text.ejs`), 'utf8'), { escape: (s: unknown) => String(s ?? '') }),
-  };
-  return layouts;
-}
 
 // Stands in for the personal link while the body is laid out; cannot occur in a template or a URL.
 const LINK_MARK = '\u0000link\u0000';
@@ -100,7 +85,8 @@ export function buildMessage(config: Config, prepared: PreparedCampaign, r: Mess
   const subject = renderCompiled(set.subject, values).replace(/[\r\n]+/g, ' ');
   const marked = renderCompiled(set.text, { ...values, link: LINK_MARK });
   const bodyText = textWithLinkOnOwnLine(marked, link);
-  const l = layout();
+  // Compiled once per process: rendering from disk per message would dominate a 10k send.
+  const l = compiledEmail('campaignMessage');
   const frame = emailLayout();
   const button = frame.button({ t, url: link, label: t('mail.campaign_button') });
   const bodyHtml = set.html ? renderCompiled(set.html, values, true) : htmlWithButton(marked, button);

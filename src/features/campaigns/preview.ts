@@ -3,6 +3,7 @@ import { translator, type Lang } from '../../http/i18n';
 import { recordAudit } from '../../audit/service';
 import { buildMessage, prepareCampaign, type MessageRecipient } from './message';
 import type { Campaign } from './repo';
+import { getCampaign } from './service';
 
 /** A real recipient of the campaign in that language when there is one, otherwise a labelled sample person. */
 async function sampleRecipient(ctx: AppContext, c: Campaign, lang: Lang): Promise<MessageRecipient> {
@@ -27,8 +28,13 @@ export async function previewMessage(ctx: AppContext, c: Campaign, lang: Lang) {
   };
 }
 
-/** Sends the message for a sample recipient to the signed-in admin, marked as a test; the campaign is untouched. */
-export async function sendTestMessage(ctx: AppContext, c: Campaign, lang: Lang, to: string, actor: string): Promise<void> {
+/**
+ * The queued test message (src/jobs/registry.ts: campaigns.test-send): the message for a sample recipient to
+ * the admin who asked, marked as a test; the campaign is untouched. A failed send throws, so the queue retries it.
+ */
+export async function sendTestMessage(ctx: AppContext, campaignId: number, lang: Lang, to: string, actor: string): Promise<void> {
+  const c = await getCampaign(ctx.knex, campaignId);
+  if (!c) return; // deleted since: nothing to test
   const r = await sampleRecipient(ctx, c, lang);
   const msg = buildMessage(ctx.config, prepareCampaign(c), { ...r, id: 0, message_id: null }, to);
   await ctx.mailer.send({ ...msg, subject: `[TEST] ${String(msg.subject)}` });

@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, NotFound, Forbidden, HttpError } from '../../http/errors';
-import { translator, type Lang } from '../../http/i18n';
-import { renderEmail } from '../../mail/render';
+import { type Lang } from '../../http/i18n';
+import { sendEmail } from '../../mail/send';
 import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';
 import { restoredByClaim } from './restore-repo';
@@ -137,8 +137,7 @@ export async function requestEmailProof(ctx: AppContext, who: Actor, email: stri
   const token = crypto.randomBytes(32).toString('base64url');
   await repo.insertEmailToken(ctx.knex, { user_id: who.id, email, token_hash: hashToken(token), expires_at: new Date(Date.now() + EMAIL_LINK_MINUTES * 60_000) });
   const url = `${ctx.config.PUBLIC_URL}/recover/email/${token}`;
-  const { html, text } = await renderEmail('claims-email-confirm', lang, { url, minutes: EMAIL_LINK_MINUTES, displayId: who.display_id });
-  await ctx.mailer.send({ to: email, subject: translator(lang)('claims.email.subject'), html, text });
+  await sendEmail(ctx, 'claimsEmailConfirm', { to: email, lang, locals: { url, minutes: EMAIL_LINK_MINUTES, displayId: who.display_id } });
   await recordAudit(ctx.knex, who.actor, 'claims.email_link_sent', `user:${who.id}`, {});
 }
 

@@ -1,38 +1,16 @@
 import type { Feature } from '../feature';
 import { exportRoutes } from './routes';
 import { exportKeyRoutes } from './key-routes';
-import { startExportWorker, startLoginLinkWorker } from './jobs';
-import { runBackgroundExport, sweepExpiredExports, mailExportLoginLink, recoverOrphanedExports } from './service';
+import { exportBackground } from './background';
 import { registerExportCli } from './cli';
-import { logger } from '../../logger';
 import { jobStats } from './repo';
-
-const SWEEP_MS = 10 * 60_000;
-/** How often running exports are checked for a dead owner (the check is a lock probe per running job). */
-const RECOVER_MS = 30_000;
 
 /** Personal data export: /export, GET /api/me/export, background archives, export-only sign-in links, signed archives and their verification. */
 export const feature: Feature = {
   name: 'export',
   publicRoutes: exportKeyRoutes,
   routes: exportRoutes,
-  async start(ctx) {
-    // Work a killed process left "running" is taken over before anything new starts, then checked again periodically.
-    const recover = () => recoverOrphanedExports(ctx).catch((err: unknown) => logger.warn({ err }, 'export recovery failed'));
-    await recover();
-    const recovery = setInterval(recover, RECOVER_MS);
-    recovery.unref();
-    await startExportWorker(ctx, (id) => runBackgroundExport(ctx, id));
-    await startLoginLinkWorker(ctx, (userId, lang) => mailExportLoginLink(ctx, userId, lang));
-    const sweep = () => sweepExpiredExports(ctx).catch((err: unknown) => logger.warn({ err }, 'export sweep failed'));
-    void sweep();
-    const timer = setInterval(sweep, SWEEP_MS);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      clearInterval(recovery);
-    };
-  },
+  background: exportBackground,
   async dashboard(ctx) {
     return { partial: 'export/panel', locals: { exportStats: await jobStats(ctx.knex) } };
   },

@@ -7,15 +7,15 @@ import type { Response } from 'express';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { TooManyRequests, NotFound, HttpError, Unavailable } from '../../http/errors';
-import { translator, type Lang } from '../../http/i18n';
-import { renderEmail } from '../../mail/render';
+import { type Lang } from '../../http/i18n';
+import { sendEmail } from '../../mail/send';
 import { logger } from '../../logger';
 import { PERSONAL_DATA } from '../../toybox/personal-data';
 import * as repo from './repo';
 import type { ExportJob } from './repo';
 import { writeZipExport, writeJsonExport, exportFileName, contentDisposition, type ExportFormat, type ExportSubject, type ExportSettings } from './archive';
 import { Hasher, teeInto } from './streams';
-import { enqueueBuild, enqueueLoginLink } from './jobs';
+import { enqueueJob } from '../../jobs/runner';
 import { workOwner } from '../../jobs/ownership';
 import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
 import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
@@ -237,7 +237,7 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     const digest = await hasher.done;
     await closeSink(out);
     await fs.promises.rename(out.path, file);
-    const done = await repo.markDone(ctx.knex, job.id, {
+    await repo.markDone(ctx.knex, job.id, {
       file_path: file,
       file_name: exportFileName(user.display_id, job.format).utf8,
       size_bytes: digest.size,
@@ -245,21 +245,34 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
       row_count: result.rows,
       expiresInSeconds: LINK_DAYS * 86400,
     });
-    if (isRealEmail(job.notify_email)) await sendReadyEmail(ctx, done, user.display_id);
   } catch (err) {
     await out?.discard();
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);
     if (isWriteFailure(err)) await reportWriteFailure(ctx.knex, 'export', out?.path ?? exportsDir(ctx), err);
     throw err;
   }
+  // Mailed by its own job: a mail outage is retried there and never fails the finished archive.
+  if (isRealEmail(job.notify_email)) await enqueueJob(ctx, 'exportReadyMail', { exportJobId: job.id }, { singletonKey: job.id });
+}
+
+/** Queues a build; the job id makes a repeated request one job. */
+function enqueueBuild(ctx: AppContext, exportJobId: string): Promise<string | null> {
+  return enqueueJob(ctx, 'exportBuild', { exportJobId }, { singletonKey: exportJobId });
+}
+
+/** The queued "your archive is ready" e-mail with its signed link (made here, so it never waits in the queue). Safe to run twice. */
+export async function mailExportReady(ctx: AppContext, exportJobId: string): Promise<void> {
+  const job = await repo.findJob(ctx.knex, exportJobId);
+  if (!job || job.status !== 'done' || !isRealEmail(job.notify_email)) return;
+  const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
+  if (!user) return;
+  await sendReadyEmail(ctx, job, user.display_id);
 }
 
 async function sendReadyEmail(ctx: AppContext, job: ExportJob, displayId: string): Promise<void> {
-  const t = translator(job.lang);
   const url = signedDownloadUrl(ctx, job);
   const expires = formatJst(job.expires_at!);
-  const { html, text } = await renderEmail('export-ready', job.lang, { url, expires, displayId, size: Number(job.size_bytes), sha256: job.sha256 });
-  await ctx.mailer.send({ to: job.notify_email!, subject: t('export.email_ready_subject'), html, text });
+  await sendEmail(ctx, 'exportReady', { to: job.notify_email!, lang: job.lang, locals: { url, expires, displayId, size: Number(job.size_bytes), sha256: job.sha256 } });
 }
 
 const DOWNLOAD_LINKS = 'export-download-links-v1';
@@ -333,7 +346,7 @@ export async function recoverOrphanedExports(ctx: AppContext): Promise<{ requeue
   return { requeued, failed };
 }
 
-/** Deletes archives whose time is up. Run periodically by the feature's start(). */
+/** Deletes archives whose time is up. Run periodically (src/jobs/registry.ts: export.sweep-expired). */
 export async function sweepExpiredExports(ctx: AppContext): Promise<number> {
   await repo.failStaleStreams(ctx.knex);
   const expired = await repo.listExpiredFiles(ctx.knex);
@@ -373,7 +386,7 @@ export async function requestExportLoginLink(ctx: AppContext, email: string, lan
   const users = await repo.findExportUser(ctx.knex, { login: email });
   const user = users.length === 1 ? users[0] : undefined;
   if (!user || !user.is_active) return;
-  await enqueueLoginLink(ctx, user.id, lang);
+  await enqueueJob(ctx, 'exportLoginLink', { userId: user.id, lang });
 }
 
 /** The queued half: makes the token (stored hashed only) and mails the link. */
@@ -383,8 +396,7 @@ export async function mailExportLoginLink(ctx: AppContext, userId: number, lang:
   const token = crypto.randomBytes(32).toString('base64url');
   await repo.insertLoginLink(ctx.knex, user.id, hashToken(token), LOGIN_LINK_MINUTES);
   const url = `${ctx.config.PUBLIC_URL}/export/link/${token}`;
-  const { html, text } = await renderEmail('export-link', lang, { url, minutes: LOGIN_LINK_MINUTES, displayId: user.display_id });
-  await ctx.mailer.send({ to: user.email, subject: translator(lang)('export.email_link_subject'), html, text });
+  await sendEmail(ctx, 'exportLink', { to: user.email, lang, locals: { url, minutes: LOGIN_LINK_MINUTES, displayId: user.display_id } });
 }
 
 export async function loginLinkIsUsable(ctx: AppContext, token: string): Promise<boolean> {

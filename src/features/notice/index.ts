@@ -7,7 +7,7 @@ import { registerNoticeCommands } from './cli';
 import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
 import { subscribeRoutes, subscriptionLinkRoutes } from './subscribe-routes';
-import { startSubscriberMail } from './subscribers';
+import { noticeBackground } from './background';
 import { formatJst } from '../../http/tokyo-time';
 import { bannerOriginsPanel } from './origins-panel';
 
@@ -21,18 +21,13 @@ export const feature: Feature = {
   publicRoutes: (ctx) => Router().use(noticePublicRoutes(ctx), subscriptionLinkRoutes(ctx)),
   routes: (ctx) => Router().use(subscribeRoutes(ctx), adminNoticeRoutes(ctx)),
   fastPath: (ctx) => createNoticeFastPath(ctx),
-  startOnEveryInstance: true,
   async start(ctx) {
     const rt = runtimeFor(ctx);
     await rt.sync();
-    const stopSync = rt.startSync();
-    // status e-mails are background work: only on worker instances
-    const stopMail = ctx.config.WORKER ? await startSubscriberMail(ctx, () => rt.snapshot.version) : async () => undefined;
-    return async () => {
-      await stopMail();
-      await stopSync();
-    };
+    return rt.startSync();
   },
+  // status e-mails (src/jobs/registry.ts): worker instances only
+  background: noticeBackground,
   async dashboard(ctx, req) {
     const rt = runtimeFor(ctx);
     const origins = await bannerOriginsPanel(ctx, req.lang);

@@ -8,10 +8,11 @@ import { reportWriteFailure } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
 import { formatJst } from '../../http/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
+import { startTimer } from '../../jobs/runner';
+import { TIMERS } from '../../jobs/registry';
 
 const QUERY_TIMEOUT_MS = 2000;
-/** Polling cadence without a live LISTEN connection: keeps propagation under 2 s. */
-const FAST_POLL_MS = 1000;
+// Polling ticks every second without a live LISTEN connection (TIMERS.noticePoll), keeping propagation under 2 s.
 /** With LISTEN up, polling is only a safety net (and refreshes the 90-day window). */
 const SLOW_POLL_MS = 10_000;
 /** /readyz calls the notice stale when the last good sync is older than this. */
@@ -120,26 +121,15 @@ export class NoticeRuntime {
   startSync(opts: { listen?: boolean } = {}): () => Promise<void> {
     let stopped = false;
     let client: pg.Client | null = null;
-    let pollTimer: NodeJS.Timeout | null = null;
     let reconnectTimer: NodeJS.Timeout | null = null;
     let backoff = 500;
 
-    let inFlight = false;
-    const schedule = (ms: number) => {
-      if (pollTimer) clearTimeout(pollTimer);
-      pollTimer = setTimeout(poll, ms);
-    };
-    const poll = async () => {
-      pollTimer = null;
-      if (stopped || inFlight) return;
-      inFlight = true;
-      try {
-        await this.sync();
-      } finally {
-        inFlight = false;
-      }
-      if (!stopped && !pollTimer) schedule(this.listening ? SLOW_POLL_MS : FAST_POLL_MS);
-    };
+    // The runner skips a tick while the last sync still runs, and stop() waits for it.
+    const { timer: poll } = startTimer(this.ctx.config, TIMERS.noticePoll, async () => {
+      const fresh = this.lastSyncAt && Date.now() - this.lastSyncAt.getTime() < SLOW_POLL_MS;
+      if (this.listening && fresh) return;
+      await this.sync();
+    });
 
     const connect = async () => {
       if (stopped) return;
@@ -152,7 +142,7 @@ export class NoticeRuntime {
         c.end().catch(() => undefined);
         if (!stopped) {
           // back to fast polling at once, and find out now whether the database itself is gone
-          schedule(0);
+          poll.trigger();
           reconnectTimer = setTimeout(connect, backoff);
           backoff = Math.min(backoff * 2, 5000);
         }
@@ -173,11 +163,10 @@ export class NoticeRuntime {
       }
     };
 
-    void poll();
     if (opts.listen !== false) void connect();
     return async () => {
       stopped = true;
-      if (pollTimer) clearTimeout(pollTimer);
+      await poll.stop();
       if (reconnectTimer) clearTimeout(reconnectTimer);
       this.listening = false;
       const c = client;

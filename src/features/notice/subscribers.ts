@@ -5,14 +5,10 @@ import { translator } from '../../http/i18n';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import { normaliseAddress } from '../../mail/address';
 import { isSuppressed } from '../../mail/suppressions';
-import { renderEmail } from '../../mail/render';
-import { enqueue, work } from '../../jobs/queue';
-import { logger } from '../../logger';
+import { sendEmail } from '../../mail/send';
+import { enqueueJob } from '../../jobs/runner';
 import { renderMarkdown, markdownTitleText, markdownToPlainText } from './markdown';
 import * as repo from './subscribers-repo';
-
-/** Job names are a contract with jobs already waiting in the database: never rename in place. */
-export const SUBSCRIBER_JOBS = { confirm: 'notice.subscribers.confirm', fanout: 'notice.subscribers.fanout' } as const;
 
 const CONFIRM_TTL_MS = 48 * 3600_000;
 const BATCH = 20;
@@ -56,7 +52,7 @@ export async function requestSubscription(ctx: AppContext, rawEmail: string, lan
   if (!n.ok) return { ok: false, error: 'notice.subscribe.bad_email' };
   const nonce = crypto.randomBytes(16).toString('base64url');
   const row = await repo.upsertRequest(ctx.knex, { email: n.email, email_key: n.key, lang, nonce, expiresAt: new Date(Date.now() + CONFIRM_TTL_MS) });
-  await enqueue(ctx, SUBSCRIBER_JOBS.confirm, { subscriberId: row.id, nonce }, { singletonKey: `confirm-${row.id}-${nonce}` });
+  await enqueueJob(ctx, 'noticeConfirmMail', { subscriberId: row.id, nonce }, { singletonKey: `confirm-${row.id}-${nonce}` });
   return { ok: true };
 }
 
@@ -90,15 +86,14 @@ export async function unsubscribe(ctx: AppContext, token: string): Promise<repo.
   return s;
 }
 
-async function sendConfirmMail(ctx: AppContext, subscriberId: number, nonce: string): Promise<void> {
+/** The queued confirmation e-mail (src/jobs/registry.ts: notice.subscribers.confirm); a failed send is retried by the queue. */
+export async function sendConfirmMail(ctx: AppContext, subscriberId: number, nonce: string): Promise<void> {
   const s = await repo.findSubscriber(ctx.knex, subscriberId);
   // a newer request replaced this nonce: its own job sends the current link
   if (!s || s.confirm_nonce !== nonce) return;
   if (await isSuppressed(ctx.knex, s.email_key)) return;
-  const t = translator(s.lang);
   const confirmUrl = `${ctx.config.PUBLIC_URL}/status/subscribe/confirm/${confirmToken(ctx, s.id, nonce)}`;
-  const { html, text } = await renderEmail('notice-confirm', s.lang, { confirmUrl, statusUrl: `${ctx.config.PUBLIC_URL}/status?lang=${s.lang}` });
-  await ctx.mailer.send({ to: s.email, subject: t('notice.subscribe.mail_confirm_subject'), html, text });
+  await sendEmail(ctx, 'noticeConfirm', { to: s.email, lang: s.lang, locals: { confirmUrl, statusUrl: `${ctx.config.PUBLIC_URL}/status?lang=${s.lang}` } });
 }
 
 function unsubscribeHeaders(ctx: AppContext, url: string, token: string) {
@@ -122,9 +117,9 @@ async function sendOne(ctx: AppContext, d: repo.ClaimedDelivery): Promise<void> 
   const unsubscribeUrl = `${ctx.config.PUBLIC_URL}/status/unsubscribe/${token}`;
   const statusUrl = `${ctx.config.PUBLIC_URL}/status?lang=${lang}#notice-${u.notice_id}`;
   const state = t(`notice.state.${u.state}`);
-  const { html, text } = await renderEmail('notice-update', lang, { title, state, at: u.at, bodyHtml: renderMarkdown(body), bodyText: markdownToPlainText(body, ctx.config.PUBLIC_URL), statusUrl, unsubscribeUrl });
+  const locals = { title, state, at: u.at, bodyHtml: renderMarkdown(body), bodyText: markdownToPlainText(body, ctx.config.PUBLIC_URL), statusUrl, unsubscribeUrl };
   try {
-    await ctx.mailer.send({ to: s.email, subject: t('notice.subscribe.mail_update_subject', { state, title }), html, text, headers: unsubscribeHeaders(ctx, unsubscribeUrl, token) });
+    await sendEmail(ctx, 'noticeUpdate', { to: s.email, lang, locals, subjectVars: { state, title }, headers: unsubscribeHeaders(ctx, unsubscribeUrl, token) });
   } catch (err) {
     const again = d.attempts < MAX_ATTEMPTS;
     await repo.finishDelivery(ctx.knex, d, again ? 'queued' : 'failed', (err as Error).message.slice(0, 500));
@@ -149,28 +144,19 @@ export async function deliverUpdates(ctx: AppContext): Promise<{ sent: number }>
 
 /** Asks a worker to mail new updates (one job at a time across instances). */
 export async function kickSubscriberMail(ctx: AppContext): Promise<void> {
-  await enqueue(ctx, SUBSCRIBER_JOBS.fanout, {}, { singletonKey: 'notice-fanout' });
+  await enqueueJob(ctx, 'noticeFanout', {}, { singletonKey: 'notice-fanout' });
 }
 
+const KICK_ANYWAY_MS = 60_000;
+const lastKick = new WeakMap<AppContext, { version: number; at: number }>();
+
 /**
- * The worker side: confirmation mails, and the fan-out of each published
- * version (noticed by `versionOf` changing, plus a slow sweep for retries).
+ * The notice.mail-kick timer's tick: queues the fan-out when this instance sees a new notice version (it may
+ * carry a new update), and every minute anyway, for deliveries waiting to be retried.
  */
-export async function startSubscriberMail(ctx: AppContext, versionOf: () => number, pollMs = 1000): Promise<() => Promise<void>> {
-  await work<{ subscriberId: number; nonce: string }>(ctx, SUBSCRIBER_JOBS.confirm, (job) => sendConfirmMail(ctx, Number(job.subscriberId), String(job.nonce)), { pollingIntervalSeconds: 1 });
-  await work(ctx, SUBSCRIBER_JOBS.fanout, async () => void (await deliverUpdates(ctx)), { batchSize: 1, pollingIntervalSeconds: 1 });
-  let seen = versionOf();
-  let ticks = 0;
-  const timer = setInterval(() => {
-    ticks += 1;
-    const v = versionOf();
-    // a new version may carry a new update; every minute anyway, for retries
-    if (v !== seen || ticks % Math.max(1, Math.round(60_000 / pollMs)) === 0) {
-      seen = v;
-      kickSubscriberMail(ctx).catch((err) => logger.warn({ err }, 'status update mail not queued'));
-    }
-  }, pollMs);
-  timer.unref();
-  await kickSubscriberMail(ctx).catch((err) => logger.warn({ err }, 'status update mail not queued'));
-  return async () => clearInterval(timer);
+export async function kickOnNewVersion(ctx: AppContext, version: number): Promise<void> {
+  const last = lastKick.get(ctx);
+  if (last && last.version === version && Date.now() - last.at < KICK_ANYWAY_MS) return;
+  await kickSubscriberMail(ctx);
+  lastKick.set(ctx, { version, at: Date.now() });
 }

@@ -5,7 +5,7 @@ import { addDatabase, addDiscord, addLogs, addMedia, salvageReport } from './ser
 import { findCandidates } from './find';
 import { SourceBusy } from './lock';
 import { BadSource, MissingTool } from './errors';
-import { terminalProgress } from './progress';
+import { terminalProgress } from '../../cli/progress-bar';
 import type { EraOption } from './media-catalogue';
 import { EXIT } from '../../cli/exit-codes';
 
@@ -43,7 +43,7 @@ export function registerSalvageCommands(program: Command): void {
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError(`--threads must be a whole number from 1 to 64 (got ${opts.threads})`, EXIT.invalid);
       await withContext(async (ctx) => {
-        const { source, run } = await addMedia(ctx, dir, { era, batchSize, threads, progress: terminalProgress() }).catch(asCliError);
+        const { source, run } = await addMedia(ctx, dir, { era, batchSize, threads, progress: terminalProgress('cataloguing', { unit: 'files' }) }).catch(asCliError);
         for (const w of run.warnings.slice(0, 50)) say(`warning: ${w}`);
         if (opts.json) return printJson({ source_id: source.id, seen: run.seen, hashed: run.hashed, unchanged: run.unchanged, elapsed_ms: run.elapsedMs, counts: run.counts, warnings: run.warnings });
         const c = run.counts;

@@ -5,14 +5,14 @@ import { classifyPath, looksLikeImage } from './naming';
 import { walkFiles, type WalkStats, type WalkedFile } from './walk';
 import { createInspector, mapLimit } from './pool';
 import { knownFiles, linkDerivedFiles, markMissing, mediaCounts, saveBatch, type FileRow, type MediaCounts } from './repo';
-import { silentProgress, type Progress } from './progress';
+import { silentProgress, type ProgressBar } from '../../cli/progress-bar';
 
 export type EraOption = 'old' | 'new' | 'auto';
 
 export interface CatalogueOptions {
   era: EraOption;
   incidentAt: Date;
-  progress?: Progress;
+  progress?: ProgressBar;
   batchSize?: number;
   threads?: number;
 }

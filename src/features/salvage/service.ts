@@ -12,10 +12,10 @@ import { catalogueTree, resolveTree, type CatalogueRun, type EraOption } from '.
 import type { SourceRow } from './repo';
 import { withSource } from './service-core';
 export { addDatabase } from './database-source';
-import type { Progress } from './progress';
+import type { ProgressBar } from '../../cli/progress-bar';
 
 /** `salvage add-media`: catalogue an uploads tree (idempotent, resumable). */
-export async function addMedia(ctx: AppContext, dir: string, opts: { era: EraOption; progress?: Progress; threads?: number; batchSize?: number }): Promise<{ source: SourceRow; run: CatalogueRun }> {
+export async function addMedia(ctx: AppContext, dir: string, opts: { era: EraOption; progress?: ProgressBar; threads?: number; batchSize?: number }): Promise<{ source: SourceRow; run: CatalogueRun }> {
   const root = resolveTree(dir);
   const incidentAt = new Date(ctx.config.SALVAGE_INCIDENT_AT);
   const { source, result } = await withSource(ctx, 'media', `${root}`, root, async (src) => {
