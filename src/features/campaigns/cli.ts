@@ -106,7 +106,7 @@ function registerAddresses(program: Command): void {
         return n.key;
       });
       await withContext(async (ctx) => {
-        for (const k of keys) process.stdout.write(`${k}: ${(await blockAddress(ctx.knex, k, o.reason ?? `blocked by ${cliActor()}`)) ? 'blocked' : 'already suppressed'}\n`);
+        for (const k of keys) process.stdout.write(`${k}: ${(await blockAddress(ctx.knex, k, o.reason ?? `blocked by ${cliActor()}`, cliActor())) ? 'blocked' : 'already suppressed'}\n`);
       });
     });
 }

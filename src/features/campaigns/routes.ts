@@ -25,7 +25,6 @@ import type { Campaign } from './repo';
 import { countKnownAddresses } from './addresses/service';
 import { countSuppressions, blockAddress } from './suppressions';
 import { normaliseAddress } from './addresses/normalise';
-import { recordAudit } from '../../audit/service';
 import { previewMessage } from './preview';
 import { kickCampaign } from './jobs';
 import { streamRecipientsCsv } from './csv';
@@ -213,8 +212,7 @@ export function campaignRoutes(ctx: AppContext): Router {
   router.post('/admin/campaigns/suppressions', requireStaff, async (req, res) => {
     const n = normaliseAddress(typeof req.body.email === 'string' ? req.body.email : '');
     if (!n.ok) return res.redirect(303, `/admin/campaigns?notice=block_invalid`);
-    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`);
-    await recordAudit(ctx.knex, userActor(req.user!), 'campaigns.block', null, {});
+    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`, userActor(req.user!));
     return res.redirect(303, `/admin/campaigns?notice=blocked`);
   });
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordAudit } from '../../audit/service';
 
 export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'manual';
 
@@ -35,7 +36,14 @@ export async function countSuppressions(db: Knex): Promise<Record<SuppressionRea
   return out;
 }
 
-/** Admin's block list entry: the address is normalised first, so `Ｘ＠Example.com` blocks x@example.com. */
-export async function blockAddress(db: Knex, emailKey: string, detail: string | null): Promise<boolean> {
-  return db.transaction((trx) => suppressAddress(trx, emailKey, 'manual', detail));
+/**
+ * Admin's block list entry (the caller normalises the address first, so `Ｘ＠Example.com` blocks x@example.com):
+ * the suppression and its audit entry in one transaction.
+ */
+export async function blockAddress(db: Knex, emailKey: string, detail: string | null, actor: string): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const added = await suppressAddress(trx, emailKey, 'manual', detail);
+    await recordAudit(trx, actor, 'campaigns.block', null, { added });
+    return added;
+  });
 }
