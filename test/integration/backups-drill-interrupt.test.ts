@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { backupNow } from '../../src/features/backups/service';
+import { watchCli } from '../support/cli';
 
 /**
  * `backup verify latest --drill` is the restore drill from the latest backup,
@@ -25,18 +25,8 @@ describe('restore drill from the latest backup leaves nothing behind', () => {
     await portal.close();
   });
 
-  function startDrill() {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backup', 'verify', 'latest', '--drill'], {
-      env: { PATH: process.env.PATH!, NODE_ENV: 'test', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, exited, out: () => out, err: () => err };
-  }
+  const startDrill = () =>
+    watchCli(['backup', 'verify', 'latest', '--drill'], { cleanEnv: true, env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' } });
 
   async function databaseExists(name: string): Promise<boolean> {
     const r = await portal.ctx.knex.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [name]);

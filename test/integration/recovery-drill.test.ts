@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { backupNow } from '../../src/features/backups/service';
+import { watchCli } from '../support/cli';
 
 /**
  * `recovery-portal drill` as a real child process on real PostgreSQL: the
@@ -22,18 +22,8 @@ describe('recovery-portal drill', () => {
     await portal.close();
   });
 
-  function startDrill() {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'drill'], {
-      env: { PATH: process.env.PATH!, NODE_ENV: 'test', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, exited, out: () => out, err: () => err };
-  }
+  const startDrill = () =>
+    watchCli(['drill'], { cleanEnv: true, env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, LOG_LEVEL: 'silent' } });
 
   const scratchOf = (out: string) => {
     const m = /rehearsal on scratch database (portal_rehearsal_[a-z0-9_]+), scratch directory (\S+)/.exec(out);

@@ -57,3 +57,15 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: environment(opts) });
 }
+
+/** A running CLI whose output is collected as it comes: for tests that interrupt or kill it mid-work. */
+export function watchCli(args: string[], opts: CliOptions = {}) {
+  const child = spawnCli(args, opts);
+  child.stdin!.end();
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
