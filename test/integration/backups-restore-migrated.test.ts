@@ -1,21 +1,14 @@
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { insertSubmissionRow } from '../../src/toybox/rows';
 import { MIGRATION_TITLES } from '../../src/toybox/migration-rows';
+import { runCliSync } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
+/** `recovery-portal backup ...` in a child process, as the operator runs it. */
 function cli(portal: TestPortal, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backup', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, NODE_ENV: 'test' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(['backup', ...args], { env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir } });
 }
 
 /**

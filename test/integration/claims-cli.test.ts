@@ -1,22 +1,12 @@
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { claimsRecoveryChecks } from '../../src/features/claims/recovery';
+import { runCliSync } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('recovery-portal claims (the real CLI in a child process)', () => {
   let portal: TestPortal;
-  const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'claims', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, NODE_ENV: 'test' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const run = (args: string[]) => runCliSync(['claims', ...args], { env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir }, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     portal = await startTestPortal();
