@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
+import { runCliSync } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Issue 14, point 10: the operator's mistakes get a message naming what was wrong and a usage exit code (2). */
 describe('CLI: bad targets and folders are refused clearly', () => {
@@ -13,15 +12,7 @@ describe('CLI: bad targets and folders are refused clearly', () => {
   });
   afterAll(() => portal.close());
 
-  function cli(args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir, NODE_ENV: 'test' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
+  const cli = (args: string[]) => runCliSync(args, { env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir }, timeoutMs: 60_000 });
 
   it('backup restore --target notaurl names the bad URL and exits 2, instead of a DNS error', () => {
     const r = cli(['backup', 'restore', '1', '--target', 'notaurl']);
