@@ -58,7 +58,7 @@ describe('notice input', () => {
     const ok = parseNoticeInput({ kind: 'maintenance', severity: 'info', title_ja: 't', body_ja: 'b', starts_at: '2026-12-01T02:00', ends_at: '2026-12-01T03:00' });
     expect(ok.ok && ok.value.state).toBe('scheduled');
     const bad = parseNoticeInput({ kind: 'incident', severity: 'info', state: 'in_progress', title_ja: 't', body_ja: 'b' });
-    expect(bad).toEqual({ ok: false, errors: { state: 'notice.errors.bad_state' } });
+    expect(bad).toEqual({ ok: false, errors: { state: [{ key: 'notice.errors.bad_state' }] } }); // the shared FieldErrors shape
   });
 });
 
