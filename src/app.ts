@@ -73,7 +73,15 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
     session({
       name: secure ? '__Host-portal.sid' : 'portal.sid',
       secret: config.SESSION_SECRET,
-      store: new PgStore({ pool: ctx.pgPool, schemaName: 'portal', tableName: 'sessions', createTableIfMissing: false, pruneSessionInterval: 600 }),
+      store: new PgStore({
+        pool: ctx.pgPool,
+        schemaName: 'portal',
+        tableName: 'sessions',
+        createTableIfMissing: false,
+        pruneSessionInterval: 600,
+        // The store's own errors (a prune racing a closing pool) go to the portal's log, not to the console.
+        errorLog: (...args: unknown[]) => logger.warn({ err: args.find((a) => a instanceof Error) }, String(args[0])),
+      }),
       resave: false,
       saveUninitialized: false,
       rolling: true,
