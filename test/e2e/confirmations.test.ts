@@ -5,7 +5,7 @@ import { launchBrowser, artifact } from '../support/browser';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser, type BuiltUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, getCampaign } from '../../src/features/campaigns/service';
+import { createCampaign, getCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 

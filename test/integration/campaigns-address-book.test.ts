@@ -2,7 +2,7 @@ import { startTestPortal, signedInAgent, csrfFrom, type TestPortal } from '../su
 import { buildUser } from '../support/factories';
 import { launchBrowser, artifact } from '../support/browser';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, startSending } from '../../src/features/campaigns/service';
+import { createCampaign, startSending } from '../../src/features/campaigns/lifecycle/service';
 
 describe('address lookup for admins (/admin/campaigns/addresses)', () => {
   let portal: TestPortal;

@@ -2,7 +2,7 @@ import { confirm } from '../support/confirm';
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/service';
+import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { workQueues } from '../support/background';
 import { eventually } from '../support/eventually';
 

@@ -1,7 +1,7 @@
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
-import { createCampaign } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { workQueues } from '../support/background';
 
 /** Test sends go to a typed list of addresses: validated, at most 10 a time, 10 requests per 15 minutes per admin. */

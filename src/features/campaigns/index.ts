@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
-import { campaignPublicRoutes } from './public-routes';
-import { campaignRoutes } from './routes';
-import { campaignConfirmRoutes } from './confirm-routes';
-import { campaignImportRoutes } from './import-routes';
+import { campaignPublicRoutes } from './links/public-routes';
+import { campaignRoutes } from './lifecycle/routes';
+import { campaignConfirmRoutes } from './confirm/routes';
+import { campaignImportRoutes } from './addresses/import-routes';
 import { campaignOutboxRoutes } from './outbox-routes';
-import { reregisterRoutes } from './reregister-routes';
+import { reregisterRoutes } from './reregister/routes';
 import { addressBookRoutes } from './address-book/routes';
-import { campaignBackground } from './jobs';
+import { campaignBackground } from './sending/jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
 

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import crypto from 'node:crypto';
-import type { AppContext } from '../../app-context';
-import type { Mailer } from '../../mail/mailer';
-import { logger } from '../../logger';
-import { findCampaign, countRecipients, type StatusCounts, type Recipient } from './repo';
+import type { AppContext } from '../../../app-context';
+import type { Mailer } from '../../../mail/mailer';
+import { logger } from '../../../logger';
+import { findCampaign, countRecipients, type StatusCounts, type Recipient } from '../lifecycle/repo';
 import {
   claimBatch,
   markSent,
@@ -16,7 +16,7 @@ import {
   completeIfDone,
   noteFailure,
   resetFailures,
-} from './outbox-repo';
+} from './send-queue-repo';
 import { buildMessage, prepareCampaign, mailDomain } from './message';
 
 export type RunOutcome = 'completed' | 'paused' | 'cancelled' | 'stopped' | 'not_sending';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Recipient, CampaignStatus } from './repo';
+import type { Recipient, CampaignStatus } from '../lifecycle/repo';
 
 /*
  * The SQL of the transactional outbox (portal.campaign_recipients). Every

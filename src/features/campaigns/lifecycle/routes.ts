@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../../app-context';
-import { requireStaff } from '../../auth/guards';
-import { userActor } from '../../audit/service';
-import { NotFound, Conflict } from '../../http/errors';
-import { checkLink, unsubscribeState } from './links-service';
-import { campaignFormSchema } from './schema';
+import type { AppContext } from '../../../app-context';
+import { requireStaff } from '../../../auth/guards';
+import { userActor } from '../../../audit/service';
+import { NotFound, Conflict } from '../../../http/errors';
+import { checkLink, unsubscribeState } from '../links/service';
+import { campaignFormSchema } from '../schema';
 import { progressDisplay } from './progress-view';
 import {
   createCampaign,
@@ -22,17 +22,17 @@ import {
   CampaignStateError,
 } from './service';
 import type { Campaign } from './repo';
-import { countKnownAddresses } from './addresses/service';
-import { countSuppressions, blockAddress } from './suppressions';
-import { normaliseAddress } from './addresses/normalise';
-import { previewMessage } from './preview';
-import { kickCampaign } from './jobs';
-import { streamRecipientsCsv } from './csv';
+import { countKnownAddresses } from '../addresses/service';
+import { countSuppressions, blockAddress } from '../addresses/suppressions';
+import { normaliseAddress } from '../addresses/normalise';
+import { previewMessage } from '../sending/preview';
+import { kickCampaign } from '../sending/jobs';
+import { streamRecipientsCsv } from './recipients-csv';
 import { TEMPLATE_VARIABLES } from './template';
-import { SANDBOXED_HTML_CSP } from '../../http/html';
-import { idParam as sharedIdParam, idParams, parseParam, tokenParams } from '../../http/params';
-import { addFieldError, type FieldErrors } from '../../http/field-errors';
-import { validate } from '../../http/validate';
+import { SANDBOXED_HTML_CSP } from '../../../http/html';
+import { idParam as sharedIdParam, idParams, parseParam, tokenParams } from '../../../http/params';
+import { addFieldError, type FieldErrors } from '../../../http/field-errors';
+import { validate } from '../../../http/validate';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
 

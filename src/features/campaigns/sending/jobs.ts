@@ -1,10 +1,10 @@
-import type { AppContext } from '../../app-context';
-import { enqueueJob, type BackgroundWork } from '../../jobs/runner';
-import { logger } from '../../logger';
-import type { Lang } from '../../http/i18n';
+import type { AppContext } from '../../../app-context';
+import { enqueueJob, type BackgroundWork } from '../../../jobs/runner';
+import { logger } from '../../../logger';
+import type { Lang } from '../../../http/i18n';
 import { runCampaign } from './sender';
-import { startDueCampaigns } from './service';
-import { sweepUploads } from './import-routes';
+import { startDueCampaigns } from '../lifecycle/service';
+import { sweepUploads } from '../addresses/import-routes';
 import { sendTestMessage } from './preview';
 
 /** Asks the worker instance(s) to send a campaign; safe to call any number of times. */

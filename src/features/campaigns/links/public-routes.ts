@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../../app-context';
-import { tokenParams } from '../../http/params';
-import { HttpError, NotFound } from '../../http/errors';
-import { InvalidInput, fieldError, fieldErrorsFrom } from '../../http/field-errors';
-import { validate } from '../../http/validate';
-import { checkLink, unsubscribe } from './links-service';
-import { recordBounce, type BounceKind } from './bounces';
-import { bounceWebhookSchema } from './schema';
-import { secretsEqual } from '../../auth/constant-time';
+import type { AppContext } from '../../../app-context';
+import { tokenParams } from '../../../http/params';
+import { HttpError, NotFound } from '../../../http/errors';
+import { InvalidInput, fieldError, fieldErrorsFrom } from '../../../http/field-errors';
+import { validate } from '../../../http/validate';
+import { checkLink, unsubscribe } from './service';
+import { recordBounce, type BounceKind } from '../bounces/service';
+import { bounceWebhookSchema } from '../schema';
+import { secretsEqual } from '../../../auth/constant-time';
 
 /** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
 function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {

@@ -1,16 +1,16 @@
 import { Router, type Request } from 'express';
-import type { AppContext } from '../../app-context';
-import { idParam, parseParam } from '../../http/params';
-import { requireStaff } from '../../auth/guards';
-import { userActor } from '../../audit/service';
-import { NotFound } from '../../http/errors';
-import { createLimiter } from '../../http/rate-limit';
-import { formatTokyo } from '../../http/tokyo-time';
-import type { Campaign } from './repo';
-import { getCampaign } from './service';
-import { planCancel, planSending } from './confirm-service';
-import { queueTestMessage } from './jobs';
-import { normaliseAddress } from './addresses/normalise';
+import type { AppContext } from '../../../app-context';
+import { idParam, parseParam } from '../../../http/params';
+import { requireStaff } from '../../../auth/guards';
+import { userActor } from '../../../audit/service';
+import { NotFound } from '../../../http/errors';
+import { createLimiter } from '../../../http/rate-limit';
+import { formatTokyo } from '../../../http/tokyo-time';
+import type { Campaign } from '../lifecycle/repo';
+import { getCampaign } from '../lifecycle/service';
+import { planCancel, planSending } from './service';
+import { queueTestMessage } from '../sending/jobs';
+import { normaliseAddress } from '../addresses/normalise';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 /** Test messages per request: a test, not a send. */

@@ -1,23 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
-import type { AppContext } from '../../app-context';
-import { idParam, parseParam } from '../../http/params';
-import { requireStaff } from '../../auth/guards';
-import { userActor } from '../../audit/service';
-import { BadRequest, HttpError, NotFound } from '../../http/errors';
-import { ensurePrivateDir } from '../../files/private';
-import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
-import { logger } from '../../logger';
-import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
-import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './addresses/parse';
+import type { AppContext } from '../../../app-context';
+import { idParam, parseParam } from '../../../http/params';
+import { requireStaff } from '../../../auth/guards';
+import { userActor } from '../../../audit/service';
+import { BadRequest, HttpError, NotFound } from '../../../http/errors';
+import { ensurePrivateDir } from '../../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../../files/write-failures';
+import { logger } from '../../../logger';
+import { deferCsrfUntilParsed, verifyCsrfToken } from '../../../http/csrf';
+import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './parse';
 import {
   dataPath, loadUploadMeta, readTableHead, removeUpload, saveUploadMeta, spoolMultipartUpload, streamTableCandidates, sweepStaleUploads, type SpooledUpload,
-} from './addresses/upload-store';
-import { candidatesFromBuffer } from './addresses/service';
-import { insertImportRun, findImportRun, recentImportRuns } from './addresses/service';
-import { runImport } from './addresses/import-run';
-import { mappingSchema } from './schema';
+} from './upload-store';
+import { candidatesFromBuffer } from './service';
+import { insertImportRun, findImportRun, recentImportRuns } from './service';
+import { runImport } from './import-run';
+import { mappingSchema } from '../schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
