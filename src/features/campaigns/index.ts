@@ -5,7 +5,7 @@ import { campaignPublicRoutes } from './links/public-routes';
 import { campaignRoutes } from './lifecycle/routes';
 import { campaignConfirmRoutes } from './confirm/routes';
 import { campaignImportRoutes } from './addresses/import-routes';
-import { campaignOutboxRoutes } from './outbox-routes';
+import { campaignOutboxRoutes } from '../../mail/captured/routes';
 import { reregisterRoutes } from './reregister/routes';
 import { addressBookRoutes } from './address-book/routes';
 import { campaignBackground } from './sending/jobs';

@@ -6,7 +6,7 @@ import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { NotFound } from '../../http/errors';
 import { formatJst } from '../../http/tokyo-time';
-import { outboxDir } from '../../mail/mailer';
+import { outboxDir } from '../mailer';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
@@ -27,7 +27,7 @@ export function campaignOutboxRoutes(ctx: AppContext): Router {
         return { name, to: parsed.to ? [parsed.to].flat().map((a) => a.text).join(', ') : '', subject: parsed.subject ?? '', date: parsed.date ?? null };
       }),
     );
-    res.render('campaigns/outbox', { title: req.t('campaigns.outbox.title'), headExtra: HEAD, items, total: files.length, kind: ctx.mailer.kind });
+    res.render('mail/captured', { title: req.t('campaigns.outbox.title'), headExtra: HEAD, items, total: files.length, kind: ctx.mailer.kind });
   });
 
   router.get('/admin/campaigns/outbox/:name', requireStaff, async (req, res) => {
@@ -44,7 +44,7 @@ export function campaignOutboxRoutes(ctx: AppContext): Router {
     const headers = ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id'].map((h) => [h, mail.headerLines.find((l) => l.key === h)?.line.replace(/^[^:]+:\s*/, '') ?? '']);
     // The raw Date header is what mail clients read; the Japan time beside it is for the admin.
     if (mail.date) headers.find((h) => h[0] === 'date')![1] += ` (${formatJst(mail.date)})`;
-    return res.render('campaigns/outbox-message', { title: mail.subject ?? name, headExtra: HEAD, name, subject: mail.subject ?? '', headers, text: mail.text ?? '', hasHtml: Boolean(mail.html) });
+    return res.render('mail/captured-message', { title: mail.subject ?? name, headExtra: HEAD, name, subject: mail.subject ?? '', headers, text: mail.text ?? '', hasHtml: Boolean(mail.html) });
   });
 
   return router;
