@@ -92,7 +92,7 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     // One person follows the personal link and signs up again: the funnel shows it.
     const mails = await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('id', 'email');
     expect(mails.map((m) => m.email).sort()).toEqual(['hanako@example.jp', 'sato@example.jp', 'suzuki@example.jp']);
-    await page.goto(`${base}/admin/campaigns/outbox`);
+    await page.goto(`${base}/admin/mail/captured`);
     await page.getByRole('link', { name: 'TOYBOX 再登録のお願い' }).first().click();
     const body = await page.locator('pre.mail-text').textContent();
     const link = /http:\/\/localhost:0(\/r\/[\w.-]+)/.exec(body!)![1]!;

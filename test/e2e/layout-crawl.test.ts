@@ -125,7 +125,7 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
     const seeds: Record<string, string> = {
       '/admin/campaigns/import/:key/map': mapUrl2,
       '/admin/campaigns/imports/:id': importRunUrl,
-      '/admin/campaigns/outbox/:name': `/admin/campaigns/outbox/${emlName}`,
+      '/admin/mail/captured/:name': `/admin/mail/captured/${emlName}`,
       '/r/:token': new URL(links.link).pathname,
       '/u/:token': `/u/${links.unsubscribeToken}`,
       '/admin/campaigns/:id': `/admin/campaigns/${campaignId}`,

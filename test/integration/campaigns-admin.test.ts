@@ -34,7 +34,7 @@ describe('campaign admin pages', () => {
     expect((await portal.agent().get('/admin/campaigns')).status).toBe(303);
     const { agent } = await signIn(false);
     expect((await agent.get('/admin/campaigns')).status).toBe(403);
-    expect((await agent.get('/admin/campaigns/outbox')).status).toBe(403);
+    expect((await agent.get('/admin/mail/captured')).status).toBe(403);
   });
 
   it('reject a template with an unknown variable or a missing link, beside the field, with 422', async () => {
@@ -84,7 +84,7 @@ describe('campaign admin pages', () => {
     expect(audit).toEqual(['campaigns.create', 'campaigns.schedule', 'campaigns.pause', 'campaigns.resume', 'campaigns.cancel']);
   });
 
-  it('blocks an address by hand and shows test messages in the outbox viewer', async () => {
+  it('blocks an address by hand and shows test messages in the captured-mail viewer', async () => {
     const { agent, user } = await signIn(true);
     const dashboard = await agent.get('/admin').expect(200);
     expect(dashboard.text).toMatch(/<h2>再登録キャンペーン<\/h2>\s*<p>登録済みアドレス \d+ 件<\/p>/);
@@ -100,18 +100,18 @@ describe('campaign admin pages', () => {
     try {
       const sent = await agent.post(`${created.headers.location}/test-send`).type('form').send({ _csrf: csrf, lang: 'ja' }).expect(303);
       expect(sent.headers.location).toMatch(/notice=test_sent$/);
-      await eventually(async () => (listText = (await agent.get('/admin/campaigns/outbox').expect(200)).text).includes(user.email), 15_000);
+      await eventually(async () => (listText = (await agent.get('/admin/mail/captured').expect(200)).text).includes(user.email), 15_000);
     } finally {
       await stop();
     }
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'campaigns.test_send', actor: `user:${user.id}:${user.display_id}` });
     expect(audit).toHaveLength(1);
     const name = /href="\/admin\/campaigns\/outbox\/([\w.-]+\.eml)"/.exec(listText)![1];
-    const msg = await agent.get(`/admin/campaigns/outbox/${name}`).expect(200);
+    const msg = await agent.get(`/admin/mail/captured/${name}`).expect(200);
     expect(msg.text).toContain('[TEST] TOYBOX 再登録のお願い');
     expect(msg.text).toContain('List-Unsubscribe=One-Click');
-    const html = await agent.get(`/admin/campaigns/outbox/${name}?part=html`).expect(200);
+    const html = await agent.get(`/admin/mail/captured/${name}?part=html`).expect(200);
     expect(html.headers['content-security-policy']).toContain('sandbox');
-    expect((await agent.get('/admin/campaigns/outbox/..%2Fsession-secret')).status).toBe(404);
+    expect((await agent.get('/admin/mail/captured/..%2Fsession-secret')).status).toBe(404);
   });
 });

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import supertest from 'supertest';
 import { startTestPortal, tempDir, csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
-import { sweepUploads } from '../../src/features/campaigns/addresses/import-routes';
+import { sweepUploads } from '../../src/features/campaigns/addresses/upload-store';
 
 const NOTE = 'x'.repeat(3000);
 

@@ -1,50 +1,41 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Router } from 'express';
-import { simpleParser } from 'mailparser';
+import { z } from 'zod';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { NotFound } from '../../http/errors';
-import { formatJst } from '../../http/tokyo-time';
-import { outboxDir } from '../mailer';
 import { SANDBOXED_HTML_CSP } from '../../http/html';
+import { nameParam } from '../../http/params';
+import { validate } from '../../http/validate';
+import { listCapturedMail, readCapturedMail } from './service';
 
-const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
-const NAME = /^[\w.-]+\.eml$/;
+/** A captured message's file name: a plain name the mailer chose, ending in .eml (never a path). */
+const capturedParams = z.object({ name: nameParam.refine((n) => n.endsWith('.eml')) });
+/** `?part=html`: the HTML part alone, for the page's sandboxed iframe. */
+const capturedQuery = z.object({ part: z.literal('html', { error: 'mail.captured.bad_part' }).optional() });
 
-/** With no SMTP_URL every message lands in DATA_DIR/outbox; these pages let the admin read them. */
-export function campaignOutboxRoutes(ctx: AppContext): Router {
+/**
+ * The captured-mail viewer (/admin/mail/captured): with no SMTP_URL every message the portal sends, from any
+ * feature, is written to DATA_DIR/outbox instead; these pages let the admin read them.
+ */
+export function capturedMailRoutes(ctx: AppContext): Router {
   const router = Router();
-  const dir = outboxDir(ctx.config.DATA_DIR);
 
-  router.get('/admin/campaigns/outbox', requireStaff, async (req, res) => {
-    const files = (await fs.promises.readdir(dir).catch(() => [] as string[])).filter((f) => NAME.test(f)).sort().reverse();
-    const page = files.slice(0, 200);
-    const items = await Promise.all(
-      page.map(async (name) => {
-        const head = (await fs.promises.readFile(path.join(dir, name))).subarray(0, 8192);
-        const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
-        return { name, to: parsed.to ? [parsed.to].flat().map((a) => a.text).join(', ') : '', subject: parsed.subject ?? '', date: parsed.date ?? null };
-      }),
-    );
-    res.render('mail/captured', { title: req.t('campaigns.outbox.title'), headExtra: HEAD, items, total: files.length, kind: ctx.mailer.kind });
+  router.get('/admin/mail/captured', requireStaff, async (req, res) => {
+    const { items, total } = await listCapturedMail(ctx.config.DATA_DIR);
+    res.render('mail/captured', { title: req.t('mail.captured.title'), items, total });
   });
 
-  router.get('/admin/campaigns/outbox/:name', requireStaff, async (req, res) => {
-    const name = String(req.params.name);
-    if (!NAME.test(name)) throw NotFound();
-    const raw = await fs.promises.readFile(path.join(dir, name)).catch(() => null);
-    if (!raw) throw NotFound();
-    const mail = await simpleParser(raw);
-    if (req.query.part === 'html') {
+  const one = validate({ params: capturedParams, query: capturedQuery });
+  router.get('/admin/mail/captured/:name', requireStaff, one, async (req, res) => {
+    const { params, query } = one.of(req);
+    const mail = await readCapturedMail(ctx.config.DATA_DIR, params.name);
+    if (!mail) throw NotFound();
+    if (query.part === 'html') {
       res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
       res.setHeader('X-Frame-Options', 'SAMEORIGIN');
-      return res.type('html').send(mail.html || '');
+      return res.type('html').send(mail.html ?? '');
     }
-    const headers = ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id'].map((h) => [h, mail.headerLines.find((l) => l.key === h)?.line.replace(/^[^:]+:\s*/, '') ?? '']);
-    // The raw Date header is what mail clients read; the Japan time beside it is for the admin.
-    if (mail.date) headers.find((h) => h[0] === 'date')![1] += ` (${formatJst(mail.date)})`;
-    return res.render('mail/captured-message', { title: mail.subject ?? name, headExtra: HEAD, name, subject: mail.subject ?? '', headers, text: mail.text ?? '', hasHtml: Boolean(mail.html) });
+    return res.render('mail/captured-message', { title: mail.subject || mail.name, name: mail.name, subject: mail.subject, headers: mail.headers, text: mail.text, hasHtml: mail.html !== null });
   });
 
   return router;

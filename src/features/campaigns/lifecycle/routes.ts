@@ -3,7 +3,6 @@ import type { AppContext } from '../../../app-context';
 import { requireStaff } from '../../../auth/guards';
 import { userActor } from '../../../audit/service';
 import { NotFound, Conflict } from '../../../http/errors';
-import { checkLink, unsubscribeState } from '../links/service';
 import { campaignFormSchema } from '../schema';
 import { progressDisplay } from './progress-view';
 import {
@@ -23,14 +22,13 @@ import {
 } from './service';
 import type { Campaign } from './repo';
 import { countKnownAddresses } from '../addresses/service';
-import { countSuppressions, blockAddress } from '../addresses/suppressions';
-import { normaliseAddress } from '../addresses/normalise';
+import { countSuppressions } from '../addresses/suppressions';
 import { previewMessage } from '../sending/preview';
 import { kickCampaign } from '../sending/jobs';
 import { streamRecipientsCsv } from './recipients-csv';
 import { TEMPLATE_VARIABLES } from './template';
 import { SANDBOXED_HTML_CSP } from '../../../http/html';
-import { idParam as sharedIdParam, idParams, parseParam, tokenParams } from '../../../http/params';
+import { idParam as sharedIdParam, idParams, parseParam } from '../../../http/params';
 import { addFieldError, type FieldErrors } from '../../../http/field-errors';
 import { validate } from '../../../http/validate';
 
@@ -83,18 +81,9 @@ function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; 
   });
 }
 
-export function campaignRoutes(ctx: AppContext): Router {
+/** A campaign's admin pages, from draft to completed: list, form, progress, state changes, schedule, preview, recipients CSV. */
+export function campaignAdminRoutes(ctx: AppContext): Router {
   const router = Router();
-
-  // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
-  const linkToken = validate({ params: tokenParams });
-  router.get('/u/:token', linkToken, async (req, res) => {
-    const { token } = linkToken.of(req).params;
-    const claims = checkLink(ctx.config, 'u', token);
-    const state = claims ? await unsubscribeState(ctx.knex, claims) : null;
-    if (!state) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
-    return res.render('campaigns/unsubscribe', { title: req.t('campaigns.unsubscribe.title'), token, ...state });
-  });
 
   router.get('/admin/campaigns', requireStaff, async (req, res) => {
     res.render('campaigns/index', {
@@ -103,7 +92,7 @@ export function campaignRoutes(ctx: AppContext): Router {
       campaigns: await listCampaignsWithCounts(ctx.knex),
       addresses: await countKnownAddresses(ctx.knex),
       suppressions: await countSuppressions(ctx.knex),
-      outbox: ctx.mailer.kind === 'outbox',
+      capturedMail: ctx.mailer.kind === 'outbox', // no SMTP_URL: a link to the captured-mail viewer
       notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,
     });
   });
@@ -207,13 +196,6 @@ export function campaignRoutes(ctx: AppContext): Router {
       throw err;
     }
     return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule`);
-  });
-
-  router.post('/admin/campaigns/suppressions', requireStaff, async (req, res) => {
-    const n = normaliseAddress(typeof req.body.email === 'string' ? req.body.email : '');
-    if (!n.ok) return res.redirect(303, `/admin/campaigns?notice=block_invalid`);
-    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`, userActor(req.user!));
-    return res.redirect(303, `/admin/campaigns?notice=blocked`);
   });
 
   const actions: Record<string, (id: number, actor: string) => Promise<unknown>> = {

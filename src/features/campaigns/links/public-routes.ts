@@ -1,14 +1,8 @@
-import crypto from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Response } from 'express';
 import type { AppContext } from '../../../app-context';
 import { tokenParams } from '../../../http/params';
-import { HttpError, NotFound } from '../../../http/errors';
-import { InvalidInput, fieldError, fieldErrorsFrom } from '../../../http/field-errors';
 import { validate } from '../../../http/validate';
 import { checkLink, unsubscribe } from './service';
-import { recordBounce, type BounceKind } from '../bounces/service';
-import { bounceWebhookSchema } from '../schema';
-import { secretsEqual } from '../../../auth/constant-time';
 
 /** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
 function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
@@ -17,20 +11,11 @@ function renderPublic(res: Response, view: string, locals: Record<string, unknow
   res.status(status).render(view, locals);
 }
 
-/** Header `X-Toybox-Signature: sha256=<hex HMAC of "<X-Toybox-Timestamp>.<raw body>">`, at most 5 minutes old. */
-export function verifyWebhookSignature(secret: string, req: Request, body: Buffer, now = Date.now()): boolean {
-  const ts = String(req.headers['x-toybox-timestamp'] ?? '');
-  const sig = String(req.headers['x-toybox-signature'] ?? '').replace(/^sha256=/, '');
-  if (!/^\d{10}$/.test(ts) || Math.abs(now / 1000 - Number(ts)) > 300 || !/^[0-9a-f]{64}$/.test(sig)) return false;
-  const expected = crypto.createHmac('sha256', secret).update(`${ts}.`).update(body).digest();
-  return secretsEqual(expected, Buffer.from(sig, 'hex'));
-}
-
 /**
- * RFC 8058 one-click unsubscribe (mail clients POST without cookies or CSRF
- * token: the signed link is the authority) and the bounce webhook.
+ * RFC 8058 one-click unsubscribe: mail clients POST without cookies or CSRF
+ * token, so it is answered before the session; the signed link is the authority.
  */
-export function campaignPublicRoutes(ctx: AppContext): Router {
+export function oneClickUnsubscribeRoutes(ctx: AppContext): Router {
   const router = Router();
 
   const linkToken = validate({ params: tokenParams });
@@ -40,40 +25,6 @@ export function campaignPublicRoutes(ctx: AppContext): Router {
     const done = await unsubscribe(ctx.knex, claims);
     if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);
     return renderPublic(res, 'campaigns/unsubscribed', { title: req.t('campaigns.unsubscribe.done_title'), email: done.email });
-  });
-
-  router.post('/webhooks/bounce', express.raw({ type: () => true, limit: '512kb' }), async (req, res) => {
-    const secret = ctx.config.BOUNCE_WEBHOOK_SECRET;
-    if (!secret) throw NotFound('campaigns.webhook.disabled');
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!verifyWebhookSignature(secret, req, body)) {
-      throw new HttpError(401, 'campaigns.webhook.bad_signature');
-    }
-    let parsed;
-    try {
-      parsed = bounceWebhookSchema.safeParse(JSON.parse(body.toString('utf8')));
-    } catch {
-      parsed = null;
-    }
-    if (!parsed?.success) {
-      throw new InvalidInput(parsed ? fieldErrorsFrom(parsed.error) : fieldError('_form', 'errors.malformed_body'), 'campaigns.webhook.bad_body');
-    }
-    const counts = { recorded: 0, duplicate: 0, invalid: 0 };
-    // Events without an id get one from the signed request itself (timestamp and body, which the signature
-    // covers), so replaying a captured request counts nothing twice; a new send has a new timestamp.
-    const requestKey = crypto.createHash('sha256').update(`${String(req.headers['x-toybox-timestamp'])}.`).update(body).digest('hex');
-    for (const [index, ev] of parsed.data.events.entries()) {
-      const outcome = await recordBounce(ctx.knex, {
-        email: ev.email,
-        kind: ev.type as BounceKind,
-        status: ev.status ?? null,
-        reason: ev.reason ?? null,
-        dedupeKey: ev.id ? `webhook:${ev.id}` : `webhook-request:${requestKey}:${index}`,
-        source: 'webhook',
-      });
-      counts[outcome]++;
-    }
-    return res.json(counts);
   });
 
   return router;

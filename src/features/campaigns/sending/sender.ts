@@ -109,7 +109,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * Sends one campaign from this process until nothing is left, it is paused or
  * cancelled, or `signal` aborts. Any number of these may run at once, in one
- * process or many: the outbox rows decide who sends what.
+ * process or many: the send-queue rows decide who sends what.
  */
 export async function runCampaign(ctx: AppContext, campaignId: number, opts: SenderOptions = {}): Promise<RunOutcome> {
   const campaign = await findCampaign(ctx.knex, campaignId);
