@@ -106,12 +106,13 @@ describe('campaign admin pages', () => {
     }
     const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'campaigns.test_send', actor: `user:${user.id}:${user.display_id}` });
     expect(audit).toHaveLength(1);
-    const name = /href="\/admin\/campaigns\/outbox\/([\w.-]+\.eml)"/.exec(listText)![1];
+    const name = /href="\/admin\/mail\/captured\/([\w.-]+\.eml)"/.exec(listText)![1];
     const msg = await agent.get(`/admin/mail/captured/${name}`).expect(200);
     expect(msg.text).toContain('[TEST] TOYBOX 再登録のお願い');
     expect(msg.text).toContain('List-Unsubscribe=One-Click');
     const html = await agent.get(`/admin/mail/captured/${name}?part=html`).expect(200);
     expect(html.headers['content-security-policy']).toContain('sandbox');
     expect((await agent.get('/admin/mail/captured/..%2Fsession-secret')).status).toBe(404);
+    expect((await agent.get(`/admin/mail/captured/${name}?part=raw`)).status).toBe(422); // only ?part=html
   });
 });
