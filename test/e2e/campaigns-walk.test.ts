@@ -96,7 +96,7 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     await page.getByRole('link', { name: 'TOYBOX 再登録のお願い' }).first().click();
     const body = await page.locator('pre.mail-text').textContent();
     const link = /http:\/\/localhost:0(\/r\/[\w.-]+)/.exec(body!)![1]!;
-    await page.screenshot({ path: artifact('campaigns-6-outbox-message.png'), fullPage: true });
+    await page.screenshot({ path: artifact('campaigns-6-captured-message.png'), fullPage: true });
     const visitor = await browser.newPage({ locale: 'ja-JP' });
     await visitor.goto(`${base}${link}`);
     await expect(visitor.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('TOYBOX に戻ってきてください');
