@@ -60,6 +60,8 @@ describe('campaign admin pages', () => {
     const id = Number(/(\d+)$/.exec(created.headers.location!)![1]);
     const show = await agent.get(`/admin/campaigns/${id}`).expect(200);
     expect(show.text).toContain('下書き');
+    // The schedule form carries its own CSRF token (a form without one would be refused with 403).
+    expect(show.text).toMatch(new RegExp(`<form method="post" action="/admin/campaigns/${id}/schedule"[^>]*>\\s*<input type="hidden" name="_csrf" value="[^"]+">`));
 
     await agent.post(`/admin/campaigns/${id}/schedule`).type('form').send({ _csrf: csrf, at: '2020-01-01T09:00' }).expect(303);
     expect((await getCampaign(portal.ctx.knex, id))!).toMatchObject({ status: 'scheduled', scheduled_at: new Date('2020-01-01T00:00:00Z') });

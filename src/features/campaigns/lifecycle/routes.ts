@@ -181,7 +181,7 @@ export function campaignAdminRoutes(ctx: AppContext): Router {
     res.type('html').send(preview.html);
   });
 
-  // POST /admin/campaigns/:id/test-send: confirm-routes.ts (a list of addresses, capped and rate-limited)
+  // POST /admin/campaigns/:id/test-send: sending/test-send-routes.ts (a list of addresses, capped and rate-limited)
 
   // datetime-local has no zone: the site's times are Japan time.
   router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {
