@@ -63,6 +63,10 @@ describe('campaign admin pages', () => {
     // The schedule form carries its own CSRF token (a form without one would be refused with 403).
     expect(show.text).toMatch(new RegExp(`<form method="post" action="/admin/campaigns/${id}/schedule"[^>]*>\\s*<input type="hidden" name="_csrf" value="[^"]+">`));
 
+    const unreadable = await agent.post(`/admin/campaigns/${id}/schedule`).type('form').send({ _csrf: csrf, at: 'next tuesday' });
+    expect(unreadable.status).toBe(422);
+    expect(unreadable.text).toMatch(/<p class="field-error" id="at-error">日時を正しく入力してください。<\/p>/);
+    expect((await getCampaign(portal.ctx.knex, id))!.status).toBe('draft');
     await agent.post(`/admin/campaigns/${id}/schedule`).type('form').send({ _csrf: csrf, at: '2020-01-01T09:00' }).expect(303);
     expect((await getCampaign(portal.ctx.knex, id))!).toMatchObject({ status: 'scheduled', scheduled_at: new Date('2020-01-01T00:00:00Z') });
     expect(await startDueCampaigns(portal.ctx.knex)).toEqual([id]);
@@ -92,7 +96,11 @@ describe('campaign admin pages', () => {
     expect(dashboard.text).toMatch(/<h2>再登録キャンペーン<\/h2>\s*<p>登録済みアドレス \d+ 件<\/p>/);
     const page = await agent.get('/admin/campaigns');
     const csrf = csrfFrom(page.text);
+    const refused = await agent.post('/admin/campaigns/suppressions').type('form').send({ _csrf: csrf, email: 'block at example' });
+    expect(refused.status).toBe(422); // beside the box, nothing blocked
+    expect(refused.text).toMatch(/id="block-email" name="email"[^>]*aria-invalid="true"[^>]*>[\s\S]*<p class="field-error" id="email-error">メールアドレスの形式が正しくありません。/);
     await agent.post('/admin/campaigns/suppressions').type('form').send({ _csrf: csrf, email: 'ＢＬＯＣＫ＠Example.com' }).expect(303);
+    expect(await portal.ctx.knex('portal.suppressions').count<{ n: string }[]>({ n: '*' })).toEqual([{ n: 1 }]);
     expect(await portal.ctx.knex('portal.suppressions').where({ email_key: 'block@example.com' }).first()).toMatchObject({ reason: 'manual' });
 
     const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrf, ...form({ name: 'outbox check' }) }).expect(303);

@@ -51,11 +51,23 @@ export const mappingSchema = z.object({
 export const uploadKeyParams = z.object({ key: z.string().regex(/^[0-9a-f]{24}$/) });
 
 /** An address an admin form carries, normalised as on import (full-width, upper case); the value is its key. */
-const addressKey = z.string({ error: 'campaigns.address_book.errors.email' }).max(320, 'campaigns.address_book.errors.email').transform((s, ctx) => {
+const addressKey = z.string({ error: 'campaigns.errors.email_invalid' }).max(320, 'campaigns.errors.email_invalid').transform((s, ctx) => {
   const n = normaliseAddress(s);
   if (n.ok) return n.key;
-  ctx.addIssue({ code: 'custom', message: 'campaigns.address_book.errors.email' });
+  ctx.addIssue({ code: 'custom', message: 'campaigns.errors.email_invalid' });
   return z.NEVER;
+});
+
+/** The block box on the campaigns page. */
+export const blockSchema = z.object({ email: addressKey });
+
+/** A campaign's start time: datetime-local has no zone, and the site's times are Japan time. */
+export const scheduleSchema = z.object({
+  at: z
+    .string({ error: 'campaigns.show.schedule_invalid' })
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'campaigns.show.schedule_invalid')
+    .transform((raw) => new Date(`${raw}:00+09:00`))
+    .refine((d) => !Number.isNaN(d.getTime()), 'campaigns.show.schedule_invalid'),
 });
 
 /** The address book's suppress / unsuppress buttons. */

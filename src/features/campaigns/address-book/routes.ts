@@ -5,7 +5,6 @@ import { userActor } from '../../../audit/service';
 import type { FieldErrors } from '../../../http/field-errors';
 import { validate } from '../../../http/validate';
 import { normaliseAddress } from '../addresses/normalise';
-import { blockAddress } from '../addresses/suppressions';
 import { addressActionParams, addressActionSchema } from '../schema';
 import { searchAddresses, suppressByAdmin, unsuppressByAdmin } from './service';
 
@@ -17,8 +16,7 @@ async function renderBook(ctx: AppContext, req: Request, res: Response, q: strin
 }
 
 /**
- * /admin/campaigns/addresses: one address's imports, messages, clicks, bounces and suppression, with suppress / unsuppress;
- * and the campaigns page's block box (POST /admin/campaigns/suppressions).
+ * /admin/campaigns/addresses: one address's imports, messages, clicks, bounces and suppression, with suppress / unsuppress.
  */
 export function addressBookRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -45,11 +43,5 @@ export function addressBookRoutes(ctx: AppContext): Router {
     return res.redirect(303, `/admin/campaigns/addresses?q=${encodeURIComponent(body.email)}&notice=${notice}`);
   });
 
-  router.post('/admin/campaigns/suppressions', requireStaff, async (req, res) => {
-    const n = normaliseAddress(typeof req.body.email === 'string' ? req.body.email : '');
-    if (!n.ok) return res.redirect(303, `/admin/campaigns?notice=block_invalid`);
-    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`, userActor(req.user!));
-    return res.redirect(303, `/admin/campaigns?notice=blocked`);
-  });
   return router;
 }

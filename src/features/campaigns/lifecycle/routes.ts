@@ -3,7 +3,7 @@ import type { AppContext } from '../../../app-context';
 import { requireStaff } from '../../../auth/guards';
 import { userActor } from '../../../audit/service';
 import { NotFound, Conflict } from '../../../http/errors';
-import { campaignFormSchema } from '../schema';
+import { blockSchema, campaignFormSchema, scheduleSchema } from '../schema';
 import { progressDisplay } from './progress-view';
 import {
   createCampaign,
@@ -22,7 +22,7 @@ import {
 } from './service';
 import type { Campaign } from './repo';
 import { countKnownAddresses } from '../addresses/service';
-import { countSuppressions } from '../addresses/suppressions';
+import { blockAddress, countSuppressions } from '../addresses/suppressions';
 import { previewMessage } from '../sending/preview';
 import { kickCampaign } from '../sending/jobs';
 import { streamRecipientsCsv } from './recipients-csv';
@@ -85,16 +85,29 @@ function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; 
 export function campaignAdminRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.get('/admin/campaigns', requireStaff, async (req, res) => {
-    res.render('campaigns/index', {
+  const renderIndex = async (req: Request, res: Response, notice: string | null, errors: FieldErrors = {}, status = 200) => {
+    res.status(status).render('campaigns/index', {
       title: req.t('campaigns.index.title'),
       headExtra: HEAD,
       campaigns: await listCampaignsWithCounts(ctx.knex),
       addresses: await countKnownAddresses(ctx.knex),
       suppressions: await countSuppressions(ctx.knex),
       capturedMail: ctx.mailer.kind === 'outbox', // no SMTP_URL: a link to the captured-mail viewer
-      notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,
+      notice,
+      errors,
     });
+  };
+
+  router.get('/admin/campaigns', requireStaff, async (req, res) => {
+    await renderIndex(req, res, req.query.notice === 'blocked' ? 'blocked' : null);
+  });
+
+  // The block box on the list page: the address joins the suppression list by hand.
+  const blockForm = validate({ body: blockSchema }, { onInvalid: (req, res, errors) => renderIndex(req, res, null, errors, 422) });
+  router.post('/admin/campaigns/suppressions', requireStaff, blockForm, async (req, res) => {
+    const { email } = blockForm.of(req).body;
+    await blockAddress(ctx.knex, email, `blocked by ${userActor(req.user!)}`, userActor(req.user!));
+    return res.redirect(303, `/admin/campaigns?notice=blocked`);
   });
 
   router.get('/admin/campaigns/new', requireStaff, (req, res) => renderForm(req, res, { values: formValues(), errors: {} }));
@@ -114,10 +127,10 @@ export function campaignAdminRoutes(ctx: AppContext): Router {
     }
   });
 
-  router.get('/admin/campaigns/:id', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
+  const renderShow = async (req: Request, res: Response, c: Campaign, errors: FieldErrors = {}, status = 200) => {
     const progress = await campaignProgress(ctx.knex, c);
-    res.render('campaigns/show', {
+    res.status(status).render('campaigns/show', {
+      errors,
       display: progressDisplay(progress, req.t),
       title: c.name,
       headExtra: HEAD + (progress.status === 'sending' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : ''),
@@ -126,7 +139,9 @@ export function campaignAdminRoutes(ctx: AppContext): Router {
       notice: typeof req.query.notice === 'string' ? req.query.notice : null,
       userEmail: req.user!.email,
     });
-  });
+  };
+
+  router.get('/admin/campaigns/:id', requireStaff, async (req, res) => renderShow(req, res, await loadCampaign(ctx, req)));
 
   router.get('/admin/campaigns/:id/progress.json', requireStaff, async (req, res) => {
     const c = await loadCampaign(ctx, req);
@@ -183,12 +198,14 @@ export function campaignAdminRoutes(ctx: AppContext): Router {
 
   // POST /admin/campaigns/:id/test-send: sending/test-send-routes.ts (a list of addresses, capped and rate-limited)
 
-  // datetime-local has no zone: the site's times are Japan time.
-  router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {
+  // A time that cannot be read is said beside the box, on the campaign's page.
+  const scheduleForm = validate(
+    { params: idParams, body: scheduleSchema },
+    { notFoundKey: 'campaigns.not_found', onInvalid: async (req, res, errors) => renderShow(req, res, await loadCampaign(ctx, req), errors, 422) },
+  );
+  router.post('/admin/campaigns/:id/schedule', requireStaff, scheduleForm, async (req, res) => {
     const c = await loadCampaign(ctx, req);
-    const raw = typeof req.body.at === 'string' ? req.body.at : '';
-    const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw) ? new Date(`${raw}:00+09:00`) : new Date(NaN);
-    if (Number.isNaN(at.getTime())) return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule_invalid`);
+    const { at } = scheduleForm.of(req).body;
     try {
       await scheduleCampaign(ctx.knex, c.id, at, userActor(req.user!));
     } catch (err) {
