@@ -173,6 +173,8 @@ async function collect(zip: yauzl.ZipFile, opts: VerifyOptions, limits: VerifyLi
     if (name.endsWith('/')) continue;
     if (out.files.has(name)) throw new Refused(`the entry ${JSON.stringify(name)} appears twice`);
     if (entry.isEncrypted()) throw new Refused(`the entry ${JSON.stringify(name)} is encrypted`);
+    // Unix mode in the high 16 bits of the external attributes (made by Unix): S_IFLNK is a symbolic link.
+    if (((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) throw new Refused(`the entry ${JSON.stringify(name)} is a symbolic link`);
     total += entry.uncompressedSize;
     if (total > limits.maxTotalBytes) throw new Refused(`the archive unpacks to more than ${limits.maxTotalBytes} bytes (ZIP bomb?)`);
     const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);

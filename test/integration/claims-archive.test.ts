@@ -117,10 +117,10 @@ describe('claims: restoring from your own export archive', () => {
     execFileSync('zip', ['-q', '-r', '-X', out, '.'], { cwd: dir });
     return out;
   }
-  function zipOf(entries: Array<[string, Buffer | Readable, boolean?]>): Promise<Buffer> {
+  function zipOf(entries: Array<[string, Buffer | Readable, number?]>): Promise<Buffer> {
     const z = new yazl.ZipFile();
-    for (const [name, data, compress] of entries) {
-      if (Buffer.isBuffer(data)) z.addBuffer(data, name, { compress: compress ?? true });
+    for (const [name, data, mode] of entries) {
+      if (Buffer.isBuffer(data)) z.addBuffer(data, name, mode ? { mode } : {});
       else z.addReadStream(data, name, { compress: true });
     }
     z.end();
@@ -182,6 +182,11 @@ describe('claims: restoring from your own export archive', () => {
     res = await upload(agent, traversal, 'traversal.zip');
     expect(res.status).toBe(422);
     expect(res.text).toContain('unsafe entry name');
+
+    // A symbolic link entry (pointing at /etc/passwd) inside an otherwise plain ZIP.
+    res = await upload(agent, await zipOf([['media/link.png', Buffer.from('/etc/passwd'), 0o120777]]), 'symlink.zip');
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('is a symbolic link');
 
     res = await upload(agent, crypto.randomBytes(3 * 1024 * 1024), 'huge.zip');
     expect(res.status).toBe(413);
