@@ -78,10 +78,10 @@ describe('subscribing to status updates by e-mail (real SMTP sink)', () => {
     await portal.agent().post(link).type('form').send({}).expect(200);
     expect((await row()).confirmed_at).not.toBeNull();
     const again = await portal.agent().post(link).type('form').send({});
-    expect(again.status).toBe(404); // spent
+    expect(again.status).toBe(410); // spent: the shared "this link no longer works" page (src/http/links.ts)
     const forged = await portal.agent().post(`${link.slice(0, -3)}AAA`).type('form').send({});
-    expect(forged.status).toBe(404);
-    expect(forged.text).toContain('このリンクは使えません');
+    expect(forged.status).toBe(410);
+    expect(forged.text).toContain('このリンクはもう使えません');
   });
 
   it('sends each published update to each confirmed subscriber exactly once, with one-click unsubscribe headers', async () => {

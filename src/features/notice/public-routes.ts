@@ -60,7 +60,10 @@ export function componentStates(snapshot: NoticeSnapshot): Array<{ id: Component
 const DAY = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/)
-  .refine((day) => tokyoDay(new Date(`${day}T12:00:00+09:00`)) === day);
+  .refine((day) => {
+    const noon = new Date(`${day}T12:00:00+09:00`);
+    return !Number.isNaN(noon.getTime()) && tokyoDay(noon) === day;
+  });
 
 /** `/status/day/:day`: a malformed day is a 404, like a day outside the strip. */
 export const dayParams = z.object({ day: DAY });
