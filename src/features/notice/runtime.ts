@@ -4,7 +4,7 @@ import { logger } from '../../logger';
 import { EMPTY_SNAPSHOT, type NoticeSnapshot } from './model';
 import { buildBundle, type PublicBundle } from './bundle';
 import { publicDir, readSnapshotFile, writeSnapshotFiles } from './files';
-import { reportWriteFailure } from '../../files/write-failures';
+import { reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
 import { formatJst } from '../../http/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
@@ -87,6 +87,7 @@ export class NoticeRuntime {
     try {
       await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, bundle);
       this.writtenVersion = snapshot.version;
+      await reportWriteSuccess(this.ctx.knex, 'notice');
     } catch (err) {
       // a read-only or full DATA_DIR must not stop the banner: /readyz reports data_dir, the alert says why
       logger.warn({ err }, 'notice snapshot files could not be written');
