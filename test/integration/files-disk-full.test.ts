@@ -224,5 +224,6 @@ describe('a full disk stops only the work that was writing', () => {
     const kept = await upload();
     expect(kept.status).toBe(303);
     expect(kept.headers.location).toMatch(/\/admin\/campaigns\/import\/[0-9a-f]{24}\/map$/);
+    await alertCleared('upload');
   });
 });
