@@ -8,8 +8,8 @@ import { seedUserData, binaryParser, type SeededUser } from '../support/export-s
 import { runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exit-codes';
 import { keyIdOf, loadSigningKey, signBytes } from '../../src/auth/archive-signing';
-import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/features/export/verify';
-import { toyboxHostOf } from '../../src/features/export/signature';
+import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/archive/verify';
+import { toyboxHostOf } from '../../src/archive/format';
 
 describe('signed export archives', () => {
   let portal: TestPortal;

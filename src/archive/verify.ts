@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { parser } from 'stream-json';
 import { z } from 'zod';
-import { trustedKeys, verifyBytes, SIGNING_ALGORITHM, type TrustedKey, type SigningKeyConfig } from '../../auth/archive-signing';
+import { trustedKeys, verifyBytes, SIGNING_ALGORITHM, type TrustedKey, type SigningKeyConfig } from '../auth/archive-signing';
 import { DataJsonCheck, type JsonToken } from './data-check';
-import { MANIFEST_FILE, SIGNATURE_FILE, toyboxHostOf, type ArchiveSubject } from './signature';
+import { MANIFEST_FILE, SIGNATURE_FILE, toyboxHostOf, type ArchiveSubject } from './format';
 
 /**
  * Checks an export archive without extracting it: every entry is streamed
@@ -92,7 +92,7 @@ class Refused extends Error {}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The entry's name as text, or why it is refused (never used as a path on disk, but still held to the rules). */
-function entryName(entry: yauzl.Entry): string {
+export function entryName(entry: yauzl.Entry): string {
   const raw = entry.fileName as unknown as Buffer;
   let name: string;
   try {
@@ -126,7 +126,7 @@ async function readEntry(stream: Readable, onChunk: ((chunk: Buffer) => Promise<
 }
 
 /** Feeds data.json through stream-json's tokenizer into the row checks, with back-pressure. */
-function dataJsonFeeder(check: DataJsonCheck): { write: (chunk: Buffer) => Promise<void>; end: () => Promise<string | null> } {
+export function dataJsonFeeder(check: DataJsonCheck): { write: (chunk: Buffer) => Promise<void>; end: () => Promise<string | null> } {
   const p = parser({ packValues: true, packKeys: true, streamValues: false, streamKeys: false });
   let error: string | null = null;
   p.on('data', (t: JsonToken) => {
@@ -173,6 +173,8 @@ async function collect(zip: yauzl.ZipFile, opts: VerifyOptions, limits: VerifyLi
     if (name.endsWith('/')) continue;
     if (out.files.has(name)) throw new Refused(`the entry ${JSON.stringify(name)} appears twice`);
     if (entry.isEncrypted()) throw new Refused(`the entry ${JSON.stringify(name)} is encrypted`);
+    // Unix mode in the high 16 bits of the external attributes (made by Unix): S_IFLNK is a symbolic link.
+    if (((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) throw new Refused(`the entry ${JSON.stringify(name)} is a symbolic link`);
     total += entry.uncompressedSize;
     if (total > limits.maxTotalBytes) throw new Refused(`the archive unpacks to more than ${limits.maxTotalBytes} bytes (ZIP bomb?)`);
     const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);

@@ -1,5 +1,5 @@
 import Assembler from 'stream-json/Assembler';
-import { findKind } from '../../toybox/personal-data';
+import { findKind } from '../toybox/personal-data';
 
 /** A token from stream-json's parser (packed values only). */
 export interface JsonToken {
@@ -41,7 +41,11 @@ export class DataJsonCheck {
   private asmPath: Key[] = [];
   private dropped = 0;
 
-  constructor(private readonly toyboxHost: string) {}
+  /** `hooks` see each row (kind, whole row) and each media index entry as they stream past (readers of a verified archive). */
+  constructor(
+    private readonly toyboxHost: string,
+    private readonly hooks: { row?: (kind: string, row: Row) => void; media?: (entry: Row) => void } = {},
+  ) {}
 
   private problem(message: string): void {
     if (this.problems.length < PROBLEM_CAP) this.problems.push(message);
@@ -98,8 +102,13 @@ export class DataJsonCheck {
   private finishValue(p: Key[], value: unknown): void {
     this.asm = null;
     this.advance();
-    if (p[0] === 'kinds') this.checkRow(String(p[1]), value);
-    else if (p[0] === 'media') this.collectMedia(value);
+    if (p[0] === 'kinds') {
+      this.checkRow(String(p[1]), value);
+      if (this.hooks.row && value && typeof value === 'object') this.hooks.row(String(p[1]), value as Row);
+    } else if (p[0] === 'media') {
+      this.collectMedia(value);
+      if (this.hooks.media && value && typeof value === 'object') this.hooks.media(value as Row);
+    }
     else if (p[0] === 'user') this.user = value && typeof value === 'object' ? (value as DataJsonCheck['user']) : null;
     else if (p[0] === 'counts') this.counts = value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
     else if (p[0] === 'format_version') this.formatVersion = value;
