@@ -63,7 +63,7 @@ export function queueMessage(db: Knex | Knex.Transaction, email: EmailName, ref:
 }
 
 /** The messages behind these refs (their state for a staff page), keyed by ref. */
-export async function messageStates(db: Knex, refs: string[]): Promise<Map<string, repo.OutboxRow>> {
+export async function messageStates(db: Knex | Knex.Transaction, refs: string[]): Promise<Map<string, repo.OutboxRow>> {
   return new Map((await repo.messagesByRef(db, refs)).map((r) => [r.ref, r]));
 }
 

@@ -105,7 +105,7 @@ export async function inviteAccountOwner(ctx: AppContext, staffActor: string, us
   const result = await ctx.knex.transaction(async (trx): Promise<InvitationState & { outboxId?: number }> => {
     await invites.lockAccountInvitations(trx, userId);
     const live = await invites.liveInvitations(trx, userId);
-    const states = await messageStates(ctx.knex, live.map((i) => invitationRef(i.id)));
+    const states = await messageStates(trx, live.map((i) => invitationRef(i.id)));
     for (const inv of live) {
       const m = states.get(invitationRef(inv.id));
       // sent before invitations were queued (no outbox row), or still on its way / delivered
