@@ -1,21 +1,11 @@
 import crypto from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../../app-context';
-import { tokenParams } from '../../http/params';
-import { HttpError, NotFound } from '../../http/errors';
-import { InvalidInput, fieldError, fieldErrorsFrom } from '../../http/field-errors';
-import { validate } from '../../http/validate';
-import { checkLink, unsubscribe } from './links-service';
-import { recordBounce, type BounceKind } from './bounces';
-import { bounceWebhookSchema } from './schema';
-import { secretsEqual } from '../../auth/constant-time';
-
-/** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
-function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
-  res.locals.user = null;
-  res.locals.csrfToken = () => '';
-  res.status(status).render(view, locals);
-}
+import express, { Router, type Request } from 'express';
+import type { AppContext } from '../../../app-context';
+import { HttpError, NotFound } from '../../../http/errors';
+import { InvalidInput, fieldError, fieldErrorsFrom } from '../../../http/field-errors';
+import { secretsEqual } from '../../../auth/constant-time';
+import { bounceWebhookSchema } from '../schema';
+import { recordBounce, type BounceKind } from './service';
 
 /** Header `X-Toybox-Signature: sha256=<hex HMAC of "<X-Toybox-Timestamp>.<raw body>">`, at most 5 minutes old. */
 export function verifyWebhookSignature(secret: string, req: Request, body: Buffer, now = Date.now()): boolean {
@@ -26,21 +16,9 @@ export function verifyWebhookSignature(secret: string, req: Request, body: Buffe
   return secretsEqual(expected, Buffer.from(sig, 'hex'));
 }
 
-/**
- * RFC 8058 one-click unsubscribe (mail clients POST without cookies or CSRF
- * token: the signed link is the authority) and the bounce webhook.
- */
-export function campaignPublicRoutes(ctx: AppContext): Router {
+/** The bounce webhook (signed, answered before the session: the provider sends no cookie or CSRF token). */
+export function bounceWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
-
-  const linkToken = validate({ params: tokenParams });
-  router.post('/u/:token', linkToken, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    const claims = checkLink(ctx.config, 'u', linkToken.of(req).params.token);
-    if (!claims) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 400);
-    const done = await unsubscribe(ctx.knex, claims);
-    if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);
-    return renderPublic(res, 'campaigns/unsubscribed', { title: req.t('campaigns.unsubscribe.done_title'), email: done.email });
-  });
 
   router.post('/webhooks/bounce', express.raw({ type: () => true, limit: '512kb' }), async (req, res) => {
     const secret = ctx.config.BOUNCE_WEBHOOK_SECRET;

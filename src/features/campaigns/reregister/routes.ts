@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AppContext } from '../../app-context';
-import { tokenParams } from '../../http/params';
-import { validate } from '../../http/validate';
-import { createLimiter } from '../../http/rate-limit';
-import { checkLink } from './links-service';
-import { loadLanding, openLanding, reregister, attachProvenAddress, type Landing, type FieldError } from './reregister-service';
-import type { FieldErrors } from '../../http/field-errors';
+import type { AppContext } from '../../../app-context';
+import { tokenParams } from '../../../http/params';
+import { validate } from '../../../http/validate';
+import { createLimiter } from '../../../http/rate-limit';
+import { checkLink } from '../links/service';
+import { loadLanding, openLanding, reregister, attachProvenAddress, type Landing, type FieldError } from './service';
+import type { FieldErrors } from '../../../http/field-errors';
 
 const registerSchema = z.object({
   username: z.string().max(200).default(''),

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
-import type { Config } from '../../config';
-import type { LinkClaims } from './links';
-import { findRecipient, recordClick } from './repo';
-import { displayIdHeldForAnother, displayIdInUse } from './reregister-repo';
-import { registerAtToybox, type RegisterOutcome } from '../../toybox/register-api';
-import { attachEmailToPlaceholder, emailInUse } from '../../toybox/reregistration';
-import { toyboxSignupUrl } from '../../toybox/signup';
-import { authenticate } from '../../auth/passport';
-import { recordAudit, userActor } from '../../audit/service';
+import type { Config } from '../../../config';
+import type { LinkClaims } from '../links/signed-links';
+import { findRecipient, recordClick } from '../lifecycle/repo';
+import { displayIdHeldForAnother, displayIdInUse } from './repo';
+import { registerAtToybox, type RegisterOutcome } from '../../../toybox/register-api';
+import { attachEmailToPlaceholder, emailInUse } from '../../../toybox/reregistration';
+import { toyboxSignupUrl } from '../../../toybox/signup';
+import { authenticate } from '../../../auth/passport';
+import { recordAudit, userActor } from '../../../audit/service';
 
 /** The form's fields, named as TOYBOX's RegisterSerializer names them. */
 export const REGISTER_FIELDS = ['username', 'display_name', 'password'] as const;

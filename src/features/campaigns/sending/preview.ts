@@ -1,9 +1,9 @@
-import type { AppContext } from '../../app-context';
-import { translator, type Lang } from '../../http/i18n';
-import { recordAudit } from '../../audit/service';
+import type { AppContext } from '../../../app-context';
+import { translator, type Lang } from '../../../http/i18n';
+import { recordAudit } from '../../../audit/service';
 import { buildMessage, prepareCampaign, type MessageRecipient } from './message';
-import type { Campaign } from './repo';
-import { getCampaign } from './service';
+import type { Campaign } from '../lifecycle/repo';
+import { getCampaign } from '../lifecycle/service';
 
 /** A real recipient of the campaign in that language when there is one, otherwise a labelled sample person. */
 async function sampleRecipient(ctx: AppContext, c: Campaign, lang: Lang): Promise<MessageRecipient> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Campaign } from './repo';
-import { countEligibleAddresses, countRecipients } from './repo';
+import type { Campaign } from '../lifecycle/repo';
+import { countEligibleAddresses, countRecipients } from '../lifecycle/repo';
 
 export interface SendPlan {
   /** Messages that will go out. */

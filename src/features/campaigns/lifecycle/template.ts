@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../http/html';
+import { escapeHtml } from '../../../http/html';
 
 /**
  * Campaign templates use `{{variable}}` placeholders and nothing else: admins

@@ -1,4 +1,4 @@
-import { signPayload, signaturesMatch } from '../../auth/signing';
+import { signPayload, signaturesMatch } from '../../../auth/signing';
 
 export type LinkPurpose = 'r' | 'u';
 

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
-import type { Recipient, CampaignStatus } from './repo';
+import type { Recipient, CampaignStatus } from '../lifecycle/repo';
 
 /*
- * The SQL of the transactional outbox (portal.campaign_recipients). Every
+ * The SQL of the send queue: portal.campaign_recipients, one row per message
+ * to send (the transactional-outbox pattern, not the captured-mail folder). Every
  * state change is one short autocommitted statement so that what the
  * database says is never more than one SMTP transaction behind reality.
  */
@@ -89,7 +90,7 @@ export async function claimBatch(knex: Knex, campaignId: number, max: number, wo
  * The server said 250 for these rows (at these times): one statement, one
  * commit for the whole group. last_error is kept: on a row that was taken
  * over after a crash it says so, which is how an operator finds the few
- * recipients who may hold two copies (see docs/readme/campaigns.md).
+ * recipients who may hold two copies (see docs/design/exactly-once.md).
  */
 export async function markSent(knex: Knex, rows: Array<{ id: number; at: Date }>, worker: string): Promise<void> {
   await knex.raw(
@@ -138,7 +139,7 @@ export async function renewLeases(knex: Knex, campaignId: number, worker: string
 /**
  * Rows left in 'sending' by a worker that died (its lease ran out): the
  * crash window. They go back to the queue and are sent again with the same
- * Message-ID; see docs/readme/campaigns.md for why this is the right call.
+ * Message-ID; see docs/design/exactly-once.md for why this is the right call.
  */
 export async function reclaimExpired(knex: Knex, campaignId: number): Promise<number> {
   const r = await knex.raw<{ rowCount: number }>(

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import crypto from 'node:crypto';
-import type { AppContext } from '../../app-context';
-import type { Mailer } from '../../mail/mailer';
-import { logger } from '../../logger';
-import { findCampaign, countRecipients, type StatusCounts, type Recipient } from './repo';
+import type { AppContext } from '../../../app-context';
+import type { Mailer } from '../../../mail/mailer';
+import { logger } from '../../../logger';
+import { findCampaign, countRecipients, type StatusCounts, type Recipient } from '../lifecycle/repo';
 import {
   claimBatch,
   markSent,
@@ -16,7 +16,7 @@ import {
   completeIfDone,
   noteFailure,
   resetFailures,
-} from './outbox-repo';
+} from './send-queue-repo';
 import { buildMessage, prepareCampaign, mailDomain } from './message';
 
 export type RunOutcome = 'completed' | 'paused' | 'cancelled' | 'stopped' | 'not_sending';
@@ -109,7 +109,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * Sends one campaign from this process until nothing is left, it is paused or
  * cancelled, or `signal` aborts. Any number of these may run at once, in one
- * process or many: the outbox rows decide who sends what.
+ * process or many: the send-queue rows decide who sends what.
  */
 export async function runCampaign(ctx: AppContext, campaignId: number, opts: SenderOptions = {}): Promise<RunOutcome> {
   const campaign = await findCampaign(ctx.knex, campaignId);

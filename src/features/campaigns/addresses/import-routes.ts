@@ -1,23 +1,24 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { Router } from 'express';
-import type { AppContext } from '../../app-context';
-import { idParam, parseParam } from '../../http/params';
-import { requireStaff } from '../../auth/guards';
-import { userActor } from '../../audit/service';
-import { BadRequest, HttpError, NotFound } from '../../http/errors';
-import { ensurePrivateDir } from '../../files/private';
-import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
-import { logger } from '../../logger';
-import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
-import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './addresses/parse';
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../../app-context';
+import { idParam, parseParam } from '../../../http/params';
+import { validate } from '../../../http/validate';
+import type { FieldErrors } from '../../../http/field-errors';
+import { requireStaff } from '../../../auth/guards';
+import { userActor } from '../../../audit/service';
+import { HttpError, NotFound } from '../../../http/errors';
+import { ensurePrivateDir } from '../../../files/private';
+import { isWriteFailure, reportWriteFailure } from '../../../files/write-failures';
+import { logger } from '../../../logger';
+import { deferCsrfUntilParsed, verifyCsrfToken } from '../../../http/csrf';
+import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './parse';
 import {
-  dataPath, loadUploadMeta, readTableHead, removeUpload, saveUploadMeta, spoolMultipartUpload, streamTableCandidates, sweepStaleUploads, type SpooledUpload,
-} from './addresses/upload-store';
-import { candidatesFromBuffer } from './addresses/service';
-import { insertImportRun, findImportRun, recentImportRuns } from './addresses/service';
-import { runImport } from './addresses/import-run';
-import { mappingSchema } from './schema';
+  dataPath, loadUploadMeta, readTableHead, removeUpload, saveUploadMeta, spoolMultipartUpload, streamTableCandidates, sweepUploads, uploadDir, type SpooledUpload,
+} from './upload-store';
+import { candidatesFromBuffer } from './service';
+import { insertImportRun, findImportRun, recentImportRuns } from './service';
+import { runImport } from './import-run';
+import { mappingSchema, uploadKeyParams } from '../schema';
 
 const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css">';
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
@@ -37,14 +38,6 @@ async function readHead(file: string): Promise<Buffer> {
   }
 }
 
-const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
-
-
-/** Deletes uploads nobody mapped within CAMPAIGN_UPLOAD_TTL_HOURS. */
-export function sweepUploads(ctx: AppContext): Promise<string[]> {
-  return sweepStaleUploads(uploadDir(ctx), ctx.config.CAMPAIGN_UPLOAD_TTL_HOURS * 3600_000);
-}
-
 /**
  * Spooling or recording an upload: a full disk removes what was written (the spool already removed its
  * half), raises the write_failed alert and answers 507, so the admin reads why and nothing is left behind.
@@ -60,7 +53,8 @@ async function onDiskFull<T>(ctx: AppContext, key: string | null, work: () => Pr
   }
 }
 
-export function campaignImportRoutes(ctx: AppContext): Router {
+/** Address import: upload (any format), the CSV mapping page, and each run's progress. */
+export function addressImportRoutes(ctx: AppContext): Router {
   const router = Router();
   const dir = uploadDir(ctx);
 
@@ -105,10 +99,8 @@ export function campaignImportRoutes(ctx: AppContext): Router {
     return upload;
   };
 
-  // Only the first rows are parsed, so this page costs the same for 60 bytes or 60 MB.
-  router.get('/admin/campaigns/import/:key/map', requireStaff, async (req, res) => {
-    const key = String(req.params.key);
-    const upload = await loadUpload(key);
+  /** The mapping page: the first rows, each column numbered, and a select per field (the guess chosen). */
+  const renderMap = async (req: Request, res: Response, key: string, upload: SpooledUpload, errors: FieldErrors = {}, status = 200) => {
     const table = await readTableHead(dir, key, upload, PREVIEW_ROWS);
     let guess: Mapping | null = null;
     try {
@@ -117,7 +109,7 @@ export function campaignImportRoutes(ctx: AppContext): Router {
       if (!(err instanceof MappingError)) throw err;
     }
     const width = Math.max(table.header?.length ?? 0, ...table.records.slice(0, 50).map((r) => r.cells.length));
-    res.render('campaigns/map', {
+    res.status(status).render('campaigns/map', {
       title: req.t('campaigns.map.title'),
       headExtra: HEAD,
       key,
@@ -127,19 +119,35 @@ export function campaignImportRoutes(ctx: AppContext): Router {
       sample: table.records.slice(0, 5),
       rows: Math.max(0, upload.lines - (table.header ? 1 : 0)),
       guess,
+      errors,
     });
+  };
+
+  // Only the first rows are parsed, so this page costs the same for 60 bytes or 60 MB.
+  const mapPage = validate({ params: uploadKeyParams }, { notFoundKey: 'campaigns.import.upload_gone' });
+  router.get('/admin/campaigns/import/:key/map', requireStaff, mapPage, async (req, res) => {
+    const { key } = mapPage.of(req).params;
+    await renderMap(req, res, key, await loadUpload(key));
   });
 
-  router.post('/admin/campaigns/import/:key/map', requireStaff, async (req, res) => {
-    const key = String(req.params.key);
-    const upload = await loadUpload(key);
-    const parsed = mappingSchema.safeParse(req.body);
-    if (!parsed.success) throw BadRequest('campaigns.map.bad_mapping');
+  const mapForm = validate(
+    { params: uploadKeyParams, body: mappingSchema },
+    {
+      notFoundKey: 'campaigns.import.upload_gone',
+      fallbackKey: 'campaigns.map.bad_column',
+      onInvalid: async (req, res, errors) => {
+        const key = String(req.params.key);
+        await renderMap(req, res, key, await loadUpload(key), errors, 422);
+      },
+    },
+  );
+  router.post('/admin/campaigns/import/:key/map', requireStaff, mapForm, async (req, res) => {
+    const { params, body: m } = mapForm.of(req);
+    const upload = await loadUpload(params.key);
     const opt = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
-    const m = parsed.data;
     const mapping: Mapping = { address: m.address, displayId: opt(m.displayId), name: opt(m.name), source: opt(m.source), lang: opt(m.lang) };
     const runId = await insertImportRun(ctx.knex, upload.filename, userActor(req.user!));
-    runImport(ctx, runId, upload, async () => streamTableCandidates(dir, key, upload, mapping), () => removeUpload(dir, key), userActor(req.user!));
+    runImport(ctx, runId, upload, async () => streamTableCandidates(dir, params.key, upload, mapping), () => removeUpload(dir, params.key), userActor(req.user!));
     return res.redirect(303, `/admin/campaigns/imports/${runId}`);
   });
 

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Config } from '../../config';
-import { verifyLink, type LinkClaims } from './links';
-import { findRecipient, recordUnsubscribe } from './repo';
-import { suppressAddress } from './suppressions';
+import type { Config } from '../../../config';
+import { verifyLink, type LinkClaims } from './signed-links';
+import { findRecipient, recordUnsubscribe } from '../lifecycle/repo';
+import { suppressAddress } from '../addresses/suppressions';
 
 /** Checks a personal link by signature and expiry alone: a forged or stale token never reaches the database. */
 export function checkLink(config: Config, purpose: 'r' | 'u', token: string): LinkClaims | null {

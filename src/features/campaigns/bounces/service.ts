@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import { addressKey } from './addresses/normalise';
-import { splitMbox, decodeInput } from './addresses/parse';
-import { suppressAddress } from './suppressions';
-import { verifyLink } from './links';
+import { addressKey } from '../addresses/normalise';
+import { splitMbox, decodeInput } from '../addresses/parse';
+import { suppressAddress } from '../addresses/suppressions';
+import { verifyLink } from '../links/signed-links';
 
 export type BounceKind = 'hard' | 'soft' | 'complaint';
 

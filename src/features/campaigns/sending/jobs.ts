@@ -1,10 +1,10 @@
-import type { AppContext } from '../../app-context';
-import { enqueueJob, type BackgroundWork } from '../../jobs/runner';
-import { logger } from '../../logger';
-import type { Lang } from '../../http/i18n';
+import type { AppContext } from '../../../app-context';
+import { enqueueJob, type BackgroundWork } from '../../../jobs/runner';
+import { logger } from '../../../logger';
+import type { Lang } from '../../../http/i18n';
 import { runCampaign } from './sender';
-import { startDueCampaigns } from './service';
-import { sweepUploads } from './import-routes';
+import { startDueCampaigns } from '../lifecycle/service';
+import { sweepUploads } from '../addresses/upload-store';
 import { sendTestMessage } from './preview';
 
 /** Asks the worker instance(s) to send a campaign; safe to call any number of times. */
@@ -42,7 +42,7 @@ function launch(ctx: AppContext, campaignId: number): void {
  * Handlers for the campaign entries of src/jobs/registry.ts. A `campaigns.send` job starts (or joins) the
  * sending loop for that campaign in this process and completes at once. The resume timer re-kicks campaigns
  * left in 'sending' (after a restart), and every instance that picks the job up adds its own loop: the
- * outbox rows keep them from sending anything twice.
+ * send-queue rows keep them from sending anything twice.
  */
 export const campaignBackground: BackgroundWork = {
   queues: {

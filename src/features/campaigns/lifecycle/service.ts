@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../../audit/service';
+import { recordAudit } from '../../../audit/service';
 import { compileSet, type TemplateFieldError } from './template';
 import {
   insertCampaign,

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { recipientsForExport } from './repo';
-import { csvRecord } from '../../files/csv-cell';
+import { csvRecord } from '../../../files/csv-cell';
 
 const COLUMNS = [
   'email', 'display_id', 'lang', 'status', 'attempts', 'last_error', 'skip_reason',

@@ -1,11 +1,11 @@
-import type { Config } from '../../config';
-import type { MailMessage } from '../../mail/mailer';
-import { compiledEmail } from '../../mail/send';
-import { emailLayout } from '../../mail/layout';
-import { translator, type Lang } from '../../http/i18n';
-import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from './template';
-import { signLink } from './links';
-import type { Campaign } from './repo';
+import type { Config } from '../../../config';
+import type { MailMessage } from '../../../mail/mailer';
+import { compiledEmail } from '../../../mail/send';
+import { emailLayout } from '../../../mail/layout';
+import { translator, type Lang } from '../../../http/i18n';
+import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from '../lifecycle/template';
+import { signLink } from '../links/signed-links';
+import type { Campaign } from '../lifecycle/repo';
 
 // Stands in for the personal link while the body is laid out; cannot occur in a template or a URL.
 const LINK_MARK = '\u0000link\u0000';
