@@ -76,7 +76,7 @@ export const QUEUES = {
   /** Mails queued status updates to subscribers; each delivery row keeps its own attempts, one job at a time (singleton). */
   noticeFanout: { name: 'notice.subscribers.fanout', retryLimit: 2, retryDelay: 0, retryBackoff: false, batchSize: 1, pollingIntervalSeconds: 1 },
   /**
-   * One claims e-mail (a proof link, an account invitation) from src/mail/outbox.ts: sent exactly once, never to a
+   * One claims e-mail (a proof link, an account invitation) from src/mail/send-queue.ts: sent exactly once, never to a
    * suppressed address, at MAIL_RATE_PER_MINUTE. A failure that may pass is retried (30 s, 1, 2, 4, 8 min); the last one is 'failed'.
    */
   claimsMail: { name: 'claims.mail', retryLimit: 5, retryDelay: 30, retryBackoff: true, batchSize: 10, pollingIntervalSeconds: 1 },
@@ -123,5 +123,5 @@ export interface QueuePayloads {
   backupRun: { kind: 'database' | 'media'; trigger: string };
   noticeConfirmMail: { subscriberId: number; nonce: string };
   noticeFanout: Record<string, never>;
-  claimsMail: { outboxId: number };
+  claimsMail: { mailId: number };
 }

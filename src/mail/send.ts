@@ -17,7 +17,7 @@ export interface EmailToSend {
   subjectVars?: Record<string, string | number>;
   /** Extra headers (List-Unsubscribe for mail people subscribed to). */
   headers?: Record<string, string>;
-  /** A fixed Message-ID (`<...@domain>`), identical on every attempt of the same message (src/mail/outbox.ts). */
+  /** A fixed Message-ID (`<...@domain>`), identical on every attempt of the same message (src/mail/send-queue.ts). */
   messageId?: string;
 }
 

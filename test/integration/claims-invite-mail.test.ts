@@ -11,7 +11,7 @@ import { buildUser } from '../support/factories';
 import { OLD_TS } from '../support/salvage-fixtures';
 
 /*
- * The restored-account invitation goes through src/mail/outbox.ts: queued with
+ * The restored-account invitation goes through src/mail/send-queue.ts: queued with
  * the invitation, sent by the claims.mail job in a real portal process, exactly
  * once (a second run, a SIGKILLed worker), never to a suppressed address, and
  * at the outbound rate (MAIL_RATE_PER_MINUTE).
@@ -33,7 +33,7 @@ const cli = (...args: string[]) => runCli(['claims', 'restore-account', ...args]
 const addressOf = (oldId: number) => `owner${oldId}@old.example`;
 const invitationMail = async (oldId: number) => {
   const inv = await knex('portal.account_invitations').where({ old_user_id: oldId });
-  return knex('portal.mail_outbox').whereIn('ref', inv.map((i: { id: string }) => `claims.invitation:${i.id}`));
+  return knex('portal.mail_send_queue').whereIn('ref', inv.map((i: { id: string }) => `claims.invitation:${i.id}`));
 };
 const received = (oldId: number) => sink.received.filter((r) => r.to === addressOf(oldId));
 
@@ -136,7 +136,7 @@ describe('suppression and rate', () => {
     const started = Date.now();
     stopWorker = await workQueues(portal.ctx, ['claimsMail']);
     await until(async () => (await Promise.all([60, 61, 62, 63, 64].map(invitationMail))).every((m) => m[0]?.status === 'sent'), 30_000).catch(async (err) => {
-      process.stderr.write(JSON.stringify(await knex('portal.mail_outbox').select(), null, 1));
+      process.stderr.write(JSON.stringify(await knex('portal.mail_send_queue').select(), null, 1));
       throw err;
     });
     const sentAt = (await Promise.all([60, 61, 62, 63, 64].map(invitationMail))).map((m) => new Date(m[0].sent_at).getTime()).sort();

@@ -7,7 +7,7 @@ import { type Lang } from '../../http/i18n';
 import { addFieldError, hasFieldErrors, InvalidInput, type FieldErrors } from '../../http/field-errors';
 import { checkPassword } from '../../auth/password-rules';
 import { addressKey } from '../../mail/address';
-import { messageStates, queueMessage } from '../../mail/outbox';
+import { messageStates, queueMessage } from '../../mail/send-queue';
 import { isSuppressed } from '../../mail/suppressions';
 import * as catalogue from '../../salvage-catalogue';
 import * as rows from '../../toybox/restored-rows';
@@ -95,20 +95,20 @@ export type InvitationState =
 
 /**
  * The one-time "set your password" e-mail, queued with its invitation in one
- * transaction (src/mail/outbox.ts sends it exactly once from the claims.mail
+ * transaction (src/mail/send-queue.ts sends it exactly once from the claims.mail
  * job). Not queued again while an earlier one is valid, unused and not given
  * up on; never queued for a suppressed address.
  */
 export async function inviteAccountOwner(ctx: AppContext, staffActor: string, userId: number, oldUserId: number, email: string, lang: Lang): Promise<InvitationState> {
   const key = addressKey(email);
   if (!key) return { state: 'no_email' };
-  const result = await ctx.knex.transaction(async (trx): Promise<InvitationState & { outboxId?: number }> => {
+  const result = await ctx.knex.transaction(async (trx): Promise<InvitationState & { mailId?: number }> => {
     await invites.lockAccountInvitations(trx, userId);
     const live = await invites.liveInvitations(trx, userId);
     const states = await messageStates(trx, live.map((i) => invitationRef(i.id)));
     for (const inv of live) {
       const m = states.get(invitationRef(inv.id));
-      // sent before invitations were queued (no outbox row), or still on its way / delivered
+      // sent before invitations were queued (no queued message), or still on its way / delivered
       if (!m && inv.sent_at) return { state: 'already', delivery: 'sent', at: inv.sent_at };
       if (m && (m.status === 'queued' || m.status === 'sending' || m.status === 'sent')) return { state: 'already', delivery: m.status, at: m.sent_at ?? m.created_at };
     }
@@ -118,12 +118,12 @@ export async function inviteAccountOwner(ctx: AppContext, staffActor: string, us
     }
     const link = newLink(ctx, 'invitation');
     const id = await invites.insertInvitation(trx, { user_id: userId, old_user_id: oldUserId, email, token_hash: hashToken(link.token), link_nonce: link.nonce, created_by: staffActor, expires_at: new Date(Date.now() + INVITATION_DAYS * 86400_000) });
-    const outboxId = await queueMessage(trx, 'claimsInvitation', invitationRef(id), email, lang);
+    const mailId = await queueMessage(trx, 'claimsInvitation', invitationRef(id), email, lang);
     await recordAudit(trx, staffActor, 'claims.invitation_queued', `user:${userId}`, { old_user_id: oldUserId });
-    return { state: 'queued', at: new Date(), outboxId };
+    return { state: 'queued', at: new Date(), mailId };
   });
-  if (result.outboxId !== undefined) {
-    await kickMessage(ctx, result.outboxId);
+  if (result.mailId !== undefined) {
+    await kickMessage(ctx, result.mailId);
     return { state: 'queued', at: (result as { at: Date }).at };
   }
   return result;

@@ -5,13 +5,13 @@ import { signPayload } from '../../auth/signing';
 import { QUEUES } from '../../jobs/registry';
 import { enqueueJob, type BackgroundWork } from '../../jobs/runner';
 import { logger } from '../../logger';
-import { deliverMessage, sweepMessages, type BuildMessage, type DeliveryOutcome } from '../../mail/outbox';
+import { deliverMessage, sweepMessages, type BuildMessage, type DeliveryOutcome } from '../../mail/send-queue';
 import * as invites from './invitations-repo';
 import * as mailRepo from './mail-repo';
 
 /*
  * The claims feature's e-mails (the proof link, the account invitation) go
- * through src/mail/outbox.ts: queued with their row, sent by the claims.mail
+ * through src/mail/send-queue.ts: queued with their row, sent by the claims.mail
  * job exactly once, never to a suppressed address, at the outbound rate.
  * The link is derived in the worker from a nonce (HMAC under SESSION_SECRET),
  * so no token waits in the queue and a resend carries the same link.
@@ -38,11 +38,11 @@ export function newLink(ctx: AppContext, kind: keyof typeof PURPOSE): { nonce: s
 const linkToken = (ctx: AppContext, kind: keyof typeof PURPOSE, nonce: string) => signPayload(ctx.config.SESSION_SECRET, PURPOSE[kind], nonce);
 
 /** Sends the job for a queued message; a lost enqueue is picked up by the sweep, so it never fails the caller. */
-export async function kickMessage(ctx: AppContext, outboxId: number): Promise<void> {
+export async function kickMessage(ctx: AppContext, mailId: number): Promise<void> {
   try {
-    await enqueueJob(ctx, 'claimsMail', { outboxId });
+    await enqueueJob(ctx, 'claimsMail', { mailId });
   } catch (err) {
-    logger.warn({ err, outbox: outboxId }, 'claims e-mail queued but its job was not sent; the sweep will send it');
+    logger.warn({ err, mail: mailId }, 'claims e-mail queued but its job was not sent; the sweep will send it');
   }
 }
 
@@ -63,8 +63,8 @@ const build = (ctx: AppContext): BuildMessage => async (row) => {
 };
 
 /** The claims.mail job: one queued message, sent exactly once; an invitation that went out is marked and audited. */
-export async function sendClaimsMail(ctx: AppContext, outboxId: number): Promise<DeliveryOutcome> {
-  const out = await deliverMessage(ctx, outboxId, build(ctx), { maxAttempts: QUEUES.claimsMail.retryLimit + 1 });
+export async function sendClaimsMail(ctx: AppContext, mailId: number): Promise<DeliveryOutcome> {
+  const out = await deliverMessage(ctx, mailId, build(ctx), { maxAttempts: QUEUES.claimsMail.retryLimit + 1 });
   if (out.sent && out.ref?.startsWith(INVITATION_REF)) {
     const id = Number(out.ref.slice(INVITATION_REF.length));
     await invites.markSent(ctx.knex, id);
@@ -77,7 +77,7 @@ export async function sendClaimsMail(ctx: AppContext, outboxId: number): Promise
 /** Background work of the claims feature: the mail job and its sweep. */
 export const claimsBackground: BackgroundWork = {
   queues: {
-    claimsMail: (ctx, data) => sendClaimsMail(ctx, data.outboxId),
+    claimsMail: (ctx, data) => sendClaimsMail(ctx, data.mailId),
   },
   timers: {
     claimsMailSweep: async (ctx) => {

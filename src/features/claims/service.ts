@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, NotFound, Forbidden, HttpError } from '../../http/errors';
 import { type Lang } from '../../http/i18n';
-import { queueMessage } from '../../mail/outbox';
+import { queueMessage } from '../../mail/send-queue';
 import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';
 import { restoredByClaim } from './restore-repo';
@@ -136,13 +136,13 @@ export function isPlaceholderEmail(email: string): boolean {
 export async function requestEmailProof(ctx: AppContext, who: Actor, email: string, lang: Lang): Promise<void> {
   if (isPlaceholderEmail(email)) throw new HttpError(422, 'claims.email.placeholder');
   const link = newLink(ctx, 'emailLink');
-  const outboxId = await ctx.knex.transaction(async (trx) => {
+  const mailId = await ctx.knex.transaction(async (trx) => {
     const id = await mailRepo.insertEmailToken(trx, { user_id: who.id, email, token_hash: hashToken(link.token), link_nonce: link.nonce, expires_at: new Date(Date.now() + EMAIL_LINK_MINUTES * 60_000) });
     const queued = await queueMessage(trx, 'claimsEmailConfirm', emailLinkRef(id), email, lang);
     await recordAudit(trx, who.actor, 'claims.email_link_queued', `user:${who.id}`, {});
     return queued;
   });
-  await kickMessage(ctx, outboxId);
+  await kickMessage(ctx, mailId);
 }
 
 /**

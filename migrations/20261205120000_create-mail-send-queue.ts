@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 // 'sent' the moment the server says 250 (docs/design/exactly-once.md).
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
-    CREATE TABLE IF NOT EXISTS portal.mail_outbox (
+    CREATE TABLE IF NOT EXISTS portal.mail_send_queue (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       email text NOT NULL,
       ref text NOT NULL UNIQUE,
@@ -21,10 +21,10 @@ export async function up(knex: Knex): Promise<void> {
       claimed_at timestamptz,
       sent_at timestamptz
     );
-    CREATE INDEX IF NOT EXISTS mail_outbox_open_idx ON portal.mail_outbox (status) WHERE status IN ('queued', 'sending');
+    CREATE INDEX IF NOT EXISTS mail_send_queue_open_idx ON portal.mail_send_queue (status) WHERE status IN ('queued', 'sending');
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE IF EXISTS portal.mail_outbox');
+  await knex.raw('DROP TABLE IF EXISTS portal.mail_send_queue');
 }

@@ -1,18 +1,18 @@
 import type { Knex } from 'knex';
 
 type Db = Knex | Knex.Transaction;
-const OUTBOX = 'portal.mail_outbox';
+const QUEUE = 'portal.mail_send_queue';
 
-export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type QueuedStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
 
-export interface OutboxRow {
+export interface QueuedMessage {
   id: number;
   email: string;
   ref: string;
   to_email: string;
   email_key: string;
   lang: string;
-  status: OutboxStatus;
+  status: QueuedStatus;
   attempts: number;
   owner: string | null;
   message_id: string | null;
@@ -21,7 +21,7 @@ export interface OutboxRow {
   sent_at: Date | null;
 }
 
-const asRow = (r: OutboxRow): OutboxRow => ({ ...r, id: Number(r.id) });
+const asRow = (r: QueuedMessage): QueuedMessage => ({ ...r, id: Number(r.id) });
 
 /**
  * One message per ref: a second insert of the same ref (a double click, a
@@ -29,22 +29,22 @@ const asRow = (r: OutboxRow): OutboxRow => ({ ...r, id: Number(r.id) });
  */
 export async function insertMessage(db: Db, row: { email: string; ref: string; to_email: string; email_key: string; lang: string }): Promise<number> {
   const inserted = await db.raw<{ rows: Array<{ id: string }> }>(
-    `INSERT INTO ${OUTBOX} (email, ref, to_email, email_key, lang) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING RETURNING id`,
+    `INSERT INTO ${QUEUE} (email, ref, to_email, email_key, lang) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING RETURNING id`,
     [row.email, row.ref, row.to_email, row.email_key, row.lang],
   );
   if (inserted.rows[0]) return Number(inserted.rows[0].id);
-  const existing = await db(OUTBOX).where({ ref: row.ref }).first<{ id: string }>('id');
+  const existing = await db(QUEUE).where({ ref: row.ref }).first<{ id: string }>('id');
   return Number(existing!.id);
 }
 
-export async function messageById(db: Db, id: number): Promise<OutboxRow | undefined> {
-  const r = await db(OUTBOX).where({ id }).first<OutboxRow | undefined>();
+export async function messageById(db: Db, id: number): Promise<QueuedMessage | undefined> {
+  const r = await db(QUEUE).where({ id }).first<QueuedMessage | undefined>();
   return r ? asRow(r) : undefined;
 }
 
-export async function messagesByRef(db: Db, refs: string[]): Promise<OutboxRow[]> {
+export async function messagesByRef(db: Db, refs: string[]): Promise<QueuedMessage[]> {
   if (!refs.length) return [];
-  return (await db(OUTBOX).whereIn('ref', refs).select<OutboxRow[]>()).map(asRow);
+  return (await db(QUEUE).whereIn('ref', refs).select<QueuedMessage[]>()).map(asRow);
 }
 
 /**
@@ -52,9 +52,9 @@ export async function messagesByRef(db: Db, refs: string[]): Promise<OutboxRow[]
  * process as its owner and its fixed Message-ID, so two workers (or a
  * duplicate job) can never both send it. Committed before any byte goes out.
  */
-export async function claimMessage(trx: Knex.Transaction, id: number, owner: string, messageIdDomain: string): Promise<OutboxRow | undefined> {
-  const r = await trx.raw<{ rows: OutboxRow[] }>(
-    `UPDATE ${OUTBOX}
+export async function claimMessage(trx: Knex.Transaction, id: number, owner: string, messageIdDomain: string): Promise<QueuedMessage | undefined> {
+  const r = await trx.raw<{ rows: QueuedMessage[] }>(
+    `UPDATE ${QUEUE}
         SET status = 'sending', attempts = attempts + 1, owner = ?, claimed_at = clock_timestamp(),
             message_id = coalesce(message_id, '<' || email || '.' || id || '@' || ? || '>')
       WHERE id = ? AND status = 'queued'
@@ -65,8 +65,8 @@ export async function claimMessage(trx: Knex.Transaction, id: number, owner: str
 }
 
 /** Ends a claimed row (sent, failed, suppressed) or puts it back in the queue; only the claiming owner can. */
-export async function finishMessage(db: Db, id: number, owner: string, status: OutboxStatus, error: string | null = null): Promise<void> {
-  await db(OUTBOX)
+export async function finishMessage(db: Db, id: number, owner: string, status: QueuedStatus, error: string | null = null): Promise<void> {
+  await db(QUEUE)
     .where({ id, owner, status: 'sending' })
     .update({
       status,
@@ -78,7 +78,7 @@ export async function finishMessage(db: Db, id: number, owner: string, status: O
 
 /** Rows some process is sending under this ref prefix, with their owner (for the sweep's liveness check). */
 export async function sendingMessages(db: Db, refPrefix: string): Promise<Array<{ id: number; owner: string | null }>> {
-  const rows = await db(OUTBOX).where({ status: 'sending' }).whereLike('ref', `${refPrefix}%`).select<Array<{ id: string; owner: string | null }>>('id', 'owner');
+  const rows = await db(QUEUE).where({ status: 'sending' }).whereLike('ref', `${refPrefix}%`).select<Array<{ id: string; owner: string | null }>>('id', 'owner');
   return rows.map((r) => ({ id: Number(r.id), owner: r.owner }));
 }
 
@@ -88,7 +88,7 @@ export async function sendingMessages(db: Db, refPrefix: string): Promise<Array<
  * the rare person who may hold two copies (docs/design/exactly-once.md).
  */
 export async function takeOver(db: Db, id: number, deadOwner: string | null): Promise<boolean> {
-  const n = await db(OUTBOX)
+  const n = await db(QUEUE)
     .where({ id, status: 'sending' })
     .andWhere((q) => (deadOwner === null ? q.whereNull('owner') : q.where({ owner: deadOwner })))
     .update({ status: 'queued', owner: null, last_error: 'worker lost during send (its process is gone)' });
@@ -97,7 +97,7 @@ export async function takeOver(db: Db, id: number, deadOwner: string | null): Pr
 
 /** Queued rows no job has tried for a while (the enqueue after the commit never happened, or its job was lost). */
 export async function idleQueued(db: Db, refPrefix: string, idleSeconds: number): Promise<number[]> {
-  const rows = await db(OUTBOX)
+  const rows = await db(QUEUE)
     .where({ status: 'queued' })
     .whereLike('ref', `${refPrefix}%`)
     .whereRaw('coalesce(claimed_at, created_at) < clock_timestamp() - make_interval(secs => ?)', [idleSeconds])

@@ -5,7 +5,7 @@ import { workOwner } from '../jobs/ownership';
 import { logger } from '../logger';
 import { addressKey } from './address';
 import type { EmailName } from './definitions';
-import * as repo from './outbox-repo';
+import * as repo from './send-queue-repo';
 import { sendEmail, type EmailToSend } from './send';
 import { takeSendTokens } from './send-rate';
 import { isSuppressed } from './suppressions';
@@ -33,15 +33,15 @@ import { isSuppressed } from './suppressions';
  * the mark had not committed) is the one the design document describes.
  */
 
-export type { OutboxRow, OutboxStatus } from './outbox-repo';
+export type { QueuedMessage, QueuedStatus } from './send-queue-repo';
 
 /** What the feature puts in the message when it is sent (links are minted here, never stored in the queue). */
-export type BuildMessage = (row: repo.OutboxRow) => Promise<Pick<EmailToSend, 'locals' | 'subjectDetail' | 'subjectVars' | 'headers'> | null>;
+export type BuildMessage = (row: repo.QueuedMessage) => Promise<Pick<EmailToSend, 'locals' | 'subjectDetail' | 'subjectVars' | 'headers'> | null>;
 
 export interface DeliveryOutcome {
   id: number;
   /** Where the row ended: 'sent', 'suppressed', 'failed', or what another sender left it in ('queued' when it will be retried). */
-  status: repo.OutboxStatus;
+  status: repo.QueuedStatus;
   /** Whether this call sent it. */
   sent: boolean;
   /** The sender's ref, when this call claimed the row. */
@@ -63,7 +63,7 @@ export function queueMessage(db: Knex | Knex.Transaction, email: EmailName, ref:
 }
 
 /** The messages behind these refs (their state for a staff page), keyed by ref. */
-export async function messageStates(db: Knex | Knex.Transaction, refs: string[]): Promise<Map<string, repo.OutboxRow>> {
+export async function messageStates(db: Knex | Knex.Transaction, refs: string[]): Promise<Map<string, repo.QueuedMessage>> {
   return new Map((await repo.messagesByRef(db, refs)).map((r) => [r.ref, r]));
 }
 
@@ -76,7 +76,7 @@ class RateWait extends Error {
 const MAX_RATE_WAIT_MS = 60_000;
 
 /** Claims the row (or finds it is not to be sent), checking the suppression list and taking a rate token in the same transaction. */
-async function claim(ctx: AppContext, id: number, owner: string): Promise<{ row: repo.OutboxRow } | { outcome: DeliveryOutcome }> {
+async function claim(ctx: AppContext, id: number, owner: string): Promise<{ row: repo.QueuedMessage } | { outcome: DeliveryOutcome }> {
   const started = Date.now();
   for (;;) {
     try {
@@ -159,7 +159,7 @@ export async function sweepMessages(ctx: AppContext, refPrefix: string): Promise
   for (const r of await repo.sendingMessages(ctx.knex, refPrefix)) {
     if (!(await owner.isGone(r.owner))) continue;
     if (await repo.takeOver(ctx.knex, r.id, r.owner)) {
-      logger.warn({ outbox: r.id }, 'e-mail left mid-send by a process that is gone: queued again with the same Message-ID');
+      logger.warn({ message: r.id }, 'e-mail left mid-send by a process that is gone: queued again with the same Message-ID');
       retaken.push(r.id);
     }
   }
