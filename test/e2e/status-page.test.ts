@@ -3,7 +3,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { launchBrowser, artifact } from '../support/browser';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 
 const actor = { label: 'test:e2e', userId: null };
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;

@@ -4,7 +4,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { EMAILS, type EmailName } from '../../src/mail/definitions';
 import { sendEmail, sendEmailNow } from '../../src/mail/send';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 
 /**
  * Alert e-mails are the one exception to "every e-mail is sent from a queue job" (src/mail/definitions.ts,

@@ -6,7 +6,7 @@ import { ROOT, runCli, type CliResult } from '../support/cli';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 import { setupSchema } from '../../src/features/bootstrap/schema';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 import { EXIT } from '../../src/cli/exit-codes';
 
 
