@@ -165,6 +165,9 @@ export interface OldPostRow {
   image_url: string | null;
   video_url: string | null;
   image: string | null;
+  game_url: string | null;
+  /** A game's thumbnail as its ImageField stored it (`submissions/thumbnails/<name>`). */
+  thumbnail: string | null;
   created_at: Date;
 }
 
@@ -186,6 +189,8 @@ export async function oldPosts(knex: Knex, oldUserId: number): Promise<OldPostRo
         image_url: (r.image_url as string | null) ?? null,
         video_url: (r.video_url as string | null) ?? null,
         image: (r.image as string | null) ?? null,
+        game_url: typeof r.game_url === 'string' && r.game_url ? r.game_url : null,
+        thumbnail: typeof r.thumbnail === 'string' && r.thumbnail ? r.thumbnail : null,
         created_at: r.created_at as Date,
       }));
   }
@@ -212,11 +217,14 @@ export async function factsForOldId(knex: Knex, oldUserId: number, limit = 30): 
 }
 
 export interface OldEdge {
-  kind: 'reaction' | 'follow';
+  /** A reaction, bookmark or repost points at a post (`to_old` is its author); a follow at a person. */
+  kind: 'reaction' | 'bookmark' | 'repost' | 'follow';
   from_old: number;
   to_old: number;
-  /** Reactions: the stored name of the reacted-to post's file (what ties it to a restored post). */
+  /** Post edges: the stored name of the post's image or video file (what ties it to a restored post). */
   post_file: string | null;
+  /** Post edges on a game: its folder `games/{display id}/{ts}` (from the old row's game_url). */
+  post_game: string | null;
   type: string | null;
   created_at: Date;
 }
@@ -226,26 +234,42 @@ const fileNameOf = (r: Record<string, unknown>): string | null => {
   return null;
 };
 
-/** Reactions and follows an old database holds with this old id at either end. */
+/** The folder `games/{display id}/{ts}` a game post's game_url points into (TOYBOX serves games under /media/). */
+export function gameFolderOf(gameUrl: unknown): string | null {
+  if (typeof gameUrl !== 'string') return null;
+  const m = /\/media\/(games\/[^/?#]+\/\d+)\//.exec(gameUrl);
+  return m ? m[1]! : null;
+}
+
+/** Edges on posts (reactions, bookmarks, reposts) from one table of an old database, either end this old id. */
+async function postEdges(knex: Knex, schema: string, table: string, kind: 'reaction' | 'bookmark' | 'repost', oldUserId: number): Promise<OldEdge[]> {
+  const cols = ['r.user_id', 's.author_id', 'r.created_at', 's.image', 's.image_url', 's.video_url', 's.game_url'];
+  if (kind === 'reaction') cols.push('r.type');
+  const rows = (await knex
+    .withSchema(schema)
+    .from(`${table} as r`)
+    .join('submissions as s', 's.id', 'r.submission_id')
+    .where((q) => q.where('r.user_id', oldUserId).orWhere('s.author_id', oldUserId))
+    .orderBy('r.id')
+    .select(cols)) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({ kind, from_old: Number(r.user_id), to_old: Number(r.author_id), post_file: fileNameOf(r), post_game: gameFolderOf(r.game_url), type: kind === 'reaction' ? String(r.type) : null, created_at: r.created_at as Date }));
+}
+
+/** Reactions, bookmarks, reposts and follows an old database holds with this old id at either end. */
 export async function oldEdgesTouching(knex: Knex, oldUserId: number): Promise<OldEdge[]> {
   for (const schema of await oldSchemas(knex)) {
     const out: OldEdge[] = [];
-    const hasReactions = (await hasTable(knex, schema, 'reactions')) && (await hasTable(knex, schema, 'submissions'));
-    const hasFollows = await hasTable(knex, schema, 'user_follows');
-    if (!hasReactions && !hasFollows) continue;
-    if (hasReactions) {
-      const rows = (await knex
-        .withSchema(schema)
-        .from('reactions as r')
-        .join('submissions as s', 's.id', 'r.submission_id')
-        .where((q) => q.where('r.user_id', oldUserId).orWhere('s.author_id', oldUserId))
-        .orderBy('r.id')
-        .select('r.user_id', 's.author_id', 'r.type', 'r.created_at', 's.image', 's.image_url', 's.video_url')) as Array<Record<string, unknown>>;
-      for (const r of rows) out.push({ kind: 'reaction', from_old: Number(r.user_id), to_old: Number(r.author_id), post_file: fileNameOf(r), type: String(r.type), created_at: r.created_at as Date });
+    const hasPosts = await hasTable(knex, schema, 'submissions');
+    const postTables = [] as Array<['reaction' | 'bookmark' | 'repost', string]>;
+    for (const [kind, table] of [['reaction', 'reactions'], ['bookmark', 'submission_bookmarks'], ['repost', 'submission_reposts']] as const) {
+      if (hasPosts && (await hasTable(knex, schema, table))) postTables.push([kind, table]);
     }
+    const hasFollows = await hasTable(knex, schema, 'user_follows');
+    if (!postTables.length && !hasFollows) continue;
+    for (const [kind, table] of postTables) out.push(...(await postEdges(knex, schema, table, kind, oldUserId)));
     if (hasFollows) {
       const rows = (await knex.withSchema(schema).from('user_follows').where((q) => q.where('follower_id', oldUserId).orWhere('following_id', oldUserId)).orderBy('id').select('follower_id', 'following_id', 'created_at')) as Array<Record<string, unknown>>;
-      for (const r of rows) out.push({ kind: 'follow', from_old: Number(r.follower_id), to_old: Number(r.following_id), post_file: null, type: null, created_at: r.created_at as Date });
+      for (const r of rows) out.push({ kind: 'follow', from_old: Number(r.follower_id), to_old: Number(r.following_id), post_file: null, post_game: null, type: null, created_at: r.created_at as Date });
     }
     return out;
   }
@@ -256,4 +280,10 @@ export async function oldEdgesTouching(knex: Knex, oldUserId: number): Promise<O
 export async function gameFilesOf(knex: Knex, displayId: string): Promise<CatalogueFile[]> {
   const rows = (await oldFiles(knex).where('f.kind', 'game_file').whereRaw('lower(f.display_id) = lower(?)', [displayId]).orderBy(['f.rel_path'])) as Array<FileDbRow & { game_folder?: string }>;
   return rows.map(withAbs);
+}
+
+/** The old-era catalogued file stored at this path of an uploads tree (first catalogued wins), e.g. a game's thumbnail. */
+export async function oldFileAt(knex: Knex, relPath: string): Promise<CatalogueFile | null> {
+  const row = (await oldFiles(knex).where('f.rel_path', relPath).orderBy('f.id').first()) as FileDbRow | undefined;
+  return row ? withAbs(row) : null;
 }

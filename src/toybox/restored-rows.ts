@@ -10,7 +10,10 @@ import type { Knex } from 'knex';
 type Trx = Knex.Transaction;
 
 /** Restorable tables and the rows they may hold back to: the only table names undo will ever delete from. */
-export const RESTORABLE_TABLES = ['reactions', 'user_follows', 'submissions', 'user_cards', 'user_meta'] as const;
+export const RESTORABLE_TABLES = ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'submissions', 'user_cards', 'user_meta'] as const;
+/** Tables whose rows point at a post (submission_id): removed before the posts they point at. */
+export const POST_EDGE_TABLES = ['reactions', 'submission_bookmarks', 'submission_reposts'] as const;
+export type PostEdgeTable = (typeof POST_EDGE_TABLES)[number];
 export type RestorableTable = (typeof RESTORABLE_TABLES)[number];
 /** Columns a restore may set on a person's existing rows (offered as choices, never forced). */
 export const RESTORABLE_COLUMNS: Record<string, string[]> = { users: ['avatar_url'], user_meta: ['header_url', 'display_name', 'bio'] };
@@ -26,6 +29,8 @@ export interface RestoredSubmission {
   image_url: string | null;
   video_url: string | null;
   game_url: string | null;
+  /** A game's thumbnail as Django's ImageField stores it: relative to the uploads root (`submissions/thumbnails/<name>`). */
+  thumbnail?: string | null;
   created_at: Date;
 }
 
@@ -82,7 +87,7 @@ export async function insertSubmissions(trx: Trx, rows: RestoredSubmission[]): P
         rows.slice(i, i + 1000).map((s) => ({
           author_id: s.author_id,
           image: null,
-          thumbnail: null,
+          thumbnail: s.thumbnail ?? null,
           title: s.title,
           caption: s.caption,
           hashtags: JSON.stringify(s.hashtags),
@@ -171,11 +176,30 @@ export async function insertFollows(trx: Trx, rows: Array<{ follower_id: number;
   return inserted.map((r: { id: string }) => Number(r.id));
 }
 
-/** Reactions on these posts, restricted to the given ids (those some restore added). */
-export async function reactionIdsOn(trx: Trx, submissionIds: number[]): Promise<number[]> {
-  if (!submissionIds.length) return [];
-  const rows = await trx('public.reactions').whereIn('submission_id', submissionIds).select('id');
-  return rows.map((r: { id: string }) => Number(r.id));
+/**
+ * Bookmarks or reposts as rows only, at their old time (TOYBOX keeps no counter for them: its pages COUNT the rows,
+ * and submissions.likes_count is a legacy column no view updates); one per person and post, an existing one is kept.
+ */
+export async function insertPostEdges(trx: Trx, table: 'submission_bookmarks' | 'submission_reposts', rows: Array<{ user_id: number; submission_id: number; created_at: Date }>): Promise<number[]> {
+  if (!(['submission_bookmarks', 'submission_reposts'] as string[]).includes(table)) throw new Error(`not a post edge table: ${table}`);
+  if (!rows.length) return [];
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 2000) {
+    const inserted = await trx(`public.${table}`).insert(rows.slice(i, i + 2000)).onConflict(['user_id', 'submission_id']).ignore().returning('id');
+    ids.push(...inserted.map((r: { id: string }) => Number(r.id)));
+  }
+  return ids;
+}
+
+/** Rows of a post edge table (reactions, bookmarks, reposts) on these posts (the caller keeps those some restore added). */
+export async function postEdgeIdsOn(trx: Trx, table: PostEdgeTable, submissionIds: number[]): Promise<number[]> {
+  if (!(POST_EDGE_TABLES as readonly string[]).includes(table)) throw new Error(`not a post edge table: ${table}`);
+  const out: number[] = [];
+  for (let i = 0; i < submissionIds.length; i += 5000) {
+    const rows = await trx(`public.${table}`).whereIn('submission_id', submissionIds.slice(i, i + 5000)).select('id');
+    out.push(...rows.map((r: { id: string }) => Number(r.id)));
+  }
+  return out;
 }
 
 /** Accounts already holding this display id (compared as TOYBOX's login does, and case-folded, to never hand one out twice). */

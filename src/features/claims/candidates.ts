@@ -20,8 +20,11 @@ export interface PostCandidate {
   from_database: boolean;
   preview_id: number | null;
   restored: boolean;
-  /** Games: every file of the folder, and the index.html TOYBOX's upload view would have found first. */
-  game?: { folder: string; file_ids: number[]; index: string };
+  /**
+   * Games: every file of the folder, the index.html TOYBOX's upload view would have found first, and the
+   * thumbnail the old row names (`submissions/thumbnails/<name>`) when the catalogue holds that file.
+   */
+  game?: { folder: string; file_ids: number[]; index: string; thumbnail_file_id: number | null };
 }
 
 export interface ProfileFileCandidate {
@@ -92,7 +95,8 @@ export async function candidates(ctx: AppContext, userId: number, claimId: numbe
 export async function loadCandidates(ctx: AppContext, userId: number, claimId: number): Promise<{ cand: Candidates; files: catalogue.CatalogueFile[] }> {
   const claim = await approvedClaimOf(ctx.knex, userId, claimId);
   const files = await catalogue.clusterFiles(ctx.knex, claim.old_user_id);
-  const oldRows = rowsByFileName(await catalogue.oldPosts(ctx.knex, claim.old_user_id));
+  const oldPostRows = await catalogue.oldPosts(ctx.knex, claim.old_user_id);
+  const oldRows = rowsByFileName(oldPostRows);
   const derived = derivedByOriginal(files);
   const seen = new Set<string>();
   const posts: PostCandidate[] = [];
@@ -118,7 +122,7 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
     });
   }
   const account = await catalogue.oldAccount(ctx.knex, claim.old_user_id);
-  const games = account ? await gameCandidates(ctx, account.display_id, claim.old_user_id) : { posts: [], files: [] };
+  const games = account ? await gameCandidates(ctx, account.display_id, claim.old_user_id, oldPostRows) : { posts: [], files: [] };
   posts.push(...games.posts);
   files.push(...games.files);
   const oldCards = await catalogue.oldCards(ctx.knex, claim.old_user_id);
@@ -148,7 +152,7 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
  * unique). The entry page is what TOYBOX's upload view picks: the first
  * index.html walking top-down (shallowest, then by name).
  */
-async function gameCandidates(ctx: AppContext, displayId: string, oldUserId: number): Promise<{ posts: PostCandidate[]; files: catalogue.CatalogueFile[] }> {
+async function gameCandidates(ctx: AppContext, displayId: string, oldUserId: number, oldPostRows: catalogue.OldPostRow[]): Promise<{ posts: PostCandidate[]; files: catalogue.CatalogueFile[] }> {
   const owners = await catalogue.oldAccountsByDisplayId(ctx.knex, displayId);
   if (owners.length !== 1 || owners[0]!.old_user_id !== oldUserId) return { posts: [], files: [] };
   const files = await catalogue.gameFilesOf(ctx.knex, displayId);
@@ -159,29 +163,41 @@ async function gameCandidates(ctx: AppContext, displayId: string, oldUserId: num
     list.push(f);
     byFolder.set(f.game_folder, list);
   }
+  // The old rows of game posts, by the folder their game_url points into (they give title, caption, time, thumbnail).
+  const rowByFolder = new Map<string, catalogue.OldPostRow>();
+  for (const r of oldPostRows) {
+    const folder = catalogue.gameFolderOf(r.game_url);
+    if (folder && !rowByFolder.has(folder.toLowerCase())) rowByFolder.set(folder.toLowerCase(), r);
+  }
   const posts: PostCandidate[] = [];
+  const extra: catalogue.CatalogueFile[] = [];
   for (const [folder, list] of byFolder) {
     const index = list
       .map((f) => f.rel_path)
       .filter((p) => path.posix.basename(p) === 'index.html')
       .sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b))[0];
     if (!index) continue;
+    const row = rowByFolder.get(folder.toLowerCase());
+    // Only a thumbnail under submissions/thumbnails/ (where TOYBOX's ImageField puts them), as a plain name.
+    const thumbRel = row?.thumbnail && /^submissions\/thumbnails\/[^/\\]+$/.test(row.thumbnail) && !row.thumbnail.includes('..') ? row.thumbnail : null;
+    const thumb = thumbRel ? await catalogue.oldFileAt(ctx.knex, thumbRel) : null;
+    if (thumb) extra.push(thumb);
     posts.push({
       key: `old-media:${folder}`.slice(0, 100),
       file_id: list[0]!.id,
       kind: 'game',
       rel_path: index,
-      title: '',
-      caption: '',
-      created_at: list[0]!.uploaded_at,
-      hashtags: [],
-      spell: '',
-      ai_tool: '',
-      from_database: false,
+      title: plainText(row?.title ?? '', 20),
+      caption: plainText(row?.caption ?? '', 140),
+      created_at: row?.created_at ?? list[0]!.uploaded_at,
+      hashtags: Array.isArray(row?.hashtags) ? (row.hashtags as unknown[]).map((t) => plainText(t, 100)).filter(Boolean).slice(0, 50) : [],
+      spell: plainText(row?.spell ?? '', 8000),
+      ai_tool: plainText(row?.ai_tool ?? '', 64),
+      from_database: Boolean(row),
       preview_id: null,
       restored: false,
-      game: { folder, file_ids: list.map((f) => f.id), index },
+      game: { folder, file_ids: list.map((f) => f.id), index, thumbnail_file_id: thumb?.id ?? null },
     });
   }
-  return { posts, files };
+  return { posts, files: [...files, ...extra] };
 }

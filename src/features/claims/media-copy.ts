@@ -30,7 +30,8 @@ export function sha256Of(file: string): Promise<string> {
  * TOYBOX's own code would give it for this person, never overwriting: a name
  * already taken by other bytes moves to the next free second / suffix.
  */
-export async function copyIn(root: string, src: Pick<catalogue.CatalogueFile, 'abs_path' | 'sha256'>, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
+export async function copyIn(root: string, src: Pick<catalogue.CatalogueFile, 'abs_path' | 'sha256'>, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>, opts: { adopt?: boolean } = {}): Promise<{ rel: string; added: boolean }> {
+  const adopt = opts.adopt ?? true;
   for (let bump = 0; bump < 50; bump++) {
     const rel = relName(bump);
     const abs = path.resolve(root, rel);
@@ -50,7 +51,9 @@ export async function copyIn(root: string, src: Pick<catalogue.CatalogueFile, 'a
       // The same bytes under the name this restore would give them: a copy a killed restore left behind
       // (post names carry the old upload second, which only restores write). Adopt it, so that it is
       // recorded now and undo removes it.
-      if ((await sha256Of(abs)) === src.sha256) {
+      // Not for names that carry no user id (a game thumbnail keeps its uploader's file name): the same bytes
+      // there may be someone's live file, which undo must never remove.
+      if (adopt && (await sha256Of(abs)) === src.sha256) {
         copied.push({ rel, abs, sha256: src.sha256 });
         return { rel, added: true };
       }
@@ -83,6 +86,21 @@ export async function holdsSameFile(ctx: AppContext, root: string, url: string |
 
 export const mediaUrl = (ctx: AppContext, rel: string) => `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/uploads/${rel}`;
 export const randomHex = () => crypto.randomBytes(4).toString('hex');
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * The name Django's storage gives an upload under `folder` (FileField, max_length 100): the file's own name
+ * when free, else `{stem}_{7 random letters or digits}{ext}` (Storage.get_available_name), the stem cut to fit.
+ */
+export function djangoAvailableName(folder: string, name: string, bump: number): string {
+  const ext = path.posix.extname(name);
+  let stem = name.slice(0, name.length - ext.length);
+  const suffix = bump ? `_${Array.from(crypto.randomBytes(7), (b) => ALNUM[b % ALNUM.length]).join('')}` : '';
+  const room = 100 - folder.length - 1 - suffix.length - ext.length;
+  if (stem.length > room) stem = stem.slice(0, Math.max(1, room));
+  return `${folder}/${stem}${suffix}${ext}`;
+}
 
 /**
  * Copies a game's folder to a fresh folder of TOYBOX's games tree (the first

@@ -8,7 +8,7 @@ import * as restores from './restore-repo';
 import { approvedClaimOf, type Actor } from './service';
 import { mapLimit } from './map-limit';
 import { derivedByOriginal, loadCandidates, type ProfileFileCandidate } from './candidates';
-import { copyFolder, copyIn, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
+import { copyFolder, copyIn, djangoAvailableName, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';
 
 export { candidates, type Candidates, type PostCandidate, type CardCandidate, type ProfileFileCandidate } from './candidates';
@@ -28,8 +28,10 @@ export interface RestoreResult {
   posts: number;
   cards: number;
   reactions: number;
+  bookmarks: number;
+  reposts: number;
   follows: number;
-  /** Reactions and follows whose other end is not restored yet: completed by the other side's restore. */
+  /** Reactions, bookmarks, reposts and follows whose other end is not restored yet: completed by the other side's restore. */
   pending_edges: number;
   avatar: boolean;
   header: boolean;
@@ -53,7 +55,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
   const avatar = sel.avatar !== null ? cand.avatars.find((a) => a.file_id === sel.avatar) : undefined;
   const header = sel.header !== null ? cand.headers.find((a) => a.file_id === sel.header) : undefined;
   if ((sel.avatar !== null && !avatar) || (sel.header !== null && !header)) throw NotFound('claims.restore.no_such_item');
-  const nothing = { restore_id: null, posts: 0, cards: 0, reactions: 0, follows: 0, pending_edges: 0, avatar: false, header: false, profile: 0, undo_until: null };
+  const nothing = { restore_id: null, posts: 0, cards: 0, reactions: 0, bookmarks: 0, reposts: 0, follows: 0, pending_edges: 0, avatar: false, header: false, profile: 0, undo_until: null };
   if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio) return nothing;
 
   const copied: CopiedFile[] = [];
@@ -73,15 +75,22 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const root = newPosts.length || avatar || header ? mediaDir(ctx) : '';
       if (root) await sweepTemporaryCopies(root, who.id);
       // Files before rows: a crash leaves at most unreferenced copies, never rows without files.
-      const postFiles = new Map<string, { url: string }>();
+      const postFiles = new Map<string, { url: string; thumbnail?: string }>();
       const dirs = new Set<string>();
       // A few copies in flight: the disk, not one file at a time, sets the pace.
       await mapLimit(newPosts, 8, async (p) => {
         if (p.game) {
           const ts = p.game.folder.split('/')[2]!;
           const folder = await copyFolder(root, p.game.file_ids.map((id) => files.get(id)!), p.game.folder, (b) => `games/${who.display_id}/${Number(ts) + b}`, copied);
+          // The thumbnail the old row named, under the name Django's storage would give it (its own name, else
+          // a random suffix), never adopting a file already there: without a user id in its name it may be someone's.
+          let thumbnail: string | undefined;
+          if (p.game.thumbnail_file_id !== null) {
+            const t = files.get(p.game.thumbnail_file_id)!;
+            thumbnail = (await copyIn(root, t, (b) => djangoAvailableName('submissions/thumbnails', path.posix.basename(t.rel_path), b), copied, dirs, { adopt: false })).rel;
+          }
           // TOYBOX serves games under /media/ and stores that absolute URL in game_url.
-          postFiles.set(p.key, { url: `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/media/${folder}${p.game.index.slice(p.game.folder.length)}` });
+          postFiles.set(p.key, { url: `${ctx.config.TOYBOX_URL.replace(/\/$/, '')}/media/${folder}${p.game.index.slice(p.game.folder.length)}`, thumbnail });
           return;
         }
         const f = files.get(p.file_id)!;
@@ -126,6 +135,7 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
           image_url: p.kind === 'post_image' ? postFiles.get(p.key)!.url : null,
           video_url: p.kind === 'post_video' ? postFiles.get(p.key)!.url : null,
           game_url: p.kind === 'game' ? postFiles.get(p.key)!.url : null,
+          thumbnail: p.kind === 'game' ? (postFiles.get(p.key)!.thumbnail ?? null) : null,
           created_at: p.created_at ?? new Date(),
         })),
       );
@@ -158,14 +168,16 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       cardIds.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_cards', row_id: id })));
       const edges = await restoreEdges(trx, oldEdges);
       edges.reactions.forEach((id) => writes.push(w({ op: 'insert', table_name: 'reactions', row_id: id })));
+      edges.bookmarks.forEach((id) => writes.push(w({ op: 'insert', table_name: 'submission_bookmarks', row_id: id })));
+      edges.reposts.forEach((id) => writes.push(w({ op: 'insert', table_name: 'submission_reposts', row_id: id })));
       edges.follows.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_follows', row_id: id })));
-      const summary = { posts: inserted.length, cards: cardIds.length, reactions: edges.reactions.length, follows: edges.follows.length, pending_edges: edges.pending, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
+      const summary = { posts: inserted.length, cards: cardIds.length, reactions: edges.reactions.length, bookmarks: edges.bookmarks.length, reposts: edges.reposts.length, follows: edges.follows.length, pending_edges: edges.pending, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
       if (!writes.length) return { ...nothing };
       const restoreId = await restores.insertRestore(trx, { user_id: who.id, claim_id: claimId, old_user_id: cand.old_user_id, created_by: who.actor, undo_until: undoUntil });
       await restores.recordWrites(trx, restoreId, writes);
       await restores.setSummary(trx, restoreId, summary);
       await recordAudit(trx, who.actor, 'claims.restore', `user:${who.id}`, { restore: restoreId, claim: claimId, old_user_id: cand.old_user_id, ...summary });
-      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, follows: summary.follows, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
+      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, bookmarks: summary.bookmarks, reposts: summary.reposts, follows: summary.follows, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
     });
     if (result.restore_id === null) await discard(ctx, copied);
     return result;

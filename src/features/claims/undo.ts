@@ -14,7 +14,8 @@ import type { Actor } from './service';
  * added are deleted newest first (children before parents), columns it set go
  * back unless the person changed them since, then the files it copied are
  * removed. Anything the person made since is untouched. A restored post that
- * others have reacted to since cannot be removed (FK at COMMIT): refused whole.
+ * others have reacted to, bookmarked or reposted since cannot be removed (FK at
+ * COMMIT): refused whole.
  */
 export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts: { staff?: boolean } = {}): Promise<{ removed: number }> {
   let files: restores.WriteRow[] = [];
@@ -37,10 +38,13 @@ export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts:
           byTable.set(x.table_name as rows.RestorableTable, list);
         }
       }
-      // Reactions another restore added on these posts go with them (they come back if the posts are restored again).
-      const onPosts = await restores.insertedByRestores(trx, 'reactions', await rows.reactionIdsOn(trx, byTable.get('submissions') ?? []));
-      byTable.set('reactions', [...new Set([...(byTable.get('reactions') ?? []), ...onPosts])]);
-      for (const table of ['reactions', 'user_follows', 'user_cards', 'submissions', 'user_meta'] as const) {
+      // Reactions, bookmarks and reposts another restore added on these posts go with them, children first
+      // (they come back if the posts are restored again).
+      for (const table of rows.POST_EDGE_TABLES) {
+        const onPosts = await restores.insertedByRestores(trx, table, await rows.postEdgeIdsOn(trx, table, byTable.get('submissions') ?? []));
+        byTable.set(table, [...new Set([...(byTable.get(table) ?? []), ...onPosts])]);
+      }
+      for (const table of ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'user_cards', 'submissions', 'user_meta'] as const) {
         const ids = byTable.get(table);
         if (ids?.length) await rows.deleteRows(trx, table, ids);
         removed += ids?.length ?? 0;
