@@ -105,3 +105,42 @@ async function loadOldDatabase(knex: Knex): Promise<string> {
 export function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
+
+export interface OldExtras {
+  /** A second salvaged uploads tree (catalogued as old era) holding the game thumbnail. */
+  uploads: string;
+  /** The game thumbnail's bytes, as stored under `submissions/thumbnails/title_screen.png`. */
+  gameThumbnail: Buffer;
+}
+
+/** Creates these TOYBOX tables (empty, as the old database's dump had them) in an old database's schema. */
+export async function addOldTables(knex: Knex, schema: string, tables: string[]): Promise<void> {
+  for (const t of tables) await knex.raw(`CREATE TABLE IF NOT EXISTS ${schema}.${t} (LIKE public.${t} INCLUDING DEFAULTS INCLUDING IDENTITY)`);
+}
+
+/**
+ * More of the old database of makeOldWorld: usagi's post row (42), kuma's game row (43, naming its
+ * thumbnail `submissions/thumbnails/title_screen.png`, a file of a second salvaged tree), and bookmarks
+ * and reposts between kuma (7) and usagi (8):
+ * bookmarks 701 kuma -> 42, 702 usagi -> 41, 703 usagi -> 43 (the game); reposts 801 usagi -> 41, 802 kuma -> 42.
+ */
+export async function addOldBookmarksAndGame(ctx: AppContext, world: OldWorld, work: string): Promise<OldExtras> {
+  const knex = ctx.knex;
+  const uploads = path.join(work, 'host-uploads-thumbnails');
+  const gameThumbnail = await (await picture(77)).png().toBuffer();
+  put(uploads, 'submissions/thumbnails/title_screen.png', gameThumbnail);
+  fs.utimesSync(path.join(uploads, 'submissions/thumbnails/title_screen.png'), OLD_TS + 310, OLD_TS + 310);
+  await addMedia(ctx, uploads, { era: 'old' });
+  const schema = world.schema;
+  await addOldTables(knex, schema, ['submission_bookmarks', 'submission_reposts']);
+  const at = (s: number) => new Date(s * 1000);
+  const post = { comment_enabled: true, status: 'PUBLIC', aim: '', steps: '[]', frame_type: 'none', jp_result: 'none', likes_count: 0, hashtags: '[]', spell: '', ai_tool: '', caption: '' };
+  await knex.withSchema(schema).table('submissions').insert([
+    { ...post, id: 42, author_id: 8, title: 'うさぎ', image_url: `https://toybox.old/uploads/submissions/8_${OLD_TS + 500}.png`, created_at: at(OLD_TS + 520), updated_at: at(OLD_TS + 520) },
+    { ...post, id: 43, author_id: 7, title: 'くまのゲーム', caption: 'あそんでね', game_url: `https://toybox.old/media/games/kuma/${OLD_TS + 300}/index.html`, thumbnail: 'submissions/thumbnails/title_screen.png', created_at: at(OLD_TS + 320), updated_at: at(OLD_TS + 320) },
+  ]);
+  const edge = (id: number, user_id: number, submission_id: number, s: number) => ({ id, user_id, submission_id, created_at: at(s) });
+  await knex.withSchema(schema).table('submission_bookmarks').insert([edge(701, 7, 42, OLD_TS + 800), edge(702, 8, 41, OLD_TS + 810), edge(703, 8, 43, OLD_TS + 820)]);
+  await knex.withSchema(schema).table('submission_reposts').insert([edge(801, 8, 41, OLD_TS + 900), edge(802, 7, 42, OLD_TS + 910)]);
+  return { uploads, gameThumbnail };
+}
