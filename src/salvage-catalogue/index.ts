@@ -287,3 +287,64 @@ export async function oldFileAt(knex: Knex, relPath: string): Promise<CatalogueF
   const row = (await oldFiles(knex).where('f.rel_path', relPath).orderBy('f.id').first()) as FileDbRow | undefined;
   return row ? withAbs(row) : null;
 }
+
+/** Old-era catalogued files at these paths (first catalogued of each path wins). */
+export async function oldFilesAt(knex: Knex, relPaths: string[]): Promise<Map<string, CatalogueFile>> {
+  const out = new Map<string, CatalogueFile>();
+  if (!relPaths.length) return out;
+  const rows = (await oldFiles(knex).whereIn('f.rel_path', [...new Set(relPaths)]).orderBy('f.id')) as FileDbRow[];
+  for (const r of rows) if (!out.has(r.rel_path)) out.set(r.rel_path, withAbs(r));
+  return out;
+}
+
+export interface OldArticle {
+  old_id: number;
+  title: string;
+  slug: string;
+  /** As its ImageField stored it: `articles/thumbnails/{uuid}.ext` (relative to the uploads root). */
+  thumbnail: string | null;
+  thumbnail_url: string | null;
+  body: unknown;
+  custom_css: string;
+  status: string;
+  published_at: Date | null;
+  pt_awarded: boolean;
+  created_at: Date;
+}
+
+export interface OldArticleMedia {
+  old_id: number;
+  /** `articles/media/{uuid}.ext` */
+  file: string;
+  media_type: string;
+  original_name: string;
+  created_at: Date;
+}
+
+/** The articles and article media an old database holds by this old user (the first database holding any wins). */
+export async function oldArticles(knex: Knex, oldUserId: number): Promise<{ articles: OldArticle[]; media: OldArticleMedia[] }> {
+  for (const schema of await oldSchemas(knex)) {
+    if (!(await hasTable(knex, schema, 'articles'))) continue;
+    const rows = (await knex.withSchema(schema).from('articles').where('author_id', oldUserId).orderBy('id').select('*')) as Array<Record<string, unknown>>;
+    const media = (await hasTable(knex, schema, 'article_media')) ? ((await knex.withSchema(schema).from('article_media').where('uploader_id', oldUserId).orderBy('id').select('*')) as Array<Record<string, unknown>>) : [];
+    if (!rows.length && !media.length) continue;
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    return {
+      articles: rows.map((r) => ({
+        old_id: Number(r.id),
+        title: text(r.title),
+        slug: text(r.slug),
+        thumbnail: text(r.thumbnail) || null,
+        thumbnail_url: text(r.thumbnail_url) || null,
+        body: r.body ?? [],
+        custom_css: text(r.custom_css),
+        status: text(r.status),
+        published_at: (r.published_at as Date | null) ?? null,
+        pt_awarded: r.pt_awarded === true,
+        created_at: r.created_at as Date,
+      })),
+      media: media.map((m) => ({ old_id: Number(m.id), file: text(m.file), media_type: text(m.media_type), original_name: text(m.original_name), created_at: m.created_at as Date })),
+    };
+  }
+  return { articles: [], media: [] };
+}

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 
 /**
@@ -10,7 +11,7 @@ import type { Knex } from 'knex';
 type Trx = Knex.Transaction;
 
 /** Restorable tables and the rows they may hold back to: the only table names undo will ever delete from. */
-export const RESTORABLE_TABLES = ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'submissions', 'user_cards', 'user_meta'] as const;
+export const RESTORABLE_TABLES = ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'submissions', 'user_cards', 'article_media', 'articles', 'user_meta'] as const;
 /** Tables whose rows point at a post (submission_id): removed before the posts they point at. */
 export const POST_EDGE_TABLES = ['reactions', 'submission_bookmarks', 'submission_reposts'] as const;
 export type PostEdgeTable = (typeof POST_EDGE_TABLES)[number];
@@ -278,4 +279,59 @@ export async function ownedLiveIds(trx: Trx | Knex, table: 'submissions' | 'user
     rows.forEach((r: { id: string }) => out.add(Number(r.id)));
   }
   return out;
+}
+
+/** Of these ids of a table without an old_id column, the rows that exist (a restored row the person has not deleted). */
+export async function existingIds(trx: Trx | Knex, table: 'articles' | 'article_media', ids: number[]): Promise<Set<number>> {
+  if (!['articles', 'article_media'].includes(table)) throw new Error(`not an id-checked table: ${table}`);
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await trx(`public.${table}`).whereIn('id', ids.slice(i, i + 5000)).select('id');
+    rows.forEach((r: { id: string }) => out.add(Number(r.id)));
+  }
+  return out;
+}
+
+/**
+ * A free slug as TOYBOX's _make_unique_slug finds one: the old slug when nobody holds it, else `{slug}-{n}` from n = 1
+ * (slug is unique, at most 250 characters).
+ */
+export async function freeSlug(trx: Trx, wanted: string): Promise<string> {
+  const base = (wanted || crypto.randomBytes(6).toString('hex')).slice(0, 240);
+  const taken = new Set((await trx('public.articles').where('slug', base).orWhere('slug', 'like', `${base.replace(/[\\%_]/g, '\\$&')}-%`).select('slug')).map((r: { slug: string }) => r.slug));
+  if (!taken.has(base)) return base;
+  for (let n = 1; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/** TOYBOX's sanitize_css (articles/serializers.py): the same dangerous patterns replaced by a comment. */
+export const sanitizeArticleCss = (css: string) => css.replace(/(expression\s*\(|javascript\s*:|@import|behavior\s*:|binding\s*:)/gi, '/* removed */');
+
+export interface RestoredArticle {
+  author_id: number;
+  title: string;
+  slug: string;
+  thumbnail: string | null;
+  thumbnail_url: string | null;
+  body: unknown;
+  custom_css: string;
+  published_at: Date | null;
+  pt_awarded: boolean;
+  created_at: Date;
+}
+
+/**
+ * Articles as a draft (status 'draft', the least public state: only the author sees it) until the owner publishes.
+ * pt_awarded is the old row's, so publishing a restored article does not pay its points a second time.
+ */
+export async function insertArticle(trx: Trx, a: RestoredArticle): Promise<number> {
+  const [row] = await trx('public.articles')
+    .insert({ ...a, body: JSON.stringify(a.body ?? []), custom_css: sanitizeArticleCss(a.custom_css), status: 'draft', updated_at: trx.fn.now() })
+    .returning('id');
+  return Number(row.id);
+}
+
+export async function insertArticleMedia(trx: Trx, rows: Array<{ uploader_id: number; file: string; media_type: string; original_name: string; created_at: Date }>): Promise<number[]> {
+  if (!rows.length) return [];
+  const inserted = await trx('public.article_media').insert(rows.map((m) => ({ ...m, original_name: m.original_name.slice(0, 255) }))).returning('id');
+  return inserted.map((r: { id: string }) => Number(r.id));
 }

@@ -144,3 +144,37 @@ export async function addOldBookmarksAndGame(ctx: AppContext, world: OldWorld, w
   await knex.withSchema(schema).table('submission_reposts').insert([edge(801, 8, 41, OLD_TS + 900), edge(802, 7, 42, OLD_TS + 910)]);
   return { uploads, gameThumbnail };
 }
+
+export const ARTICLE_THUMB = 'articles/thumbnails/0f1e2d3c4b5a69788796a5b4c3d2e1f0.png';
+export const ARTICLE_MEDIA = 'articles/media/aa11bb22cc33dd44ee55ff6677889900.png';
+/** An article medium whose file did not survive (not catalogued): not offered. */
+export const ARTICLE_MEDIA_LOST = 'articles/media/99999999999999999999999999999999.png';
+
+/**
+ * Articles in the old database of makeOldWorld, their files in a third salvaged tree: kuma (7) wrote
+ * 61 (published, thumbnail, body showing its medium, custom CSS with an @import) and 62 (a draft);
+ * usagi (8) wrote 63. kuma's article media: 71 (file survived) and 72 (file lost).
+ */
+export async function addOldArticles(ctx: AppContext, world: OldWorld, work: string): Promise<{ uploads: string }> {
+  const knex = ctx.knex;
+  const uploads = path.join(work, 'host-uploads-articles');
+  put(uploads, ARTICLE_THUMB, await (await picture(81)).png().toBuffer());
+  put(uploads, ARTICLE_MEDIA, await (await picture(82)).png().toBuffer());
+  await addMedia(ctx, uploads, { era: 'old' });
+  await addOldTables(knex, world.schema, ['articles', 'article_media']);
+  const at = (s: number) => new Date(s * 1000);
+  const article = (id: number, author_id: number, title: string, slug: string, more: Record<string, unknown>) => ({
+    id, author_id, title, slug, thumbnail: null, thumbnail_url: null, body: JSON.stringify([]), custom_css: '', status: 'draft', published_at: null, pt_awarded: false, created_at: at(OLD_TS + 2000 + id), updated_at: at(OLD_TS + 2000 + id), ...more,
+  });
+  const body = [{ type: 'heading', text: 'はじめに' }, { type: 'image', url: `https://toybox.old/uploads/${ARTICLE_MEDIA}` }];
+  await knex.withSchema(world.schema).table('articles').insert([
+    article(61, 7, 'My first article', 'my-first-article', { status: 'published', published_at: at(OLD_TS + 2100), pt_awarded: true, thumbnail: ARTICLE_THUMB, body: JSON.stringify(body), custom_css: '@import url(https://evil.example/x.css); .title { color: red }' }),
+    article(62, 7, '<b>下書き</b>', 'a1b2c3d4e5f6', {}),
+    article(63, 8, 'usagi no kiji', 'usagi-no-kiji', { status: 'published', published_at: at(OLD_TS + 2200), pt_awarded: true }),
+  ]);
+  await knex.withSchema(world.schema).table('article_media').insert([
+    { id: 71, uploader_id: 7, file: ARTICLE_MEDIA, media_type: 'image', original_name: 'figure1.png', created_at: at(OLD_TS + 2050) },
+    { id: 72, uploader_id: 7, file: ARTICLE_MEDIA_LOST, media_type: 'image', original_name: 'lost.png', created_at: at(OLD_TS + 2060) },
+  ]);
+  return { uploads };
+}

@@ -72,6 +72,7 @@ export async function restoreAbandonedAccount(ctx: AppContext, staffActor: strin
     result = await restore(ctx, { id: account.id, display_id: account.display_id, actor: staffActor }, claim.id, {
       posts: 'all',
       cards: 'all',
+      articles: 'all',
       avatar: already ? null : (cand.avatars.at(-1)?.file_id ?? null),
       header: already ? null : (cand.headers.at(-1)?.file_id ?? null),
       display_name: false,

@@ -1,7 +1,9 @@
 import path from 'node:path';
+import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import * as catalogue from '../../salvage-catalogue';
 import * as rows from '../../toybox/restored-rows';
+import * as restores from './restore-repo';
 import { approvedClaimOf } from './service';
 import { plainText } from './text';
 
@@ -43,6 +45,25 @@ export interface CardCandidate {
   restored: boolean;
 }
 
+/** An old article: restored as a draft with its thumbnail; the person's article media come with it. */
+export interface ArticleCandidate {
+  key: string;
+  title: string;
+  created_at: Date;
+  was_published: boolean;
+  thumbnail_file_id: number | null;
+  restored: boolean;
+  /** The rest of the old row, written as it was (body and custom CSS are what TOYBOX's editor stored). */
+  row: catalogue.OldArticle;
+}
+
+export interface ArticleMediaCandidate {
+  key: string;
+  file_id: number;
+  row: catalogue.OldArticleMedia;
+  restored: boolean;
+}
+
 export interface Candidates {
   claim_id: number;
   old_user_id: number;
@@ -52,10 +73,25 @@ export interface Candidates {
   cards: CardCandidate[];
   old_display_name: string | null;
   old_bio: string | null;
+  articles: ArticleCandidate[];
+  /** Media the old id uploaded for its articles whose files the catalogue holds (restored with any article). */
+  article_media: ArticleMediaCandidate[];
 }
 
 export const postKey = (f: catalogue.CatalogueFile) => `old-media:${f.stem ?? f.rel_path}`.slice(0, 100);
 export const cardKey = (oldId: number) => `old-db:user_cards:${oldId}`;
+export const articleKey = (oldId: number) => `old-db:articles:${oldId}`;
+export const articleMediaKey = (oldId: number) => `old-db:article_media:${oldId}`;
+
+/** Provenance keys of a table without old_id whose restored row still exists (undone or deleted ones are open again). */
+export async function doneKeys(db: Knex | Knex.Transaction, table: 'articles' | 'article_media', keys: string[]): Promise<Set<string>> {
+  const prov = await restores.provenanceRows(db, table, keys);
+  const live = await rows.existingIds(db, table, prov.map((p) => p.row_id));
+  return new Set(prov.filter((p) => live.has(p.row_id)).map((p) => p.old_key));
+}
+
+/** Only files where TOYBOX's upload_to functions put them: `articles/{thumbnails|media}/{hex}.{ext}`. */
+const articlePath = (v: string | null, folder: 'thumbnails' | 'media') => (v && new RegExp(`^articles/${folder}/[0-9A-Za-z_-]+\\.[0-9A-Za-z]+$`).test(v) ? v : null);
 
 /** Old database rows by the stored file name they point at (image, image_url or video_url). */
 function rowsByFileName(posts: catalogue.OldPostRow[]): Map<string, catalogue.OldPostRow> {
@@ -132,6 +168,11 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
     codes: await rows.cardIdsByCode(trx, oldCards.map((c) => c.code)),
   }));
   for (const p of posts) p.restored = postDone.has(p.key);
+  const old = await catalogue.oldArticles(ctx.knex, claim.old_user_id);
+  const articleFiles = await catalogue.oldFilesAt(ctx.knex, [...old.articles.map((a) => articlePath(a.thumbnail, 'thumbnails')), ...old.media.map((m) => articlePath(m.file, 'media'))].filter((v): v is string => v !== null));
+  files.push(...articleFiles.values());
+  const articleDone = await doneKeys(ctx.knex, 'articles', old.articles.map((a) => articleKey(a.old_id)));
+  const mediaDone = await doneKeys(ctx.knex, 'article_media', old.media.map((m) => articleMediaKey(m.old_id)));
   const profile = (kind: 'avatar' | 'header') => files.filter((f) => f.kind === kind).map((f) => ({ file_id: f.id, kind, rel_path: f.rel_path }));
   const cand: Candidates = {
     claim_id: claim.id,
@@ -142,6 +183,14 @@ export async function loadCandidates(ctx: AppContext, userId: number, claimId: n
     cards: oldCards.map((c) => ({ key: cardKey(c.old_id), code: c.code, name: plainText(c.name, 100), rarity: c.rarity, obtained_at: c.obtained_at, available: codes.has(c.code), restored: cardDone.has(cardKey(c.old_id)) })),
     old_display_name: account?.display_name ? plainText(account.display_name, 50) : null,
     old_bio: account?.bio ? plainText(account.bio, 2000) : null,
+    articles: old.articles.map((a) => {
+      const thumb = articlePath(a.thumbnail, 'thumbnails');
+      return { key: articleKey(a.old_id), title: plainText(a.title, 200), created_at: a.created_at, was_published: a.status === 'published', thumbnail_file_id: (thumb && articleFiles.get(thumb)?.id) || null, restored: articleDone.has(articleKey(a.old_id)), row: a };
+    }),
+    article_media: old.media.flatMap((m) => {
+      const f = articleFiles.get(articlePath(m.file, 'media') ?? '');
+      return f ? [{ key: articleMediaKey(m.old_id), file_id: f.id, row: m, restored: mediaDone.has(articleMediaKey(m.old_id)) }] : [];
+    }),
   };
   return { cand, files };
 }

@@ -90,3 +90,14 @@ export async function insertedByRestores(db: Db, table: string, rowIds: number[]
   const rows = await db(WRITES).where({ op: 'insert', table_name: table }).whereIn('row_id', rowIds).distinct('row_id');
   return rows.map((r: { row_id: string }) => Number(r.row_id));
 }
+
+/** Rows of TOYBOX tables without an old_id column (articles, article_media) that restores wrote, by provenance key. */
+export async function provenanceRows(db: Db, table: string, oldKeys: string[]): Promise<Array<{ old_key: string; row_id: number }>> {
+  if (!oldKeys.length) return [];
+  const rows = await db('portal.restore_provenance').where({ table_name: table }).whereIn('old_key', oldKeys).select('old_key', 'row_id');
+  return rows.map((r: { old_key: string; row_id: string }) => ({ old_key: r.old_key, row_id: Number(r.row_id) }));
+}
+
+export async function recordProvenance(db: Db, restoreId: number, rows: Array<{ table_name: string; row_id: number; old_key: string }>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 2000) await db('portal.restore_provenance').insert(rows.slice(i, i + 2000).map((r) => ({ ...r, restore_id: restoreId })));
+}

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
@@ -7,7 +8,7 @@ import * as rows from '../../toybox/restored-rows';
 import * as restores from './restore-repo';
 import { approvedClaimOf, type Actor } from './service';
 import { mapLimit } from './map-limit';
-import { derivedByOriginal, loadCandidates, type ProfileFileCandidate } from './candidates';
+import { derivedByOriginal, doneKeys, loadCandidates, type ProfileFileCandidate } from './candidates';
 import { copyFolder, copyIn, djangoAvailableName, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';
 
@@ -21,6 +22,8 @@ export interface Selection {
   header: number | null;
   display_name: boolean;
   bio: boolean;
+  /** Old articles by key (or all), restored as drafts; the person's article media come with the first. */
+  articles?: 'all' | string[];
 }
 
 export interface RestoreResult {
@@ -31,6 +34,7 @@ export interface RestoreResult {
   bookmarks: number;
   reposts: number;
   follows: number;
+  articles: number;
   /** Reactions, bookmarks, reposts and follows whose other end is not restored yet: completed by the other side's restore. */
   pending_edges: number;
   avatar: boolean;
@@ -55,8 +59,10 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
   const avatar = sel.avatar !== null ? cand.avatars.find((a) => a.file_id === sel.avatar) : undefined;
   const header = sel.header !== null ? cand.headers.find((a) => a.file_id === sel.header) : undefined;
   if ((sel.avatar !== null && !avatar) || (sel.header !== null && !header)) throw NotFound('claims.restore.no_such_item');
-  const nothing = { restore_id: null, posts: 0, cards: 0, reactions: 0, bookmarks: 0, reposts: 0, follows: 0, pending_edges: 0, avatar: false, header: false, profile: 0, undo_until: null };
-  if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio) return nothing;
+  const nothing = { restore_id: null, posts: 0, cards: 0, reactions: 0, bookmarks: 0, reposts: 0, follows: 0, articles: 0, pending_edges: 0, avatar: false, header: false, profile: 0, undo_until: null };
+  const chosenArticles = new Set(sel.articles === 'all' || !sel.articles ? [] : sel.articles);
+  const articles = sel.articles ? cand.articles.filter((a) => !a.restored && (sel.articles === 'all' || chosenArticles.has(a.key))) : [];
+  if (!posts.length && !cards.length && !avatar && !header && !sel.display_name && !sel.bio && !articles.length) return nothing;
 
   const copied: CopiedFile[] = [];
   const files = new Map(loaded.files.map((f) => [f.id, f]));
@@ -71,8 +77,12 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`claims:restore:${who.id}`]);
       await approvedClaimOf(trx, who.id, claimId); // still approved, now inside the transaction
       const donePosts = await rows.existingOldIds(trx, 'submissions', posts.map((p) => p.key));
+      const doneArticles = articles.length ? await doneKeys(trx, 'articles', articles.map((a) => a.key)) : new Set<string>();
       const newPosts = posts.filter((p) => !donePosts.has(p.key));
-      const root = newPosts.length || avatar || header ? mediaDir(ctx) : '';
+      const newArticles = articles.length ? articles.filter((a) => !doneArticles.has(a.key)) : [];
+      const doneMedia = newArticles.length ? await doneKeys(trx, 'article_media', cand.article_media.map((m) => m.key)) : new Set<string>();
+      const newMedia = newArticles.length ? cand.article_media.filter((m) => !doneMedia.has(m.key)) : [];
+      const root = newPosts.length || avatar || header || newArticles.length ? mediaDir(ctx) : '';
       if (root) await sweepTemporaryCopies(root, who.id);
       // Files before rows: a crash leaves at most unreferenced copies, never rows without files.
       const postFiles = new Map<string, { url: string; thumbnail?: string }>();
@@ -103,6 +113,18 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
         }
         postFiles.set(p.key, { url: mediaUrl(ctx, main.rel) });
       });
+      // Article files keep their uuid names (the article bodies point at them) when free; a taken name gets a new
+      // uuid, as TOYBOX's upload_to would give. Never adopted: a name without a user id may be someone's file.
+      const articleFile = async (fileId: number) => {
+        const f = files.get(fileId)!;
+        const dir = path.posix.dirname(f.rel_path);
+        const ext = path.posix.extname(f.rel_path).toLowerCase();
+        return (await copyIn(root, f, (b) => (b ? `${dir}/${crypto.randomUUID().replace(/-/g, '')}${ext}` : f.rel_path), copied, dirs, { adopt: false })).rel;
+      };
+      const articleThumbs = new Map<string, string>();
+      for (const a of newArticles) if (a.thumbnail_file_id !== null) articleThumbs.set(a.key, await articleFile(a.thumbnail_file_id));
+      const mediaFiles = new Map<string, string>();
+      for (const m of newMedia) mediaFiles.set(m.key, await articleFile(m.file_id));
       const current = await rows.currentPictures(trx, who.id);
       const profileUrl = async (c: ProfileFileCandidate | undefined) => {
         if (!c) return null;
@@ -166,18 +188,41 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
       const newCards = cards.filter((c) => !doneCards.has(c.key) && codes.has(c.code));
       const cardIds = await rows.insertUserCards(trx, newCards.map((c) => ({ user_id: who.id, card_id: codes.get(c.code)!, old_id: c.key, obtained_at: c.obtained_at })));
       cardIds.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_cards', row_id: id })));
+      const provenance: Array<{ table_name: string; row_id: number; old_key: string }> = [];
+      for (const a of newArticles) {
+        const id = await rows.insertArticle(trx, {
+          author_id: who.id,
+          title: a.title,
+          slug: await rows.freeSlug(trx, a.row.slug),
+          thumbnail: articleThumbs.get(a.key) ?? null,
+          thumbnail_url: a.row.thumbnail_url,
+          body: a.row.body,
+          custom_css: a.row.custom_css,
+          published_at: a.row.published_at,
+          pt_awarded: a.row.pt_awarded,
+          created_at: a.row.created_at,
+        });
+        writes.push(w({ op: 'insert', table_name: 'articles', row_id: id }));
+        provenance.push({ table_name: 'articles', row_id: id, old_key: a.key });
+      }
+      const mediaIds = await rows.insertArticleMedia(trx, newMedia.map((m) => ({ uploader_id: who.id, file: mediaFiles.get(m.key)!, media_type: m.row.media_type, original_name: m.row.original_name, created_at: m.row.created_at })));
+      mediaIds.forEach((id, i) => {
+        writes.push(w({ op: 'insert', table_name: 'article_media', row_id: id }));
+        provenance.push({ table_name: 'article_media', row_id: id, old_key: newMedia[i]!.key });
+      });
       const edges = await restoreEdges(trx, oldEdges);
       edges.reactions.forEach((id) => writes.push(w({ op: 'insert', table_name: 'reactions', row_id: id })));
       edges.bookmarks.forEach((id) => writes.push(w({ op: 'insert', table_name: 'submission_bookmarks', row_id: id })));
       edges.reposts.forEach((id) => writes.push(w({ op: 'insert', table_name: 'submission_reposts', row_id: id })));
       edges.follows.forEach((id) => writes.push(w({ op: 'insert', table_name: 'user_follows', row_id: id })));
-      const summary = { posts: inserted.length, cards: cardIds.length, reactions: edges.reactions.length, bookmarks: edges.bookmarks.length, reposts: edges.reposts.length, follows: edges.follows.length, pending_edges: edges.pending, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
+      const summary = { posts: inserted.length, cards: cardIds.length, reactions: edges.reactions.length, bookmarks: edges.bookmarks.length, reposts: edges.reposts.length, follows: edges.follows.length, articles: newArticles.length, pending_edges: edges.pending, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };
       if (!writes.length) return { ...nothing };
       const restoreId = await restores.insertRestore(trx, { user_id: who.id, claim_id: claimId, old_user_id: cand.old_user_id, created_by: who.actor, undo_until: undoUntil });
       await restores.recordWrites(trx, restoreId, writes);
+      await restores.recordProvenance(trx, restoreId, provenance);
       await restores.setSummary(trx, restoreId, summary);
       await recordAudit(trx, who.actor, 'claims.restore', `user:${who.id}`, { restore: restoreId, claim: claimId, old_user_id: cand.old_user_id, ...summary });
-      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, bookmarks: summary.bookmarks, reposts: summary.reposts, follows: summary.follows, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
+      return { restore_id: restoreId, posts: summary.posts, cards: summary.cards, reactions: summary.reactions, bookmarks: summary.bookmarks, reposts: summary.reposts, follows: summary.follows, articles: summary.articles, pending_edges: edges.pending, avatar: Boolean(avatarUrl), header: Boolean(headerUrl), profile, undo_until: undoUntil };
     });
     if (result.restore_id === null) await discard(ctx, copied);
     return result;

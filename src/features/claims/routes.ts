@@ -102,7 +102,7 @@ export function claimsRoutes(ctx: AppContext): Router {
       display_name: f.display_name,
       bio: f.bio,
     });
-    await renderRecover(ctx, req, res, { restored: { reactions: 0, bookmarks: 0, reposts: 0, follows: 0, pending_edges: 0, ...result } });
+    await renderRecover(ctx, req, res, { restored: { reactions: 0, bookmarks: 0, reposts: 0, follows: 0, articles: 0, pending_edges: 0, ...result } });
   });
 
   const emailBody = body(emailForm);
@@ -155,6 +155,7 @@ export function claimsRoutes(ctx: AppContext): Router {
       header: f.header,
       display_name: f.display_name,
       bio: f.bio,
+      articles: f.articles,
     });
     await renderRecover(ctx, req, res, { restored: result });
   });

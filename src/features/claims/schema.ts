@@ -29,6 +29,7 @@ export const restoreForm = z.object({
   header: optionalId,
   display_name: checkbox,
   bio: checkbox,
+  articles: list,
 });
 
 export const decisionForm = z.object({

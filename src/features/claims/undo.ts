@@ -44,7 +44,7 @@ export async function undo(ctx: AppContext, who: Actor, restoreId: number, opts:
         const onPosts = await restores.insertedByRestores(trx, table, await rows.postEdgeIdsOn(trx, table, byTable.get('submissions') ?? []));
         byTable.set(table, [...new Set([...(byTable.get(table) ?? []), ...onPosts])]);
       }
-      for (const table of ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'user_cards', 'submissions', 'user_meta'] as const) {
+      for (const table of ['reactions', 'submission_bookmarks', 'submission_reposts', 'user_follows', 'user_cards', 'submissions', 'article_media', 'articles', 'user_meta'] as const) {
         const ids = byTable.get(table);
         if (ids?.length) await rows.deleteRows(trx, table, ids);
         removed += ids?.length ?? 0;
