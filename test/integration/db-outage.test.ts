@@ -1,7 +1,5 @@
-import pg from 'pg';
-import { startTestPortal, csrfFrom, signedInAgent, type TestPortal } from '../support/portal';
-import { startDatabaseLink, type DatabaseLink } from '../support/outages';
-import { createTestDatabase, adminDatabaseUrl } from '../support/database';
+import { csrfFrom, signedInAgent, type TestPortal } from '../support/portal';
+import { startPortalBehindLink, type DatabaseLink, type PortalBehindLink } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { parseConfig } from '../../src/config';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
@@ -16,22 +14,13 @@ import { recipientsForExport } from '../../src/features/campaigns/repo';
 describe('pages while the database is unreachable or hung', () => {
   let link: DatabaseLink;
   let portal: TestPortal;
-  let realUrl: string;
+  let behind: PortalBehindLink;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    realUrl = db.url;
-    link = await startDatabaseLink(db.url);
-    portal = await startTestPortal({ DATABASE_URL: link.url, DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
+    behind = await startPortalBehindLink({ DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
+    ({ portal, link } = behind);
   });
-  afterAll(async () => {
-    await link.close();
-    await portal.close().catch(() => undefined);
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${new URL(realUrl).pathname.slice(1)}" WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(() => behind?.close());
 
   async function timed<T>(fn: () => Promise<T>): Promise<{ res: T; ms: number }> {
     const start = Date.now();

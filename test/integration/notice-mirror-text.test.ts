@@ -1,16 +1,12 @@
-import { startTestPortal, type TestPortal } from '../support/portal';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { markdownToPlainText, markdownTitleText } from '../../src/features/notice/markdown';
+import { useTestPortal } from '../support/portal-stack';
 
 const actor = { label: 'test:mirror', userId: null };
 
 describe('the TOYBOX mirror writes readable plain text (TOYBOX prints content as escaped text)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal({ PUBLIC_URL: 'https://portal.toybox.example' });
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal({ PUBLIC_URL: 'https://portal.toybox.example' });
 
   it('mirrors an announcement without Markdown marks: links as "text (URL)", same-site links to the portal, a title without markup', async () => {
     const r = parseNoticeInput({

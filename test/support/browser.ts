@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from './portal';
+import type { TestPortal } from './portal';
+import { usePortal } from './portal-stack';
 
 
 export const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
@@ -34,15 +35,5 @@ export function artifact(name: string): string {
  * describe block: both start before its tests and stop after them.
  */
 export function useBrowserPortal(env: Record<string, string> = {}): { portal: TestPortal; browser: Browser; base: string } {
-  const web = {} as { portal: TestPortal; browser: Browser; base: string };
-  beforeAll(async () => {
-    web.portal = await startTestPortal(env);
-    web.base = await web.portal.listen();
-    web.browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await web.browser?.close();
-    await web.portal?.close();
-  });
-  return web;
+  return usePortal({ env, browser: true });
 }
