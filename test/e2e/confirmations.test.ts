@@ -1,8 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { workQueues } from '../support/background';
-import { launchBrowser, artifact } from '../support/browser';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import type { Page } from 'playwright-core';
+import { artifact } from '../support/browser';
 import { buildUser, type BuiltUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { createCampaign, getCampaign } from '../../src/features/campaigns/service';

@@ -1,8 +1,4 @@
-import type { Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import * as service from '../../src/features/notice/service';
-import { parseNoticeInput } from '../../src/features/notice/schema';
+import { artifact } from '../support/browser';
 import { formatJst, formatTokyo, toTokyoInput, tokyoDay } from '../../src/http/tokyo-time';
 import { usePortal } from '../support/portal-stack';
 import { addNotice } from '../support/notices';

@@ -1,10 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { artifact } from '../support/browser';
 import { eventually } from '../support/eventually';
 import { feature as noticeFeature } from '../../src/features/notice';
-import { startBackground } from '../../src/jobs/runner';
 import { usePortal } from '../support/portal-stack';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
