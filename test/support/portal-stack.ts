@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { BackgroundWork } from '../../src/jobs/runner';
 import { startBackground } from '../../src/jobs/runner';
 import type { QueueKey } from '../../src/jobs/registry';
-import { startTestPortal, type TestPortal } from './portal';
+import { startTestPortal, tempDir, type TestPortal } from './portal';
 import { launchBrowser } from './browser';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import { workQueues } from './background';
@@ -97,7 +98,10 @@ export function usePortal(opts: PortalStackOptions = {}): PortalStack {
   afterAll(async () => {
     await stack?.close();
   });
-  const started = () => need(stack, 'beforeAll yet (use it inside a test or hook)');
+  const started = () => {
+    if (!stack) throw new Error('the portal stack starts in beforeAll: use it inside a test or hook');
+    return stack;
+  };
   return {
     get portal() {
       return started().portal;
@@ -141,4 +145,11 @@ export function useTestPortal(env: PortalStackOptions['env'] = {}): TestPortal {
     listen: () => web.portal.listen(),
     close: () => web.close(),
   };
+}
+
+/** A temporary directory for one describe block or file: made now (so it can go into `env`), removed in afterAll. */
+export function useTempDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
