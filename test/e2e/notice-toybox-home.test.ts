@@ -83,7 +83,7 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
       expect(await page.locator('.top-nav').boundingBox()).toEqual(navBefore);
       expect(await page.evaluate(() => [window.scrollY, document.documentElement.scrollHeight <= window.innerHeight])).toEqual([0, true]);
 
-      // Same-site links in the notice lead to the web.portal, not to TOYBOX.
+      // Same-site links in the notice lead to the portal, not to TOYBOX.
       const inBody = page.locator('toybox-notice .tbx-body a');
       expect(await inBody.getAttribute('href')).toBe(`${web.base}/status`);
       // Clickable where it is painted: a real mouse click at the link's position opens the portal's status page.
@@ -111,7 +111,7 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
       await tab.click();
       expect(await page.locator('toybox-notice .tbx-bar').isVisible()).toBe(true);
 
-      // And the real click on the link (coordinates, not a DOM call) goes to the web.portal.
+      // And the real click on the link (coordinates, not a DOM call) goes to the portal.
       const again = await centre(page, 'toybox-notice .tbx-body a');
       const [status] = await Promise.all([page.context().waitForEvent('page'), page.mouse.click(again.x, again.y)]); // notice links open a new tab
       await status.waitForLoadState();
