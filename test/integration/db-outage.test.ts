@@ -1,5 +1,5 @@
-import { csrfFrom, signedInAgent, type TestPortal } from '../support/portal';
-import { startPortalBehindLink, type DatabaseLink, type PortalBehindLink } from '../support/outages';
+import { csrfFrom, signedInAgent } from '../support/portal';
+import { usePortalBehindLink } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { parseConfig } from '../../src/config';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
@@ -12,15 +12,7 @@ import { recipientsForExport } from '../../src/features/campaigns/repo';
  * request that hangs for 40 seconds.
  */
 describe('pages while the database is unreachable or hung', () => {
-  let link: DatabaseLink;
-  let portal: TestPortal;
-  let behind: PortalBehindLink;
-
-  beforeAll(async () => {
-    behind = await startPortalBehindLink({ DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
-    ({ portal, link } = behind);
-  });
-  afterAll(() => behind?.close());
+  const { portal, link } = usePortalBehindLink({ DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
 
   async function timed<T>(fn: () => Promise<T>): Promise<{ res: T; ms: number }> {
     const start = Date.now();

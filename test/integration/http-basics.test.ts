@@ -1,6 +1,5 @@
-import type { TestPortal } from '../support/portal';
 import { eventually } from '../support/eventually';
-import { startPortalBehindLink, makeReadOnly, type DatabaseLink, type PortalBehindLink } from '../support/outages';
+import { usePortalBehindLink, makeReadOnly } from '../support/outages';
 import { useTestPortal } from '../support/portal-stack';
 
 describe('pages, errors and health', () => {
@@ -52,15 +51,7 @@ describe('pages, errors and health', () => {
 });
 
 describe('/readyz through outages', () => {
-  let link: DatabaseLink;
-  let portal: TestPortal;
-  let behind: PortalBehindLink;
-
-  beforeAll(async () => {
-    behind = await startPortalBehindLink();
-    ({ portal, link } = behind);
-  });
-  afterAll(() => behind?.close());
+  const { portal, link } = usePortalBehindLink();
 
   it('turns 503 with a reason when the database stops, and 200 again when it returns', async () => {
     expect((await portal.agent().get('/readyz')).status).toBe(200);

@@ -116,7 +116,7 @@ describe('/admin/recovery: each line follows its condition', () => {
     expect(res.headers.location).toBe('/admin/recovery?done=test_alert_sent');
     const [mail] = await web.sink.waitFor(1);
     expect(mail!.envelopeTo).toEqual([admin.email]);
-    expect(mail!.parsed.subject).toBe('[TOYBOX ポータル] テスト通知 / [TOYBOX web.portal] Test alert');
+    expect(mail!.parsed.subject).toBe('[TOYBOX ポータル] テスト通知 / [TOYBOX portal] Test alert');
     const after = await stateOf(agent, 'alerts');
     expect(after.state).toBe('done');
     expect(after.text).toContain('1 件の宛先が受け付けました');

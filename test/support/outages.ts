@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startTestPortal, type TestPortal } from './portal';
 import { createTestDatabase } from './database';
+import { portalThrough } from './portal-stack';
 
 /**
  * A TCP hop between the portal and PostgreSQL that a test can cut and
@@ -119,6 +120,36 @@ export async function startPortalBehindLink(env: Record<string, string> = {}): P
       await link.close();
       await portal.close().catch(() => undefined);
       await db.drop();
+    },
+  };
+}
+
+/**
+ * `startPortalBehindLink` for one describe block: started in beforeAll, closed in afterAll. The returned
+ * portal and link stand for the started ones inside tests and hooks.
+ */
+export function usePortalBehindLink(env: Record<string, string> = {}): { portal: TestPortal; link: DatabaseLink } {
+  let behind: PortalBehindLink | undefined;
+  beforeAll(async () => {
+    behind = await startPortalBehindLink(env);
+  });
+  afterAll(async () => {
+    await behind?.close();
+  });
+  const started = () => {
+    if (!behind) throw new Error('the portal behind a link starts in beforeAll: use it inside a test or hook');
+    return behind;
+  };
+  return {
+    portal: portalThrough(() => started().portal),
+    link: {
+      get url() {
+        return started().link.url;
+      },
+      cut: () => started().link.cut(),
+      hang: () => started().link.hang(),
+      restore: () => started().link.restore(),
+      close: () => started().link.close(),
     },
   };
 }

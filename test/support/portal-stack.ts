@@ -125,25 +125,30 @@ export function usePortal(opts: PortalStackOptions = {}): PortalStack {
  */
 export function useTestPortal(env: PortalStackOptions['env'] = {}): TestPortal {
   const web = usePortal({ env });
+  return portalThrough(() => web.portal, () => web.close());
+}
+
+/** A TestPortal that reads through to `get()` on each use: for a portal started later, in a hook. */
+export function portalThrough(get: () => TestPortal, close: () => Promise<void> = () => get().close()): TestPortal {
   return {
     get config() {
-      return web.portal.config;
+      return get().config;
     },
     get ctx() {
-      return web.portal.ctx;
+      return get().ctx;
     },
     get app() {
-      return web.portal.app;
+      return get().app;
     },
     get db() {
-      return web.portal.db;
+      return get().db;
     },
     get dataDir() {
-      return web.portal.dataDir;
+      return get().dataDir;
     },
-    agent: () => web.portal.agent(),
-    listen: () => web.portal.listen(),
-    close: () => web.close(),
+    agent: () => get().agent(),
+    listen: () => get().listen(),
+    close,
   };
 }
 
