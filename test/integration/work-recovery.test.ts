@@ -147,9 +147,11 @@ describe('work left by a killed process is taken over at once', () => {
     expect(fs.existsSync(done.file_path)).toBe(true);
     expect(partials()).toEqual([]);
 
-    // Exactly one "ready" mail, with a link that works.
+    // Exactly one "ready" mail, with a link that works: the mail queue holds one job for this export, and it has
+    // finished (the job sends before it completes), so no second mail is on its way.
     await sink.waitFor(1, 15_000);
-    await new Promise((r) => setTimeout(r, 3000)); // a duplicate would have arrived by now
+    const mailJobs = () => portal.ctx.knex('portal_jobs.job').where({ name: 'export.ready-mail' }).whereRaw(`data->>'exportJobId' = ?`, [decision.job.id]).pluck('state');
+    expect(await until(mailJobs, (states) => states.length > 0 && states.every((s) => s === 'completed'))).toEqual(['completed']);
     const mails = sink.messages.filter((m) => m.envelopeTo.includes(a.email));
     expect(mails).toHaveLength(1);
     expect(mails[0]!.parsed.subject).toBe('【TOYBOX】データのダウンロードの準備ができました');
