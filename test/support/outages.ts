@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startTestPortal, type TestPortal } from './portal';
 import { createTestDatabase } from './database';
-import { portalThrough } from './portal-stack';
+import { portalThrough, readThrough } from './portal-stack';
 
 /**
  * A TCP hop between the portal and PostgreSQL that a test can cut and
@@ -140,16 +140,5 @@ export function usePortalBehindLink(env: Record<string, string> = {}): { portal:
     if (!behind) throw new Error('the portal behind a link starts in beforeAll: use it inside a test or hook');
     return behind;
   };
-  return {
-    portal: portalThrough(() => started().portal),
-    link: {
-      get url() {
-        return started().link.url;
-      },
-      cut: () => started().link.cut(),
-      hang: () => started().link.hang(),
-      restore: () => started().link.restore(),
-      close: () => started().link.close(),
-    },
-  };
+  return { portal: portalThrough(() => started().portal), link: readThrough(() => started().link, ['url', 'cut', 'hang', 'restore', 'close']) };
 }

@@ -102,21 +102,7 @@ export function usePortal(opts: PortalStackOptions = {}): PortalStack {
     if (!stack) throw new Error('the portal stack starts in beforeAll: use it inside a test or hook');
     return stack;
   };
-  return {
-    get portal() {
-      return started().portal;
-    },
-    get sink() {
-      return started().sink;
-    },
-    get browser() {
-      return started().browser;
-    },
-    get base() {
-      return started().base;
-    },
-    close: () => started().close(),
-  };
+  return readThrough(started, ['portal', 'sink', 'browser', 'base', 'close']);
 }
 
 /**
@@ -130,26 +116,26 @@ export function useTestPortal(env: PortalStackOptions['env'] = {}): TestPortal {
 
 /** A TestPortal that reads through to `get()` on each use: for a portal started later, in a hook. */
 export function portalThrough(get: () => TestPortal, close: () => Promise<void> = () => get().close()): TestPortal {
-  return {
-    get config() {
-      return get().config;
-    },
-    get ctx() {
-      return get().ctx;
-    },
-    get app() {
-      return get().app;
-    },
-    get db() {
-      return get().db;
-    },
-    get dataDir() {
-      return get().dataDir;
-    },
-    agent: () => get().agent(),
-    listen: () => get().listen(),
-    close,
-  };
+  return Object.assign(readThrough(get, ['config', 'ctx', 'app', 'db', 'dataDir', 'agent', 'listen']), { close });
+}
+
+/**
+ * An object whose `keys` read through to `get()` on each use (methods bound to it): stands for something a
+ * hook starts later, so a describe block can name it at collection time.
+ */
+export function readThrough<T extends object, K extends keyof T>(get: () => T, keys: readonly K[]): Pick<T, K> {
+  const through = {} as Pick<T, K>;
+  for (const key of keys) {
+    Object.defineProperty(through, key, {
+      enumerable: true,
+      get() {
+        const target = get();
+        const value = target[key];
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+  return through;
 }
 
 /** A temporary directory for one describe block or file: made now (so it can go into `env`), removed in afterAll. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import type { TestPortal } from './portal';
-import { startPortal, type PortalStack } from './portal-stack';
+import { readThrough, startPortal, type PortalStack } from './portal-stack';
 
 /** A stand-in for TOYBOX's own site on another origin, whose pages carry the portal's banner tag. */
 export interface ToyboxSite {
@@ -41,20 +41,7 @@ export function useBannerSite(page: Parameters<typeof startToyboxSite>[0]): { si
   });
   const started = () => {
     if (!site || !stack) throw new Error('the banner site starts in beforeAll: use it inside a test or hook');
-    return { site, stack };
+    return { site, portal: stack.portal, browser: stack.browser, base: stack.base };
   };
-  return {
-    get site() {
-      return started().site;
-    },
-    get portal() {
-      return started().stack.portal;
-    },
-    get browser() {
-      return started().stack.browser;
-    },
-    get base() {
-      return started().stack.base;
-    },
-  };
+  return readThrough(started, ['site', 'portal', 'browser', 'base']);
 }
