@@ -22,10 +22,10 @@ import { logger } from '../src/logger';
 import { createTestDatabase } from '../test/support/database';
 import { startControlledSink } from '../test/support/campaigns-sink';
 import { importAddressFile } from '../src/features/campaigns/addresses/service';
-import { createCampaign, startSending } from '../src/features/campaigns/service';
-import { runCampaign } from '../src/features/campaigns/sender';
-import { buildMessage, prepareCampaign } from '../src/features/campaigns/message';
-import { getCampaign } from '../src/features/campaigns/service';
+import { createCampaign, startSending } from '../src/features/campaigns/lifecycle/service';
+import { runCampaign } from '../src/features/campaigns/sending/sender';
+import { buildMessage, prepareCampaign } from '../src/features/campaigns/sending/message';
+import { getCampaign } from '../src/features/campaigns/lifecycle/service';
 
 const { values } = parseArgs({
   options: {

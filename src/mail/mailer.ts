@@ -59,8 +59,8 @@ export function smtpTransportOptions(config: Config, opts: { pool?: boolean; max
 
 /**
  * SMTP_URL: a pooled SMTP transport. Without it, every message is written as
- * an .eml file to DATA_DIR/outbox (atomically), which the admin can read in
- * the portal, so the embedded default shows the whole flow.
+ * an .eml file to DATA_DIR/outbox (atomically), which the admin reads in the
+ * captured-mail viewer (src/mail/captured/), so the embedded default shows the whole flow.
  */
 export function createMailer(
   config: Config,

@@ -6,8 +6,8 @@ import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/campaigns';
 import { startBackground } from '../../src/jobs/runner';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
-import { liveRate } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { liveRate } from '../../src/features/campaigns/lifecycle/service';
 
 /**
  * The campaign page is opened once, the sending is started from it, and the

@@ -92,11 +92,11 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     // One person follows the personal link and signs up again: the funnel shows it.
     const mails = await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('id', 'email');
     expect(mails.map((m) => m.email).sort()).toEqual(['hanako@example.jp', 'sato@example.jp', 'suzuki@example.jp']);
-    await page.goto(`${base}/admin/campaigns/outbox`);
+    await page.goto(`${base}/admin/mail/captured`);
     await page.getByRole('link', { name: 'TOYBOX 再登録のお願い' }).first().click();
     const body = await page.locator('pre.mail-text').textContent();
     const link = /http:\/\/localhost:0(\/r\/[\w.-]+)/.exec(body!)![1]!;
-    await page.screenshot({ path: artifact('campaigns-6-outbox-message.png'), fullPage: true });
+    await page.screenshot({ path: artifact('campaigns-6-captured-message.png'), fullPage: true });
     const visitor = await browser.newPage({ locale: 'ja-JP' });
     await visitor.goto(`${base}${link}`);
     await expect(visitor.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('TOYBOX に戻ってきてください');

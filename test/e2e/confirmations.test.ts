@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { artifact } from '../support/browser';
 import { buildUser, type BuiltUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, getCampaign } from '../../src/features/campaigns/service';
+import { createCampaign, getCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { usePortal } from '../support/portal-stack';
@@ -81,12 +81,15 @@ describe('confirmation before sending, cancelling, publishing and resolving (no 
     expect(await box.inputValue()).toBe('staff@toybox.example');
     await box.fill('editor@toybox.example\nnot-an-address');
     await page.getByRole('button', { name: 'テスト送信' }).click();
-    expect(await page.getByRole('alert').innerText()).toContain('メールアドレスとして正しくありません: not-an-address');
+    // Refused beside the box, which keeps what was typed, so the admin corrects it there.
+    expect(await page.locator('#to-error').innerText()).toContain('メールアドレスとして正しくありません: not-an-address');
+    expect(await page.getByLabel(/テスト送信先/).inputValue()).toBe('editor@toybox.example\nnot-an-address');
+    expect(await page.getByLabel(/テスト送信先/).getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: artifact('confirm-test-send-error-ja-phone.png'), fullPage: true });
     await page.goto(`${web.base}/admin/campaigns/${id}`);
     await page.getByLabel(/テスト送信先/).fill(Array.from({ length: 11 }, (_, i) => `t${i}@example.jp`).join('\n'));
     await page.getByRole('button', { name: 'テスト送信' }).click();
-    expect(await page.getByRole('alert').innerText()).toContain('10 件まで');
+    expect(await page.locator('#to-error').innerText()).toContain('10 件まで');
     const before = web.sink.messages.length;
     await page.goto(`${web.base}/admin/campaigns/${id}`);
     await page.getByLabel(/テスト送信先/).fill('editor@toybox.example, designer@toybox.example');

@@ -2,7 +2,7 @@ import { startTestPortal, signedInAgent, csrfFrom, type TestPortal } from '../su
 import { buildUser } from '../support/factories';
 import { launchBrowser, artifact } from '../support/browser';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, startSending } from '../../src/features/campaigns/service';
+import { createCampaign, startSending } from '../../src/features/campaigns/lifecycle/service';
 
 describe('address lookup for admins (/admin/campaigns/addresses)', () => {
   let portal: TestPortal;
@@ -49,6 +49,12 @@ describe('address lookup for admins (/admin/campaigns/addresses)', () => {
 
     const bad = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'not-an-address' });
     expect(bad.status).toBe(422);
+    expect(bad.text).toMatch(/id="email-error">メールアドレスの形式が正しくありません。/);
+    const longNote = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'ＨＡＮＡＭＵＲＡ@example.jp', note: 'x'.repeat(501) });
+    expect(longNote.status).toBe(422);
+    expect(longNote.text).toContain('data-email="hanamura@example.jp"'); // the address opened again, the note's problem beside it
+    expect(longNote.text).toMatch(/id="note-error">メモは 500 文字までです。/);
+    expect((await agent.post('/admin/campaigns/addresses/forget').type('form').send({ _csrf: csrfFrom(page.text), email: 'hanamura@example.jp' })).status).toBe(404);
     expect(await knex('portal.suppressions').count<{ n: string }[]>({ n: '*' })).toEqual([{ n: 0 }]);
 
     const done = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'hanamura@example.jp', note: 'asked by phone' });

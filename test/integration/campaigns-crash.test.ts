@@ -4,7 +4,7 @@ import { spawnCli } from '../support/cli';
 import { eventually as until } from '../support/eventually';
 import { startControlledSink, type ControlledSink } from '../support/campaigns-sink';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
 
 let portal: TestPortal;
 let sink: ControlledSink;

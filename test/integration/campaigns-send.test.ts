@@ -5,10 +5,10 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { startSmtpSink, type SmtpSink, type ReceivedMail } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, startSending, resumeCampaign, campaignProgress, getCampaign } from '../../src/features/campaigns/service';
-import { runCampaign } from '../../src/features/campaigns/sender';
-import { importBounceMbox } from '../../src/features/campaigns/bounces';
-import { suppressAddress } from '../../src/features/campaigns/suppressions';
+import { createCampaign, startSending, resumeCampaign, campaignProgress, getCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { runCampaign } from '../../src/features/campaigns/sending/sender';
+import { importBounceMbox } from '../../src/features/campaigns/bounces/service';
+import { suppressAddress } from '../../src/features/campaigns/addresses/suppressions';
 
 const SECRET = 'bounce-secret-0123456789';
 let portal: TestPortal;

@@ -1,7 +1,7 @@
 import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
-import { createCampaign } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { workQueues } from '../support/background';
 
 /** Test sends go to a typed list of addresses: validated, at most 10 a time, 10 requests per 15 minutes per admin. */
@@ -33,11 +33,15 @@ describe('campaign test send to a list of addresses', () => {
     expect(got.map((m) => m.envelopeTo[0]).sort()).toEqual(['Two@example.jp', 'one@example.jp']);
     const bad = await post('one@example.jp\nnope');
     expect(bad.status).toBe(422);
-    expect(bad.text).toContain('メールアドレスとして正しくありません: nope');
+    expect(bad.text).toMatch(/<p class="field-error" id="to-error">メールアドレスとして正しくありません: nope<\/p>/); // beside the box
+    expect(bad.text).toMatch(/<textarea id="test-to"[^>]*aria-invalid="true"[^>]*>one@example.jp\nnope<\/textarea>/); // what was typed, to correct
+    const badLang = await agent.post(`/admin/campaigns/${id}/test-send`).type('form').send({ _csrf: csrf, to: 'one@example.jp', lang: 'fr' });
+    expect(badLang.status).toBe(422);
+    expect(badLang.text).toContain('id="lang-error"');
     expect((await post(Array.from({ length: 11 }, (_, i) => `t${i}@example.jp`).join('\n'))).status).toBe(422);
     expect((await post('')).status).toBe(422);
     expect(sink.messages).toHaveLength(2); // refused lists sent nothing
-    for (let i = 0; i < 6; i += 1) expect((await post(`n${i}@example.jp`)).status).toBe(303);
+    for (let i = 0; i < 5; i += 1) expect((await post(`n${i}@example.jp`)).status).toBe(303); // 10 requests in all, refused ones included
     const limited = await post('late@example.jp');
     expect(limited.status).toBe(429);
     expect(sink.messages.map((m) => m.envelopeTo[0])).not.toContain('late@example.jp');

@@ -10,8 +10,8 @@ import {
   scheduleCampaign,
   startSending,
   updateDraft,
-} from '../../src/features/campaigns/service';
-import type { CampaignStatus } from '../../src/features/campaigns/repo';
+} from '../../src/features/campaigns/lifecycle/service';
+import type { CampaignStatus } from '../../src/features/campaigns/lifecycle/repo';
 
 type Action = 'send' | 'schedule' | 'pause' | 'resume' | 'cancel' | 'retry' | 'edit';
 const STATES: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled'];

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import supertest from 'supertest';
 import { startTestPortal, tempDir, csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
-import { sweepUploads } from '../../src/features/campaigns/import-routes';
+import { sweepUploads } from '../../src/features/campaigns/addresses/upload-store';
 
 const NOTE = 'x'.repeat(3000);
 
@@ -96,6 +96,11 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
     // the spooled copy is private
     expect(fs.statSync(path.join(portal.dataDir, 'campaign-uploads', `${key}.data`)).mode & 0o777).toBe(0o600);
     const page = await agent.get(`/admin/campaigns/import/${key}/map`);
+    // A mapping that names no column is refused beside its select, on the same page, and the upload stays for a second try.
+    const wrong = await agent.post(`/admin/campaigns/import/${key}/map`).type('form').send({ _csrf: csrfFrom(page.text), address: 'abc', displayId: '-5' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toMatch(/id="map-address" name="address" aria-invalid="true" aria-describedby="address-error"/);
+    expect(wrong.text).toMatch(/id="displayId-error">一覧にある列を選んでください。/);
     const go = await agent
       .post(`/admin/campaigns/import/${key}/map`)
       .type('form')

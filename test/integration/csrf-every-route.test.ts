@@ -35,7 +35,7 @@ const EXEMPT: Record<string, { why: string; forged: { status: number } }> = {
 };
 
 /** The routes that parse their own multipart body (declared with deferCsrfUntilParsed). */
-const UPLOADS = new Set(['POST /admin/campaigns/import', 'POST /recover/files']);
+const UPLOADS = new Set(['POST /admin/campaigns/import', 'POST /recover/files', 'POST /recover/archive']);
 
 // Tables a request may touch without changing anything: its own session and the rate-limit counters.
 const VOLATILE = new Set(['portal.sessions', 'portal.rate_limits']);

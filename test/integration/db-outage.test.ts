@@ -3,8 +3,8 @@ import { usePortalBehindLink } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { parseConfig } from '../../src/config';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
-import { recipientsForExport } from '../../src/features/campaigns/repo';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { recipientsForExport } from '../../src/features/campaigns/lifecycle/repo';
 
 /**
  * Issue 14, point 10: with PostgreSQL unreachable or hung, pages answer 503

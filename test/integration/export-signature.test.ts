@@ -8,8 +8,8 @@ import { seedUserWithFriend, binaryParser, type SeededUser } from '../support/ex
 import { runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exit-codes';
 import { keyIdOf, loadSigningKey, signBytes } from '../../src/auth/archive-signing';
-import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/features/export/verify';
-import { toyboxHostOf } from '../../src/features/export/signature';
+import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/archive/verify';
+import { toyboxHostOf } from '../../src/archive/format';
 import { useTestPortal, useTempDir } from '../support/portal-stack';
 
 describe('signed export archives', () => {

@@ -6,7 +6,7 @@ import { parseNoticeInput } from '../../src/features/notice/schema';
 import { deliverUpdates } from '../../src/features/notice/subscribers';
 import { feature as noticeFeature } from '../../src/features/notice';
 import { startBackground } from '../../src/jobs/runner';
-import { suppressAddress } from '../../src/features/campaigns/suppressions';
+import { suppressAddress } from '../../src/features/campaigns/addresses/suppressions';
 import { usePortal } from '../support/portal-stack';
 
 const actor = { label: 'test:subscriptions', userId: null };

@@ -4,7 +4,7 @@ import { onEachScreen, artifact } from '../support/browser';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { insertRunningBackup, updateBackup } from '../../src/features/backups/repo';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
 
 /** What a person reads: the text between tags, without scripts, styles and attributes. */
 function visibleText(html: string): string {

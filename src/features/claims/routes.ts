@@ -9,11 +9,13 @@ import { HttpError, Forbidden } from '../../http/errors';
 import { validate } from '../../http/validate';
 import type { z } from 'zod';
 import { idParams } from '../../http/params';
-import { accountForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
+import { accountForm, archiveRestoreForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
 import * as accounts from './accounts';
 import * as service from './service';
 import * as restoring from './restore';
 import { readHashedUpload, UploadRefused } from './upload';
+import * as archiving from './archive';
+import { readArchiveUpload } from './archive-upload';
 
 const headExtra = '<link rel="stylesheet" href="/static/css/claims.css">';
 
@@ -33,6 +35,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
   for (const c of approved) candidates.push(await restoring.candidates(ctx, req.user!.id, c.id));
   const history = await restoring.myRestores(ctx, req.user!.id);
   const sso = await service.ssoSuggestions(ctx, req.user!.id);
+  const archives = await archiving.archiveCandidates(ctx, req.user!.id);
   res.status(status).render('claims/index', {
     title: req.t('claims.title'),
     headExtra,
@@ -40,6 +43,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
     candidates,
     history,
     sso,
+    archives,
     tokenProof: Boolean(ctx.config.TOYBOX_OLD_SECRET_KEY),
     now: new Date(),
     limits: { files: ctx.config.CLAIMS_MAX_FILES, mb: ctx.config.CLAIMS_MAX_UPLOAD_MB },
@@ -70,6 +74,33 @@ export function claimsRoutes(ctx: AppContext): Router {
     if (!form.files.length) throw new HttpError(422, 'claims.files.none');
     const result = await service.proveByFiles(ctx, actor(req), form.files);
     await renderRecover(ctx, req, res, { fileReport: result.files, outcomes: result.outcomes });
+  });
+
+  // The person's own export archive: streamed to a private temporary file, verified, kept when it is theirs.
+  router.post(declareUpload('/recover/archive'), requireUser, proofLimit, async (req, res) => {
+    let upload;
+    try {
+      upload = await readArchiveUpload(req, archiving.archiveDir(ctx, 'uploads'), uploadLimits.maxTotalBytes, (token) => verifyCsrfToken(req, token));
+    } catch (err) {
+      if (err instanceof UploadRefused || (err instanceof HttpError && err.status === 403)) res.setHeader('Connection', 'close');
+      throw err;
+    }
+    const archive = await archiving.proveByArchive(ctx, actor(req), upload);
+    await renderRecover(ctx, req, res, { archiveAdded: archive });
+  });
+
+  const archiveRestoreBody = body(archiveRestoreForm);
+  router.post('/recover/archive/restore', requireUser, restoreLimit, archiveRestoreBody, async (req, res) => {
+    const f = archiveRestoreBody.of(req).body;
+    const result = await archiving.restoreFromArchive(ctx, actor(req), f.archive, {
+      posts: f.all_posts ? 'all' : f.posts,
+      cards: f.cards,
+      avatar: f.avatar,
+      header: f.header,
+      display_name: f.display_name,
+      bio: f.bio,
+    });
+    await renderRecover(ctx, req, res, { restored: { reactions: 0, follows: 0, pending_edges: 0, ...result } });
   });
 
   const emailBody = body(emailForm);

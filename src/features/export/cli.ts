@@ -8,7 +8,7 @@ import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } fr
 import { exportSettings, findSubject, sweepExpiredExports } from './service';
 import { loadConfigOrExit } from '../../config';
 import { SigningKeyError } from '../../auth/archive-signing';
-import { verifyWithSiteKeys, type VerifyResult } from './verify';
+import { verifyWithSiteKeys, type VerifyResult } from '../../archive/verify';
 
 export function registerExportCli(program: Command): void {
   program
