@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import yazl from 'yazl';
 import { tempDir, signedInAgent } from '../support/portal';
 import { seedUserWithFriend, binaryParser, type SeededUser } from '../support/export-seed';
@@ -11,6 +10,7 @@ import { keyIdOf, loadSigningKey, signBytes } from '../../src/auth/archive-signi
 import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/archive/verify';
 import { toyboxHostOf } from '../../src/archive/format';
 import { useTestPortal, useTempDir } from '../support/portal-stack';
+import { unpackArchive, rezipArchive } from '../support/archive-files';
 
 describe('signed export archives', () => {
   const mediaDir = useTempDir('export-sig-media-');
@@ -37,20 +37,8 @@ describe('signed export archives', () => {
   const verify = (file: string) => verifyWithSiteKeys(portal.ctx.config, file);
   const codes = (r: VerifyResult) => r.problems.map((p) => p.code);
 
-  /** Unpacks an archive into a fresh directory (the forger's first step). */
-  function unpack(file: string, name: string): string {
-    const dir = path.join(work, name);
-    execFileSync('unzip', ['-q', '-o', file, '-d', dir]);
-    return dir;
-  }
-
-  /** Zips a directory back up with Info-ZIP, as someone editing an archive by hand would. */
-  function rezip(dir: string, name: string): string {
-    const out = path.join(work, `${name}.zip`);
-    fs.rmSync(out, { force: true });
-    execFileSync('zip', ['-q', '-r', '-X', out, '.'], { cwd: dir });
-    return out;
-  }
+  const unpack = (file: string, name: string) => unpackArchive(file, work, name);
+  const rezip = (dir: string, name: string) => rezipArchive(dir, work, name);
 
   async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
     Object.assign(process.env, {

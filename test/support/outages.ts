@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startTestPortal, type TestPortal } from './portal';
 import { createTestDatabase } from './database';
-import { portalThrough, readThrough } from './portal-stack';
+import { portalThrough, readThrough, useStarted } from './portal-stack';
 
 /**
  * A TCP hop between the portal and PostgreSQL that a test can cut and
@@ -129,16 +129,6 @@ export async function startPortalBehindLink(env: Record<string, string> = {}): P
  * portal and link stand for the started ones inside tests and hooks.
  */
 export function usePortalBehindLink(env: Record<string, string> = {}): { portal: TestPortal; link: DatabaseLink } {
-  let behind: PortalBehindLink | undefined;
-  beforeAll(async () => {
-    behind = await startPortalBehindLink(env);
-  });
-  afterAll(async () => {
-    await behind?.close();
-  });
-  const started = () => {
-    if (!behind) throw new Error('the portal behind a link starts in beforeAll: use it inside a test or hook');
-    return behind;
-  };
+  const started = useStarted('the portal behind a link', () => startPortalBehindLink(env), (behind) => behind.close());
   return { portal: portalThrough(() => started().portal), link: readThrough(() => started().link, ['url', 'cut', 'hang', 'restore', 'close']) };
 }

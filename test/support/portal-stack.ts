@@ -91,18 +91,26 @@ export async function startPortal(opts: PortalStackOptions = {}): Promise<Portal
  * read through the returned object inside tests and hooks (`web.portal`, `web.sink`, ...).
  */
 export function usePortal(opts: PortalStackOptions = {}): PortalStack {
-  let stack: PortalStack | undefined;
+  const started = useStarted('the portal stack', () => startPortal(opts), (stack) => stack.close());
+  return readThrough(started, ['portal', 'sink', 'browser', 'base', 'close']);
+}
+
+/**
+ * Starts something in beforeAll and stops it in afterAll, for one describe block or file; the returned
+ * function gives it inside tests and hooks (and throws, naming `what`, before it has started).
+ */
+export function useStarted<T>(what: string, start: () => Promise<T>, stop: (started: T) => Promise<void>): () => T {
+  let started: { value: T } | undefined;
   beforeAll(async () => {
-    stack = await startPortal(opts);
+    started = { value: await start() };
   });
   afterAll(async () => {
-    await stack?.close();
+    if (started) await stop(started.value);
   });
-  const started = () => {
-    if (!stack) throw new Error('the portal stack starts in beforeAll: use it inside a test or hook');
-    return stack;
+  return () => {
+    if (!started) throw new Error(`${what} starts in beforeAll: use it inside a test or hook`);
+    return started.value;
   };
-  return readThrough(started, ['portal', 'sink', 'browser', 'base', 'close']);
 }
 
 /**

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import type { TestPortal } from './portal';
-import { readThrough, startPortal, type PortalStack } from './portal-stack';
+import { readThrough, startPortal, useStarted } from './portal-stack';
 
 /** A stand-in for TOYBOX's own site on another origin, whose pages carry the portal's banner tag. */
 export interface ToyboxSite {
@@ -28,20 +28,21 @@ export async function startToyboxSite(page: (req: http.IncomingMessage, res: htt
  * TOYBOX_URL (the site's banner tag pointing at it), and a headless Chromium. Read the parts inside tests and hooks.
  */
 export function useBannerSite(page: Parameters<typeof startToyboxSite>[0]): { site: ToyboxSite; portal: TestPortal; browser: Browser; base: string } {
-  let site: ToyboxSite | undefined;
-  let stack: PortalStack | undefined;
-  beforeAll(async () => {
-    site = await startToyboxSite(page);
-    stack = await startPortal({ env: { TOYBOX_URL: site.url }, browser: true });
-    site.setPortal(stack.base);
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await site?.close();
-  });
-  const started = () => {
-    if (!site || !stack) throw new Error('the banner site starts in beforeAll: use it inside a test or hook');
-    return { site, portal: stack.portal, browser: stack.browser, base: stack.base };
-  };
+  const started = useStarted(
+    'the banner site',
+    async () => {
+      const site = await startToyboxSite(page);
+      const stack = await startPortal({ env: { TOYBOX_URL: site.url }, browser: true }).catch(async (err: unknown) => {
+        await site.close();
+        throw err;
+      });
+      site.setPortal(stack.base);
+      return { site, stack, portal: stack.portal, browser: stack.browser, base: stack.base };
+    },
+    async ({ site, stack }) => {
+      await stack.close();
+      await site.close();
+    },
+  );
   return readThrough(started, ['site', 'portal', 'browser', 'base']);
 }
