@@ -9,7 +9,7 @@ import { stopQueue } from './jobs/queue';
 import { settleLocalTasks } from './jobs/runner';
 import { stopWorkOwner } from './jobs/ownership';
 import { DATA_DIR_MODE, ensurePrivateDirSync } from './files/private';
-import { reportWriteFailure } from './files/write-failures';
+import { reportWriteFailure, reportWriteSuccess } from './files/write-failures';
 
 export interface RunningContext extends AppContext {
   database: Database;
@@ -32,7 +32,10 @@ export async function buildContext(config: Config, opts: { mailer?: Mailer; migr
   }
   const pgPool = new pg.Pool({ ...pgConnectionConfig(database.url, database.timeouts), max: 3, idleTimeoutMillis: 10_000 });
   pgPool.on('error', () => undefined); // a dropped idle connection is retried on next use; /readyz reports the outage
-  const mailer = opts.mailer ?? createMailer(config, { onWriteFailure: (file, err) => reportWriteFailure(database.knex, 'outbox', file, err) });
+  const mailer = opts.mailer ?? createMailer(config, {
+      onWriteFailure: (file, err) => reportWriteFailure(database.knex, 'outbox', file, err),
+      onWriteSuccess: () => reportWriteSuccess(database.knex, 'outbox'),
+    });
   const ctx: RunningContext = {
     config,
     knex: database.knex,

@@ -100,6 +100,8 @@ export const TIMERS = {
 export const LOCAL_TASKS = {
   /** An address import from /admin/campaigns/import: its spooled file is on this instance's disk. */
   campaignImport: { name: 'campaigns.import' },
+  /** A notice sync nobody waits for (a NOTIFY, a reconnect, the first one): closing the context waits for it, so no query runs on a closed pool. */
+  noticeSync: { name: 'notice.sync' },
 } as const satisfies Record<string, LocalTask>;
 
 export type QueueKey = keyof typeof QUEUES;

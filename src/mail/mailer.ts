@@ -64,7 +64,7 @@ export function smtpTransportOptions(config: Config, opts: { pool?: boolean; max
  */
 export function createMailer(
   config: Config,
-  opts: { pool?: boolean; maxConnections?: number; onWriteFailure?: (file: string, err: unknown) => Promise<void> } = {},
+  opts: { pool?: boolean; maxConnections?: number; onWriteFailure?: (file: string, err: unknown) => Promise<void>; onWriteSuccess?: () => Promise<void> } = {},
 ): Mailer {
   const defaults = { from: config.MAIL_FROM };
   if (config.SMTP_URL) {
@@ -101,6 +101,7 @@ export function createMailer(
         await opts.onWriteFailure?.(file, err);
         throw err;
       }
+      await opts.onWriteSuccess?.();
       return { messageId: info.messageId, accepted: info.envelope.to, rejected: [], outboxFile: name };
     },
     close: () => undefined,

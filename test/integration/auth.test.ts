@@ -103,6 +103,21 @@ describe('sign-in against TOYBOX users', () => {
     expect((await signIn(u.display_id, u.password, agent)).res.status).toBe(429);
   });
 
+  it('an empty or oversized field is named beside it (422), the typed ID kept, in the reader\'s language', async () => {
+    const agent = portal.agent();
+    const page = await agent.get('/login?lang=en');
+    const empty = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: '  ', password: '' });
+    expect(empty.status).toBe(422);
+    expect(empty.text).toMatch(/<p class="field-error" id="login-error">Please enter your ID \(or e-mail address\)\.<\/p>/);
+    expect(empty.text).toMatch(/<p class="field-error" id="password-error">Please enter your password\.<\/p>/);
+    expect(empty.text).toContain('aria-describedby="login-error"');
+    const long = await agent.post('/login?lang=ja').type('form').send({ _csrf: csrfFrom(empty.text), login: 'kuma', password: 'x'.repeat(5000) });
+    expect(long.status).toBe(422);
+    expect(long.text).toContain('パスワードが長すぎます。');
+    expect(long.text).toContain('value="kuma"');
+    expect(long.text).not.toContain('id="login-error"');
+  });
+
   it('rejects a form without its CSRF token', async () => {
     const u = await buildUser(portal.ctx.knex);
     const agent = portal.agent();

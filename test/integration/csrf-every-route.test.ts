@@ -26,11 +26,12 @@ const EXEMPT: Record<string, { why: string; forged: { status: number } }> = {
   },
   'POST /status/unsubscribe/:token': {
     why: 'RFC 8058 one-click unsubscribe from status e-mails: mail clients post without cookies; the signed link is the authority',
-    forged: { status: 404 },
+    // a made-up token is out of the link's shape: 400 (src/http/links.ts); a forged well-formed one is 410 (link-tokens.test.ts)
+    forged: { status: 400 },
   },
   'POST /status/subscribe/confirm/:token': {
     why: 'double opt-in: the signed, expiring link sent to the address is the proof; a forged post can only confirm what its token names',
-    forged: { status: 404 },
+    forged: { status: 400 },
   },
 };
 

@@ -61,7 +61,7 @@ describe('export: background jobs and e-mailed links', () => {
     expect((await agent.get('/export')).text).toContain('/export/download/');
 
     const tampered = link.replace(/sig=[^&]+/, 'sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    expect((await web.portal.agent().get(tampered)).status).toBe(404);
+    expect((await web.portal.agent().get(tampered)).status).toBe(410); // a wrong signature is a dead link (src/http/links.ts)
 
     await web.portal.ctx.knex('portal.export_jobs').where({ id: job.id }).update({ expires_at: web.portal.ctx.knex.raw("now() - interval '1 second'") });
     const expired = await web.portal.agent().get(link);

@@ -17,7 +17,7 @@ describe('export: streaming', () => {
     const u = await buildUser(portal.ctx.knex);
     await portal.ctx.knex.raw(
       `INSERT INTO public.submissions (author_id, title, caption, comment_enabled, status, aim, steps, frame_type, jp_result, likes_count, hashtags, spell, ai_tool, created_at, updated_at)
-       SELECT ?, 'post ' || g, repeat('キャプション ', 40) || g, true, 'published', '', '[]', 'none', '', 0, '[]', '', '', now(), now() FROM generate_series(1, 20000) g`,
+       SELECT ?, 'post ' || g, repeat('キャプション ', 40) || g, true, 'PUBLIC', '', '[]', 'none', '', 0, '[]', '', '', now(), now() FROM generate_series(1, 20000) g`,
       [u.id],
     );
     const agent = portal.agent();

@@ -1,4 +1,7 @@
-import { csrfFrom } from '../support/portal';
+import { csrfFrom, signedInAgent } from '../support/portal';
+import { buildUser } from '../support/factories';
+import { buildChecklist } from '../../src/features/recovery/service';
+import { workOwner } from '../../src/jobs/ownership';
 import { type ReceivedMail } from '../support/smtp-sink';
 import { eventually } from '../support/eventually';
 import * as service from '../../src/features/notice/service';
@@ -71,10 +74,10 @@ describe('subscribing to status updates by e-mail (real SMTP sink)', () => {
     await web.portal.agent().post(link).type('form').send({}).expect(200);
     expect((await row()).confirmed_at).not.toBeNull();
     const again = await web.portal.agent().post(link).type('form').send({});
-    expect(again.status).toBe(404); // spent
+    expect(again.status).toBe(410); // spent: the shared "this link no longer works" page (src/http/links.ts)
     const forged = await web.portal.agent().post(`${link.slice(0, -3)}AAA`).type('form').send({});
-    expect(forged.status).toBe(404);
-    expect(forged.text).toContain('このリンクは使えません');
+    expect(forged.status).toBe(410);
+    expect(forged.text).toContain('このリンクはもう使えません');
   });
 
   it('sends each published update to each confirmed subscriber exactly once, with one-click unsubscribe headers', async () => {
@@ -100,6 +103,40 @@ describe('subscribing to status updates by e-mail (real SMTP sink)', () => {
     const sent = async () => Number((await web.portal.ctx.knex('portal.notice_deliveries').where({ status: 'sent' }).count<{ count: string }[]>('* as count'))[0]!.count);
     await eventually(async () => (await sent()) >= 4, 5000);
     expect(await sent()).toBe(4);
+  });
+
+  it('a status e-mail cut off by a process that died stays unsent (never resent) and is named on the recovery checklist', async () => {
+    const email = 'cut-off@example.jp';
+    const id = await service.createNotice(web.portal.ctx, notice('通知の障害'), actor, { publish: true });
+    const update = await web.portal.ctx.knex('portal.notice_updates').where({ notice_id: id }).first();
+    const live = (await workOwner(web.portal.ctx)).id;
+    // What a worker killed between its claim and SMTP's answer leaves: the row in 'sending', owned by a process
+    // whose work-owner lock is gone. Subscriber and row are written in one transaction, so no fan-out running
+    // meanwhile can send this update to them first; one more row is in flight in this (live) process.
+    const [sub, flying] = await web.portal.ctx.knex.transaction(async (trx) => {
+      const ids: number[] = [];
+      for (const [addr, owner] of [[email, 'gone-host:1:dead'], ['in-flight@example.jp', live]] as const) {
+        const [row] = await trx('portal.notice_subscribers').insert({ email: addr, email_key: addr, lang: 'ja', confirmed_at: update.at }).returning('id');
+        await trx('portal.notice_deliveries').insert({ subscriber_id: row.id, update_id: update.id, status: 'sending', attempts: 1, owner, claimed_at: trx.fn.now() });
+        ids.push(Number(row.id));
+      }
+      return ids;
+    });
+    expect(flying).toBeGreaterThan(0);
+
+    await Promise.all([deliverUpdates(web.portal.ctx), deliverUpdates(web.portal.ctx)]);
+    expect(to(email)).toHaveLength(0); // never resent (and nothing else: this update is their first)
+    expect(await web.portal.ctx.knex('portal.notice_deliveries').where({ subscriber_id: sub, update_id: update.id }).first('status')).toEqual({ status: 'sending' });
+
+    const checklist = await buildChecklist(web.portal.ctx, [noticeFeature]);
+    const line = checklist.lines.find((l) => l.id === 'notice_mail')!;
+    expect(line).toMatchObject({ state: 'warn', detail: 'notice_mail.interrupted', section: 'tonight' });
+    expect(line.vars).toMatchObject({ count: 1, emails: email }); // the one still in flight (a live owner) is not listed
+    const su = await buildUser(web.portal.ctx.knex, { is_staff: true, is_superuser: true });
+    const staff = await signedInAgent(web.portal, su.display_id, su.password);
+    const page = await staff.get('/admin/recovery?lang=en').expect(200);
+    expect(page.text).toContain('Status e-mails cut off mid-send');
+    expect(page.text).toContain(`Addresses that may have missed one: ${email}`);
   });
 
   it('one-click unsubscribe (RFC 8058): a cookieless POST stops further mail', async () => {

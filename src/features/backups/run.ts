@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-write';
 import { PRIVATE_FILE, ensurePrivateDir } from '../../files/private';
-import { errorCode, isWriteFailure, reportWriteFailure } from '../../files/write-failures';
+import { errorCode, isWriteFailure, reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
 import type { RunningContext } from '../../context';
@@ -255,6 +255,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
   if (!drill.ok) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: drill.error ?? drill.mismatches.join('; ') });
   if (backup.status === 'suspect') return backup;
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
+  await reportWriteSuccess(ctx.knex, 'backup');
   return copyOffHost(ctx, backup, progress);
 }
 
@@ -295,6 +296,7 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   const listed = await runProgram('tar', ['-tf', backupPath(ctx, backup, MEDIA_FILE)]);
   if (listed.code !== 0) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: `tar cannot read the archive back: ${listed.stderr.slice(-300)}` });
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
+  await reportWriteSuccess(ctx.knex, 'backup');
   logger.info({ id: backup.id }, 'media backup written');
   return copyOffHost(ctx, backup, progress);
 }

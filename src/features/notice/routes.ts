@@ -2,7 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, listAudit } from '../../audit/service';
-import { parseParam } from '../../http/params';
+import { z } from 'zod';
+import { validate } from '../../http/validate';
 import { prefixFieldErrors } from '../../http/field-errors';
 import { INCIDENT_STATES, MAINTENANCE_STATES, statesFor, type NoticeRow } from './model';
 import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type NoticeInput } from './schema';
@@ -20,9 +21,9 @@ function actorOf(req: Request): service.Actor {
   return { label: userActor(req.user!), userId: req.user!.id };
 }
 
-function noticeId(req: Request): number {
-  return parseParam(idParam, req.params.id, 'notice.errors.not_found');
-}
+/** `/admin/notices/:id...`: a malformed id is a 404 "no such notice", like an unknown one. */
+const byId = validate({ params: z.object({ id: idParam }) }, { notFoundKey: 'notice.errors.not_found' });
+const noticeId = (req: Request): number => byId.of(req).params.id;
 
 function formValues(n?: NoticeRow | Record<string, unknown>) {
   const v = (n ?? {}) as Record<string, unknown>;
@@ -121,13 +122,13 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
 
-  router.get('/admin/notices/:id', async (req, res) => {
+  router.get('/admin/notices/:id', byId, async (req, res) => {
     const detail = await service.getNotice(ctx, noticeId(req));
     const flash = req.query.saved ? req.t('notice.admin.saved') : req.query.published ? req.t('notice.admin.published_msg', { version: detail.notice.version }) : undefined;
     await renderForm(ctx, req, res, { detail, values: formValues(detail.notice), flash });
   });
 
-  router.post('/admin/notices/:id', async (req, res) => {
+  router.post('/admin/notices/:id', byId, async (req, res) => {
     const id = noticeId(req);
     const detail = await service.getNotice(ctx, id);
     const parsed = parseNoticeInput(req.body);
@@ -142,7 +143,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
 
-  router.post('/admin/notices/:id/publish', async (req, res) => {
+  router.post('/admin/notices/:id/publish', byId, async (req, res) => {
     const id = noticeId(req);
     if (!confirmed(req)) {
       const detail = await service.getNotice(ctx, id);
@@ -152,7 +153,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/updates', async (req, res) => {
+  router.post('/admin/notices/:id/updates', byId, async (req, res) => {
     const id = noticeId(req);
     const parsed = parseUpdateInput(req.body);
     if (!parsed.ok) {
@@ -164,7 +165,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/resolve', async (req, res) => {
+  router.post('/admin/notices/:id/resolve', byId, async (req, res) => {
     const id = noticeId(req);
     if (!confirmed(req)) {
       const { notice } = await service.getNotice(ctx, id);
@@ -187,7 +188,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/mirror', async (req, res) => {
+  router.post('/admin/notices/:id/mirror', byId, async (req, res) => {
     const id = noticeId(req);
     await service.setMirror(ctx, id, req.body.mirror === 'on', actorOf(req));
     res.redirect(303, `/admin/notices/${id}?saved=1`);

@@ -8,7 +8,7 @@ import { requireStaff } from '../../../auth/guards';
 import { userActor } from '../../../audit/service';
 import { HttpError, NotFound } from '../../../http/errors';
 import { ensurePrivateDir } from '../../../files/private';
-import { isWriteFailure, reportWriteFailure } from '../../../files/write-failures';
+import { isWriteFailure, reportWriteFailure, reportWriteSuccess } from '../../../files/write-failures';
 import { logger } from '../../../logger';
 import { deferCsrfUntilParsed, verifyCsrfToken } from '../../../http/csrf';
 import { decodeInput, detectFormat, guessMapping, MappingError, type InputEncoding, type Mapping } from './parse';
@@ -43,14 +43,17 @@ async function readHead(file: string): Promise<Buffer> {
  * half), raises the write_failed alert and answers 507, so the admin reads why and nothing is left behind.
  */
 async function onDiskFull<T>(ctx: AppContext, key: string | null, work: () => Promise<T>): Promise<T> {
+  let result: T;
   try {
-    return await work();
+    result = await work();
   } catch (err) {
     if (!isWriteFailure(err)) throw err;
     if (key) await removeUpload(uploadDir(ctx), key).catch(() => undefined);
     await reportWriteFailure(ctx.knex, 'upload', uploadDir(ctx), err);
     throw new HttpError(507, 'campaigns.import.disk_full');
   }
+  await reportWriteSuccess(ctx.knex, 'upload');
+  return result;
 }
 
 /** Address import: upload (any format), the CSV mapping page, and each run's progress. */

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { EMAILS, type EmailName } from '../../src/mail/definitions';
+import { sendEmail, sendEmailNow } from '../../src/mail/send';
+import { translator } from '../../src/http/i18n';
+
+/**
+ * Alert e-mails are the one exception to "every e-mail is sent from a queue job" (src/mail/definitions.ts,
+ * docs/backups.md "Alert e-mails"): sent at once, retried in process, so they leave while PostgreSQL (where the
+ * queue lives) is what failed.
+ */
+describe('alert e-mails: sent directly, with in-process retries', () => {
+  let sink: SmtpSink;
+  let portal: TestPortal;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    portal = await startTestPortal({ SMTP_URL: sink.url });
+  });
+  afterAll(async () => {
+    await portal?.close();
+    await sink?.close();
+  });
+
+  const mail = () => ({ to: 'ops@example.org', lang: 'ja' as const, locals: { en: translator('en'), publicUrl: 'https://portal.example', sentAt: new Date(), actor: 'admin_01' } });
+
+  it('the direct definitions are exactly the alerts, and each sender uses the path its definition names', () => {
+    const direct = (Object.keys(EMAILS) as EmailName[]).filter((n) => EMAILS[n].delivery === 'direct');
+    expect(direct.sort()).toEqual(['alertCleared', 'alertRaised', 'alertTest']);
+    const src = path.resolve(__dirname, '..', '..', 'src');
+    const calls: Array<{ fn: string; name: string; file: string }> = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) for (const m of fs.readFileSync(p, 'utf8').matchAll(/\b(sendEmail|sendEmailNow)\(ctx, (?:[^,]*\? )?'(\w+)'(?: : '(\w+)')?/g)) {
+          for (const name of [m[2], m[3]].filter(Boolean)) calls.push({ fn: m[1]!, name: name!, file: path.relative(src, p) });
+        }
+      }
+    };
+    walk(src);
+    expect(calls.length).toBeGreaterThanOrEqual(8);
+    for (const c of calls) expect([c.file, c.name, c.fn]).toEqual([c.file, c.name, EMAILS[c.name as EmailName].delivery === 'direct' ? 'sendEmailNow' : 'sendEmail']);
+  });
+
+  it('retries a refused alert in process and delivers it once the relay answers again', async () => {
+    const before = sink.messages.length;
+    sink.failWith(451, 'try again later');
+    setTimeout(() => sink.failWith(null), 300);
+    const started = Date.now();
+    await sendEmailNow(portal.ctx, 'alertTest', mail(), [800]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700); // the first attempt was refused, the second went through
+    await sink.waitFor(before + 1);
+    expect(sink.messages.slice(before)).toHaveLength(1);
+  });
+
+  it('gives up after its attempts with the relay\'s error, and refuses to go through the wrong path', async () => {
+    sink.failWith(550, 'mailbox unavailable');
+    try {
+      await expect(sendEmailNow(portal.ctx, 'alertTest', mail(), [50, 50])).rejects.toThrow(/mailbox unavailable/);
+    } finally {
+      sink.failWith(null);
+    }
+    await expect(sendEmail(portal.ctx, 'alertTest', mail())).rejects.toThrow(/sent directly: use sendEmailNow/);
+    await expect(sendEmailNow(portal.ctx, 'exportLink', { to: 'x@example.org', lang: 'ja', locals: {} })).rejects.toThrow(/goes through the queue/);
+  });
+});
