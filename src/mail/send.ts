@@ -18,6 +18,8 @@ export interface EmailToSend {
   subjectVars?: Record<string, string | number>;
   /** Extra headers (List-Unsubscribe for mail people subscribed to). */
   headers?: Record<string, string>;
+  /** A fixed Message-ID (`<...@domain>`), identical on every attempt of the same message (src/mail/send-queue.ts). */
+  messageId?: string;
 }
 
 /** The subject of a definition's e-mail: its locale key, Japanese first and English after a slash when bilingual. */
@@ -68,7 +70,7 @@ async function render(ctx: AppContext, name: EmailName, mail: EmailToSend): Prom
   const def = EMAILS[name];
   const lang = def.bilingual ? 'ja' : mail.lang;
   const { html, text } = await renderEmail(def.template, lang, mail.locals);
-  return ctx.mailer.send({ to: mail.to, subject: emailSubject(name, lang, mail.subjectDetail, mail.subjectVars), html, text, ...(mail.headers ? { headers: mail.headers } : {}) });
+  return ctx.mailer.send({ to: mail.to, subject: emailSubject(name, lang, mail.subjectDetail, mail.subjectVars), html, text, ...(mail.headers ? { headers: mail.headers } : {}), ...(mail.messageId ? { messageId: mail.messageId } : {}) });
 }
 
 const compiled = new Map<EmailName, { html: ejs.TemplateFunction; text: ejs.TemplateFunction }>();

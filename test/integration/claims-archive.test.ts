@@ -10,6 +10,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser, type BuiltUser } from '../support/factories';
 import { seedUserData, binaryParser, type SeededUser } from '../support/export-seed';
 import { sha256 } from '../support/claims-fixtures';
+import { workQueues } from '../support/background';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
@@ -21,6 +22,7 @@ type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 describe('claims: restoring from your own export archive', () => {
   let portal: TestPortal;
   let sink: SmtpSink;
+  let stopWorker: () => Promise<void>;
   let knex: Knex;
   let work: string;
   let media: string;
@@ -51,6 +53,7 @@ describe('claims: restoring from your own export archive', () => {
     fs.mkdirSync(media);
     portal = await startTestPortal({ TOYBOX_MEDIA_DIR: media, TOYBOX_URL: 'https://toybox.example', SMTP_URL: `${sink.url}?tls=off`, EXPORT_COOLDOWN_HOURS: '0', CLAIMS_MAX_UPLOAD_MB: '2' });
     knex = portal.ctx.knex;
+    stopWorker = await workQueues(portal.ctx, ['claimsMail']); // the claims e-mail link is sent by its queue job
     bob = await seedUserData(knex, media, 'bob');
     alice = await seedUserData(knex, media, 'alice', bob);
     // Original times well in the past, so "kept the original time" is visible.
@@ -80,6 +83,7 @@ describe('claims: restoring from your own export archive', () => {
   });
 
   afterAll(async () => {
+    await stopWorker?.();
     await portal?.close();
     await sink?.close();
     fs.rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { cliActor } from '../../audit/service';
 import { translator } from '../../http/i18n';
 import type { ToyboxUser } from '../../toybox/users';
 import { normalizeEmail, DEFAULT_ADMIN_ROLE, type AdminRole } from '../../toybox/superusers';
-import type { PasswordProblem } from './password-rules';
+import type { PasswordProblem } from '../../auth/password-rules';
 import { parseCliInput } from '../../cli/field-errors';
 import { cliAccountSchema, CLI_FLAGS } from './schema';
 import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';

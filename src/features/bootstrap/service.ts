@@ -5,7 +5,7 @@ import { endPortalSessions } from '../../auth/sessions';
 import { recordAudit } from '../../audit/service';
 import { findUserById, findUsersByLogin, hasActiveSuperuser, type ToyboxUser } from '../../toybox/users';
 import { DEFAULT_ADMIN_ROLE, findClashingUsers, insertSuperuser, normalizeEmail, promoteToSuperuser, setUserPasswordHash, type AdminRole, type ExistingUser } from '../../toybox/superusers';
-import { checkPassword, type PasswordProblem } from './password-rules';
+import { checkPassword, type PasswordProblem } from '../../auth/password-rules';
 import { lockToken, spendToken } from './repo';
 import { retireLiveTokens, tokenMatches } from './tokens';
 import { removeTokenFile } from './token-file';

@@ -7,6 +7,8 @@ import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
 import { validate } from '../../http/validate';
+import { InvalidInput, type FieldErrors } from '../../http/field-errors';
+import { MIN_PASSWORD_LENGTH } from '../../auth/password-rules';
 import type { z } from 'zod';
 import { idParams } from '../../http/params';
 import { accountForm, archiveRestoreForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
@@ -173,19 +175,23 @@ export function claimsRoutes(ctx: AppContext): Router {
 
   // The invitation link works signed out: the account has no usable password yet.
   const invitePerIp = createLimiter(ctx.knex, { name: 'claims-invite', windowMs: 15 * 60_000, limit: 20 });
-  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
-  router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => {
-    const { token } = inviteLink.of(req).params;
+  const renderInvite = async (req: Request, res: Response, token: string, errors: FieldErrors = {}, status = 200) => {
     const inv = await accounts.describeInvitation(ctx, token);
-    res.render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, error: null });
-  });
+    res.status(status).render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, errors, minLength: MIN_PASSWORD_LENGTH });
+  };
+  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
+  router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => renderInvite(req, res, inviteLink.of(req).params.token));
 
-  const inviteBody = body(inviteForm);
+  const inviteBody = validate({ body: inviteForm }, { onInvalid: (req, res, errors) => renderInvite(req, res, String((req.body as { token?: unknown } | undefined)?.token ?? ''), errors, 422) });
   router.post('/recover/invite', invitePerIp, inviteBody, async (req, res) => {
     const { token, password, password2 } = inviteBody.of(req).body;
-    if (password !== password2) throw new HttpError(422, 'claims.invite.mismatch');
-    const done = await accounts.acceptInvitation(ctx, token, password);
-    res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
+    try {
+      const done = await accounts.acceptInvitation(ctx, token, password, password2);
+      res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
+    } catch (err) {
+      if (err instanceof InvalidInput) return renderInvite(req, res, token, err.fields, 422);
+      throw err;
+    }
   });
 
   const accountBody = body(accountForm);

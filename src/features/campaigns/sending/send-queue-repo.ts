@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Recipient, CampaignStatus } from '../lifecycle/repo';
+import { grantTokens } from '../../../mail/send-rate';
 
 /*
  * The SQL of the send queue: portal.campaign_recipients, one row per message
@@ -15,8 +16,6 @@ export interface ClaimResult {
   waitMs: number;
   consecutiveFailures: number;
 }
-
-const BURST_SECONDS = 2;
 
 /**
  * Claims up to `max` due recipients for this worker: locks the campaign row
@@ -39,17 +38,12 @@ export async function claimBatch(knex: Knex, campaignId: number, max: number, wo
       );
     if (!c) return { status: 'cancelled', rows: [], waitMs: 0, consecutiveFailures: 0 };
     if (c.status !== 'sending') return { status: c.status, rows: [], waitMs: 0, consecutiveFailures: c.consecutive_failures };
-    let grant = max;
-    let tokens = 0;
-    if (c.rate_per_minute > 0) {
-      const perSecond = c.rate_per_minute / 60;
-      const cap = Math.max(1, perSecond * BURST_SECONDS);
-      tokens = Math.min(cap, c.bucket_tokens + c.elapsed * perSecond);
-      grant = Math.min(max, Math.floor(tokens));
-      if (grant <= 0) {
-        await trx('portal.campaigns').where({ id: campaignId }).update({ bucket_tokens: tokens, bucket_at: trx.raw('clock_timestamp()') });
-        return { status: c.status, rows: [], waitMs: Math.ceil(((1 - tokens) / perSecond) * 1000), consecutiveFailures: c.consecutive_failures };
-      }
+    // The bucket arithmetic is the shared outbound one (src/mail/send-rate.ts); a campaign keeps its own bucket in its row.
+    const bucket = grantTokens(c.bucket_tokens, c.elapsed, c.rate_per_minute, max);
+    const grant = bucket.granted;
+    if (grant <= 0) {
+      await trx('portal.campaigns').where({ id: campaignId }).update({ bucket_tokens: bucket.tokens, bucket_at: trx.raw('clock_timestamp()') });
+      return { status: c.status, rows: [], waitMs: bucket.waitMs, consecutiveFailures: c.consecutive_failures };
     }
     const claimed = await trx.raw<{ rows: Recipient[] }>(
       `UPDATE portal.campaign_recipients r
@@ -80,7 +74,8 @@ export async function claimBatch(knex: Knex, campaignId: number, max: number, wo
     if (c.rate_per_minute > 0) {
       await trx('portal.campaigns')
         .where({ id: campaignId })
-        .update({ bucket_tokens: tokens - rows.length, bucket_at: trx.raw('clock_timestamp()') });
+        // Only messages really claimed spend a token (skipped rows give theirs back).
+        .update({ bucket_tokens: bucket.tokens + grant - rows.length, bucket_at: trx.raw('clock_timestamp()') });
     }
     return { status: c.status, rows, waitMs: 0, consecutiveFailures: c.consecutive_failures };
   });

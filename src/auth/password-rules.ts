@@ -61,10 +61,10 @@ function isEntirelyNumeric(password: string): boolean {
 export function checkPassword(password: string, user: UserAttributes): PasswordProblem[] {
   const problems: PasswordProblem[] = [];
   const similar = similarAttribute(password, user);
-  if (similar) problems.push({ key: `bootstrap.password.too_similar_${similar}` });
-  if (Array.from(password).length < MIN_PASSWORD_LENGTH) problems.push({ key: 'bootstrap.password.too_short', vars: { min: MIN_PASSWORD_LENGTH } });
-  if (COMMON.has(password.toLowerCase().trim())) problems.push({ key: 'bootstrap.password.too_common' });
-  if (isEntirelyNumeric(password)) problems.push({ key: 'bootstrap.password.entirely_numeric' });
+  if (similar) problems.push({ key: `auth.password.too_similar_${similar}` });
+  if (Array.from(password).length < MIN_PASSWORD_LENGTH) problems.push({ key: 'auth.password.too_short', vars: { min: MIN_PASSWORD_LENGTH } });
+  if (COMMON.has(password.toLowerCase().trim())) problems.push({ key: 'auth.password.too_common' });
+  if (isEntirelyNumeric(password)) problems.push({ key: 'auth.password.entirely_numeric' });
   return problems;
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { SequenceMatcher } from '../../src/features/bootstrap/sequence-matcher';
-import { checkPassword, similarAttribute } from '../../src/features/bootstrap/password-rules';
+import { SequenceMatcher } from '../../src/auth/sequence-matcher';
+import { checkPassword, similarAttribute } from '../../src/auth/password-rules';
 
 /** Python's own difflib, as the independent reference for the port. */
 function pythonRatios(pairs: Array<[string, string]>): Array<[number, number]> {
@@ -67,27 +67,27 @@ describe("TOYBOX's password validators (Django's four defaults)", () => {
   });
 
   it('refuses passwords shorter than 8 characters, counting characters not UTF-16 units', () => {
-    expect(keys('Zq7!kw')).toContain('bootstrap.password.too_short');
-    expect(checkPassword('Zq7!kw', user).find((p) => p.key === 'bootstrap.password.too_short')?.vars).toEqual({ min: 8 });
-    expect(keys('🦊🦊🦊🦊🦊🦊🦊')).toContain('bootstrap.password.too_short'); // 7 code points, 14 UTF-16 units
-    expect(keys('🦊🦊🦊🦊🦊🦊🦊🦊')).not.toContain('bootstrap.password.too_short');
+    expect(keys('Zq7!kw')).toContain('auth.password.too_short');
+    expect(checkPassword('Zq7!kw', user).find((p) => p.key === 'auth.password.too_short')?.vars).toEqual({ min: 8 });
+    expect(keys('🦊🦊🦊🦊🦊🦊🦊')).toContain('auth.password.too_short'); // 7 code points, 14 UTF-16 units
+    expect(keys('🦊🦊🦊🦊🦊🦊🦊🦊')).not.toContain('auth.password.too_short');
   });
 
   it('refuses common passwords whatever their case or surrounding spaces', () => {
-    for (const pw of ['password', 'PassWord1', ' iloveyou ', 'qwertyuiop', 'sunshine']) expect(keys(pw)).toContain('bootstrap.password.too_common');
+    for (const pw of ['password', 'PassWord1', ' iloveyou ', 'qwertyuiop', 'sunshine']) expect(keys(pw)).toContain('auth.password.too_common');
   });
 
   it('refuses entirely numeric passwords, including full-width digits', () => {
-    expect(keys('48151623429')).toContain('bootstrap.password.entirely_numeric');
-    expect(keys('２０２６０１２２９９')).toContain('bootstrap.password.entirely_numeric');
-    expect(keys('4815162342x')).not.toContain('bootstrap.password.entirely_numeric');
+    expect(keys('48151623429')).toContain('auth.password.entirely_numeric');
+    expect(keys('２０２６０１２２９９')).toContain('auth.password.entirely_numeric');
+    expect(keys('4815162342x')).not.toContain('auth.password.entirely_numeric');
   });
 
   it('refuses passwords too similar to the e-mail, its parts, or the display id', () => {
     expect(similarAttribute('taro.yamada@example.com', user)).toBe('email');
     expect(similarAttribute('yamada12', user)).toBe('email');
     expect(similarAttribute('TOYBOX_ADMIN1', user)).toBe('display_id');
-    expect(keys('admin_toybox')).toContain('bootstrap.password.too_similar_display_id');
+    expect(keys('admin_toybox')).toContain('auth.password.too_similar_display_id');
     expect(similarAttribute('lantern-orbit-kettle-42', user)).toBeNull();
   });
 
@@ -107,6 +107,6 @@ describe("TOYBOX's password validators (Django's four defaults)", () => {
   });
 
   it('reports every failing rule at once, as Django does', () => {
-    expect(keys('1234567')).toEqual(['bootstrap.password.too_short', 'bootstrap.password.too_common', 'bootstrap.password.entirely_numeric']);
+    expect(keys('1234567')).toEqual(['auth.password.too_short', 'auth.password.too_common', 'auth.password.entirely_numeric']);
   });
 });
