@@ -8,7 +8,7 @@ import type { AppContext } from './app-context';
 import { logger } from './logger';
 import { redactRequestPath } from './http/redact-url';
 import { securityHeaders } from './http/security';
-import { i18nMiddleware } from './http/i18n';
+import { i18nMiddleware } from './http/language';
 import { csrfProtection, csrfToken } from './http/csrf';
 import { normaliseBody } from './http/multipart';
 import { errorHandler, notFoundHandler } from './http/error-handler';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { translator } from '../http/i18n';
+import { translator } from '../i18n';
 import { fieldErrorsFrom, type FieldErrors } from '../http/field-errors';
-import { CliError } from './context';
+import { CliError } from './run-command';
 import { EXIT } from './exit-codes';
 
 const t = translator('en');

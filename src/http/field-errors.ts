@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { HttpError } from './errors';
-import { isMessageKey } from './i18n';
+import { isMessageKey } from '../i18n';
 
 export type Vars = Record<string, string | number>;
 

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { HttpError } from './errors';
-import { translator, DEFAULT_LANG, type Translate } from './i18n';
+import { translator, DEFAULT_LANG, type Translate } from '../i18n';
 import { InvalidInput, type FieldErrors } from './field-errors';
 import { isLinkProblem, LinkGone, type LinkProblem } from './links';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Lang } from '../http/i18n';
+import type { Lang } from '../i18n';
 
 /**
  * Every piece of background work the portal runs, in one place: WHAT runs and

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AppContext } from '../app-context';
-import type { Lang } from '../http/i18n';
+import type { Lang } from '../i18n';
 import { workOwner } from '../jobs/ownership';
 import { logger } from '../logger';
 import { addressKey } from './address';

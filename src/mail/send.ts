@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { AppContext } from '../app-context';
-import { translator, type Lang } from '../http/i18n';
+import { translator, type Lang } from '../i18n';
 import { EMAILS, type EmailName } from './definitions';
 import { renderEmail, EMAIL_VIEWS } from './render';
 import type { SendResult } from './mailer';

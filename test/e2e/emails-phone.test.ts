@@ -3,7 +3,7 @@ import { launchBrowser, artifact } from '../support/browser';
 import { parseConfig, withSessionSecret } from '../../src/config';
 import { renderEmail } from '../../src/mail/render';
 import { EMAILS } from '../../src/mail/definitions';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 import { buildMessage, prepareCampaign } from '../../src/features/campaigns/sending/message';
 import type { Campaign } from '../../src/features/campaigns/lifecycle/repo';
 

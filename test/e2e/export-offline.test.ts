@@ -1,4 +1,4 @@
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { artifact } from '../support/browser';

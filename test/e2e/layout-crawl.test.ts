@@ -10,7 +10,7 @@ import { personalLinks } from '../../src/features/campaigns/sending/message';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { recordAudit } from '../../src/audit/service';
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 
 /** Every GET route of the app, read from its router the way a crawler would find them. */
 function getRoutes(app: unknown): string[] {

@@ -1,5 +1,5 @@
 import { artifact } from '../support/browser';
-import { formatJst, formatTokyo, toTokyoInput, tokyoDay } from '../../src/http/tokyo-time';
+import { formatJst, formatTokyo, toTokyoInput, tokyoDay } from '../../src/i18n/tokyo-time';
 import { usePortal } from '../support/portal-stack';
 import { addNotice } from '../support/notices';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EMAILS, type EmailName } from '../../src/mail/definitions';
 import { sendEmail, sendEmailNow } from '../../src/mail/send';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 import { usePortal } from '../support/portal-stack';
 
 /**

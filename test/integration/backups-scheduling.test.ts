@@ -5,7 +5,7 @@ import pg from 'pg';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
-import { buildContext } from '../../src/context';
+import { buildContext } from '../../src/open-context';
 import { BackupBusy, backupNow, verifyBackup } from '../../src/features/backups/service';
 import { runProgram } from '../../src/system/programs';
 import { startBackground } from '../../src/jobs/runner';

@@ -7,7 +7,7 @@ import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 import { useTestPortal } from '../support/portal-stack';
 import { setupSchema } from '../../src/features/bootstrap/schema';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 import { EXIT } from '../../src/cli/exit-codes';
 
 

@@ -1,4 +1,4 @@
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';

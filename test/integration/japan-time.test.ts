@@ -6,7 +6,7 @@ import { buildUser } from '../support/factories';
 import { runCli } from '../support/cli';
 import { outboxDir } from '../../src/mail/mailer';
 import { renderEmail } from '../../src/mail/render';
-import { translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
 import { streamRecipientsCsv } from '../../src/features/campaigns/lifecycle/recipients-csv';
 import { exportFileName } from '../../src/features/export/archive';
 import { createNotice } from '../../src/features/notice/service';

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../src/config';
-import { buildContext } from '../../src/context';
+import { buildContext } from '../../src/open-context';
 import { startBackground, startTimer, enqueueJob, runLocalTask, type BackgroundWork } from '../../src/jobs/runner';
 import type { TimerJob } from '../../src/jobs/registry';
 import { eventually } from '../support/eventually';

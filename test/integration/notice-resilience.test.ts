@@ -3,7 +3,7 @@ import { startPortalBehindLink, makeReadOnly, type DatabaseLink, type PortalBehi
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig, withSessionSecret } from '../../src/config';
-import { buildContext, type RunningContext } from '../../src/context';
+import { buildContext, type RunningContext } from '../../src/open-context';
 import { feature } from '../../src/features/notice';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';

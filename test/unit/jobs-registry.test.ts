@@ -68,9 +68,9 @@ describe('the job registry (src/jobs/registry.ts)', () => {
 
   it('is the only way to the queue: nothing outside src/jobs uses pg-boss or the raw enqueue/work', () => {
     const offenders = outsideJobs.filter((f) => /from '(pg-boss|[./]+jobs\/queue)'/.test(f.text)).map((f) => f.rel);
-    // context.ts only stops the queue when a context closes
-    expect(offenders).toEqual(['context.ts']);
-    expect(files.find((f) => f.rel === 'context.ts')!.text).toMatch(/import \{ stopQueue \} from '\.\/jobs\/queue'/);
+    // open-context.ts only stops the queue when a context closes
+    expect(offenders).toEqual(['open-context.ts']);
+    expect(files.find((f) => f.rel === 'open-context.ts')!.text).toMatch(/import \{ stopQueue \} from '\.\/jobs\/queue'/);
   });
 
   it('leaves no hand-rolled schedule in the features (setInterval), except the heartbeats inside one send run', () => {

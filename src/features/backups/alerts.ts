@@ -1,11 +1,11 @@
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
 import { sendEmailNow } from '../../mail/send';
-import { translator } from '../../http/i18n';
+import { translator } from '../../i18n';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 import { collectHealth, type Health } from './health';
 import { clearAlert, openAlert, recordAlertDelivery, selectOpenAlerts, type AlertRow } from './repo';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 
 /** An alert condition currently true, e.g. `dir_readonly:BACKUP_DIR`, with what the operator needs to know. */
 export interface ActiveCondition {

@@ -5,7 +5,7 @@ import { PRIVATE_FILE, ensurePrivateDir } from '../../files/private';
 import { errorCode, isWriteFailure, reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
-import type { RunningContext } from '../../context';
+import type { RunningContext } from '../../open-context';
 import { logger } from '../../logger';
 import { Conflict } from '../../http/errors';
 import { workOwner } from '../../jobs/ownership';

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context';
 import { recordAudit, listAudit } from '../../audit/service';
-import { translator } from '../../http/i18n';
+import { translator } from '../../i18n';
 import { sendEmailNow } from '../../mail/send';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 

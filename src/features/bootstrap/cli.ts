@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
-import { translator } from '../../http/i18n';
+import { translator } from '../../i18n';
 import type { ToyboxUser } from '../../toybox/users';
 import { normalizeEmail, DEFAULT_ADMIN_ROLE, type AdminRole } from '../../toybox/superusers';
 import type { PasswordProblem } from '../../auth/password-rules';
@@ -12,7 +12,7 @@ import { cliAccountSchema, CLI_FLAGS } from './schema';
 import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';
 import { Prompter, readPasswordFromStdin } from './prompt';
 import { ensureBootstrapToken, type Log } from './tokens';
-import type { RunningContext } from '../../context';
+import type { RunningContext } from '../../open-context';
 
 // Exit codes (README "Exit codes"): bad input or password rules, duplicate account, no such (or ambiguous) account.
 const EXIT_INVALID = EXIT.invalid;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
 import { importAddressFile, NotAMailFolder } from './addresses/service';
@@ -22,7 +22,7 @@ import { runCampaign, DEFAULT_LEASE_SECONDS } from './sending/sender';
 import { importBounceMbox } from './bounces/service';
 import { terminalProgress } from '../../cli/progress-bar';
 import { normaliseAddress } from './addresses/normalise';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { blockAddress } from './addresses/suppressions';
 
 const readText = (file: string) => {

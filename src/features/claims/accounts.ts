@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { makeDjangoPassword } from '../../auth/django-password';
 import { Conflict, HttpError, NotFound } from '../../http/errors';
-import { type Lang } from '../../http/i18n';
+import { type Lang } from '../../i18n';
 import { addFieldError, hasFieldErrors, InvalidInput, type FieldErrors } from '../../http/field-errors';
 import { checkPassword } from '../../auth/password-rules';
 import { addressKey } from '../../mail/address';

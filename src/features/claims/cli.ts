@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { cliActor } from '../../audit/service';
 import { HttpError } from '../../http/errors';
 import { decideClaim, staffQueue } from './service';
 import { restoreAbandonedAccount, type InvitationState } from './accounts';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { undo } from './undo';
 import { EXIT } from '../../cli/exit-codes';
 

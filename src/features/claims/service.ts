@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, NotFound, Forbidden, HttpError } from '../../http/errors';
-import { type Lang } from '../../http/i18n';
+import { type Lang } from '../../i18n';
 import { queueMessage } from '../../mail/send-queue';
 import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';

@@ -16,7 +16,7 @@ import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
 import { closeSink, createFileSink, ensurePrivateDir, writeChunk, type FileSink } from '../../files/private';
-import { isoTokyo, tokyoDay } from '../../http/tokyo-time';
+import { isoTokyo, tokyoDay } from '../../i18n/tokyo-time';
 
 export type ExportFormat = 'zip' | 'json';
 

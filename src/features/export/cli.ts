@@ -1,7 +1,7 @@
 import { closeSink, createFileSink } from '../../files/private';
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor, recordAudit } from '../../audit/service';
 import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } from './archive';

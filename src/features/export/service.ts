@@ -1,4 +1,4 @@
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { TooManyRequests, Unavailable } from '../../http/errors';
 import { LinkGone, type LinkNext } from '../../http/links';
-import { type Lang } from '../../http/i18n';
+import { type Lang } from '../../i18n';
 import { sendEmail } from '../../mail/send';
 import { logger } from '../../logger';
 import { PERSONAL_DATA } from '../../toybox/personal-data';

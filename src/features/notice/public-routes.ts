@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
-import type { Lang } from '../../http/i18n';
+import type { Lang } from '../../i18n';
 import { COMPONENTS, type Component, type PublicNotice, type NoticeSnapshot } from './model';
 import { runtimeFor } from './runtime';
 import { createNoticeFastPath } from './fast-path';
-import { formatJst, tokyoDay } from '../../http/tokyo-time';
+import { formatJst, tokyoDay } from '../../i18n/tokyo-time';
 import { HISTORY_DAYS } from './snapshot';
 import { atomFeed } from './atom';
 import { z } from 'zod';

@@ -10,7 +10,7 @@ import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type Not
 import * as service from './service';
 import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
-import { formatJst, toTokyoInput } from '../../http/tokyo-time';
+import { formatJst, toTokyoInput } from '../../i18n/tokyo-time';
 import { runtimeFor } from './runtime';
 import { confirmed, renderConfirm } from './confirm';
 import { closedStateFor } from './model';

@@ -6,7 +6,7 @@ import { buildBundle, type PublicBundle } from './bundle';
 import { publicDir, readSnapshotFile, writeSnapshotFiles } from './files';
 import { reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
 import { runLocalTask, startTimer } from '../../jobs/runner';
 import { TIMERS } from '../../jobs/registry';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldErrorsFrom, hasFieldErrors, type FieldErrors } from '../../http/field-errors';
 import { COMPONENTS, KINDS, SEVERITIES, statesFor, type Component, type NoticeState, type NoticeFields } from './model';
-import { parseTokyoTime } from '../../http/tokyo-time';
+import { parseTokyoTime } from '../../i18n/tokyo-time';
 
 /** Validated notice fields, as the service takes them. */
 export type NoticeInput = NoticeFields;

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../../app-context';
-import type { Lang } from '../../http/i18n';
-import { translator } from '../../http/i18n';
+import type { Lang } from '../../i18n';
+import { translator } from '../../i18n';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import { normaliseAddress } from '../../mail/address';
 import { isSuppressed } from '../../mail/suppressions';

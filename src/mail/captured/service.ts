@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { outboxDir } from '../mailer';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 
 /*
  * Captured mail: with no SMTP_URL the mailer writes every message as an .eml

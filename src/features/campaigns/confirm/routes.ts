@@ -3,7 +3,7 @@ import type { AppContext } from '../../../app-context';
 import { idParam, parseParam } from '../../../http/params';
 import { requireStaff } from '../../../auth/guards';
 import { NotFound } from '../../../http/errors';
-import { formatTokyo } from '../../../http/tokyo-time';
+import { formatTokyo } from '../../../i18n/tokyo-time';
 import type { Campaign } from '../lifecycle/repo';
 import { getCampaign } from '../lifecycle/service';
 import { planCancel, planSending } from './service';

@@ -1,4 +1,4 @@
-import { formatTokyoClock } from '../../../http/tokyo-time';
+import { formatTokyoClock } from '../../../i18n/tokyo-time';
 import type { CampaignProgress } from './service';
 
 type Translate = (key: string, vars?: Record<string, string | number>) => string;

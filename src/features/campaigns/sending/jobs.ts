@@ -1,7 +1,7 @@
 import type { AppContext } from '../../../app-context';
 import { enqueueJob, type BackgroundWork } from '../../../jobs/runner';
 import { logger } from '../../../logger';
-import type { Lang } from '../../../http/i18n';
+import type { Lang } from '../../../i18n';
 import { runCampaign } from './sender';
 import { startDueCampaigns } from '../lifecycle/service';
 import { sweepUploads } from '../addresses/upload-store';

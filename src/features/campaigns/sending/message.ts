@@ -2,7 +2,7 @@ import type { Config } from '../../../config';
 import type { MailMessage } from '../../../mail/mailer';
 import { compiledEmail } from '../../../mail/send';
 import { emailLayout } from '../../../mail/layout';
-import { translator, type Lang } from '../../../http/i18n';
+import { translator, type Lang } from '../../../i18n';
 import { compileSet, renderCompiled, textToHtml, type CompiledSet, type TemplateValues } from '../lifecycle/template';
 import { signLink } from '../links/signed-links';
 import type { Campaign } from '../lifecycle/repo';

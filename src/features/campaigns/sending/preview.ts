@@ -1,5 +1,5 @@
 import type { AppContext } from '../../../app-context';
-import { translator, type Lang } from '../../../http/i18n';
+import { translator, type Lang } from '../../../i18n';
 import { recordAudit } from '../../../audit/service';
 import { buildMessage, prepareCampaign, type MessageRecipient } from './message';
 import type { Campaign } from '../lifecycle/repo';

@@ -1,4 +1,4 @@
-import { translator, type Lang } from './i18n';
+import { translator, type Lang } from './index';
 
 // TOYBOX shows Japan time everywhere; the database stores UTC.
 

@@ -1,5 +1,5 @@
 import { loadConfigOrExit, type Config } from '../config';
-import { buildContext, type RunningContext } from '../context';
+import { buildContext, type RunningContext } from '../open-context';
 
 /** A failure the operator can act on: printed as one line on stderr with this exit code. */
 export class CliError extends Error {
