@@ -8,11 +8,17 @@ import { launchBrowser } from './browser';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import { workQueues } from './background';
 
-export interface PortalStackOptions {
+/** What `smtp` may start instead of the usual sink (e.g. `startControlledSink`): its `url` becomes SMTP_URL. */
+export interface SmtpServerLike {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface PortalStackOptions<S extends SmtpServerLike = SmtpSink> {
   /** Environment for the portal; a function is called once the SMTP sink is up (it gets the sink, if any). */
-  env?: Record<string, string> | ((sink: SmtpSink | null) => Record<string, string>);
-  /** An SMTP sink in process, passed to the portal as SMTP_URL. */
-  smtp?: boolean;
+  env?: Record<string, string> | ((sink: S | null) => Record<string, string>);
+  /** An SMTP sink in process (`true`: `startSmtpSink`; a function: that server), passed to the portal as SMTP_URL. */
+  smtp?: boolean | (() => Promise<S>);
   /** Listen on a random port (implied by `browser`); `base` is the URL. */
   listen?: boolean;
   /** A headless Chromium (and a listening portal). */
@@ -24,9 +30,9 @@ export interface PortalStackOptions {
 }
 
 /** What `startPortal` started; asking for a part the options did not start throws, naming the option. */
-export interface PortalStack {
+export interface PortalStack<S extends SmtpServerLike = SmtpSink> {
   readonly portal: TestPortal;
-  readonly sink: SmtpSink;
+  readonly sink: S;
   readonly browser: Browser;
   /** The listening portal's base URL. */
   readonly base: string;
@@ -44,15 +50,16 @@ function need<T>(value: T | undefined, what: string): T {
  * listening server, background work, a headless Chromium. If starting any part fails, the parts already
  * started are stopped before the error is thrown.
  */
-export async function startPortal(opts: PortalStackOptions = {}): Promise<PortalStack> {
+export async function startPortal<S extends SmtpServerLike = SmtpSink>(opts: PortalStackOptions<S> = {}): Promise<PortalStack<S>> {
   const stops: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
-  const parts: { portal?: TestPortal; sink?: SmtpSink; browser?: Browser; base?: string } = {};
+  const parts: { portal?: TestPortal; sink?: S; browser?: Browser; base?: string } = {};
   try {
     if (opts.smtp) {
-      const sink = (parts.sink = await startSmtpSink());
+      // With `smtp: true` S is its default, SmtpSink.
+      const sink = (parts.sink = await (opts.smtp === true ? (startSmtpSink() as unknown as Promise<S>) : opts.smtp()));
       stops.push(() => sink.close());
     }
     const env = typeof opts.env === 'function' ? opts.env(parts.sink ?? null) : (opts.env ?? {});
@@ -90,8 +97,8 @@ export async function startPortal(opts: PortalStackOptions = {}): Promise<Portal
  * `startPortal` for one describe block (or file): started in beforeAll, closed in afterAll. The parts are
  * read through the returned object inside tests and hooks (`web.portal`, `web.sink`, ...).
  */
-export function usePortal(opts: PortalStackOptions = {}): PortalStack {
-  const started = useStarted('the portal stack', () => startPortal(opts), (stack) => stack.close());
+export function usePortal<S extends SmtpServerLike = SmtpSink>(opts: PortalStackOptions<S> = {}): PortalStack<S> {
+  const started = useStarted('the portal stack', () => startPortal<S>(opts), (stack) => stack.close());
   return readThrough(started, ['portal', 'sink', 'browser', 'base', 'close']);
 }
 
