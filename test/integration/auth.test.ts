@@ -1,12 +1,9 @@
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { csrfFrom } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { useTestPortal } from '../support/portal-stack';
 
 describe('sign-in against TOYBOX users', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   async function signIn(login: string, password: string, agent = portal.agent()) {
     const page = await agent.get('/login');

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startTestPortal, type TestPortal, signedInAgent } from '../support/portal';
+import { type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { ROOT, runCli, type CliResult } from '../support/cli';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
+import { useTestPortal } from '../support/portal-stack';
 import { setupSchema } from '../../src/features/bootstrap/schema';
 import { translator } from '../../src/i18n';
 import { EXIT } from '../../src/cli/exit-codes';
@@ -25,11 +26,7 @@ function cli(portal: TestPortal, args: string[], stdin = ''): Promise<CliResult>
 }
 
 describe('recovery-portal admin (CLI)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('admin setup-token replaces an expired web token (file and stderr), keeps a valid one', async () => {
     await ensureBootstrapToken(portal.ctx, { warn: () => undefined, info: () => undefined, error: () => undefined });

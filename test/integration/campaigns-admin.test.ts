@@ -1,18 +1,13 @@
 import { confirm } from '../support/confirm';
-import { startTestPortal, csrfFrom, type TestPortal, signedInAgent } from '../support/portal';
+import { csrfFrom, signedInAgent } from '../support/portal';
+import { useTestPortal } from '../support/portal-stack';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import { startDueCampaigns, getCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { workQueues } from '../support/background';
 import { eventually } from '../support/eventually';
 
-let portal: TestPortal;
-beforeAll(async () => {
-  portal = await startTestPortal(); // no SMTP_URL: the outbox
-});
-afterAll(async () => {
-  await portal.close();
-});
+const portal = useTestPortal(); // no SMTP_URL: the outbox
 
 async function signIn(staff: boolean) {
   const u = await buildUser(portal.ctx.knex, { is_staff: staff });

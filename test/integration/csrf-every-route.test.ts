@@ -5,6 +5,7 @@ import { buildUser } from '../support/factories';
 import { stateChangingRoutes, type RegisteredRoute } from '../support/routes';
 import { insertSubmissionRow } from '../../src/toybox/rows';
 import { backupNow } from '../../src/features/backups/service';
+import { eventuallyValue } from '../support/eventually';
 
 /**
  * The attack from issue 14: a same-site page posts a form (multipart or
@@ -180,11 +181,11 @@ describe('CSRF on every state-changing route', () => {
     expect(right.status).toBe(303);
     // The import runs on after the redirect: let it finish before the database goes away.
     const run = Number(/imports\/(\d+)/.exec(right.headers.location!)![1]);
-    for (let i = 0; i < 100; i += 1) {
-      const row = await portal.ctx.knex('portal.address_imports').where({ id: run }).first('status');
-      if (row.status === 'done' || row.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect((await portal.ctx.knex('portal.address_imports').where({ id: run }).first('status')).status).toBe('done');
+    const finished = await eventuallyValue(
+      () => portal.ctx.knex('portal.address_imports').where({ id: run }).first('status'),
+      (row) => row.status === 'done' || row.status === 'failed',
+      5000,
+    );
+    expect(finished.status).toBe('done');
   });
 });

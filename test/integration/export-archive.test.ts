@@ -4,10 +4,11 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import Ajv from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { startTestPortal, tempDir, type TestPortal, signedInAgent } from '../support/portal';
-import { seedUserData, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
+import { signedInAgent } from '../support/portal';
+import { seedUserData, seedUserWithFriend, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
 import { PERSONAL_DATA } from '../../src/toybox/personal-data';
 import { neutraliseCell } from '../../src/files/csv-cell';
+import { useTestPortal, useTempDir } from '../support/portal-stack';
 
 type Row = Record<string, unknown>;
 interface DataJson {
@@ -20,26 +21,17 @@ interface DataJson {
 }
 
 describe('personal data export archive', () => {
-  let portal: TestPortal;
-  let mediaDir: string;
-  let work: string;
+  const mediaDir = useTempDir('export-media-');
+  const work = useTempDir('export-work-');
+  const portal = useTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
   let a: SeededUser;
   let b: SeededUser;
 
   beforeAll(async () => {
-    mediaDir = tempDir('export-media-');
-    work = tempDir('export-work-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
-    b = await seedUserData(portal.ctx.knex, mediaDir, 'bob');
-    a = await seedUserData(portal.ctx.knex, mediaDir, 'alice', b);
+    ({ user: a, friend: b } = await seedUserWithFriend(portal.ctx.knex, mediaDir, 'alice', 'bob'));
     // B reacts to and follows A too, so each has rows pointing at the other.
     await portal.ctx.knex('public.user_follows').insert({ follower_id: b.id, following_id: a.id, created_at: new Date() });
     await portal.ctx.knex('public.reactions').insert({ user_id: b.id, submission_id: a.postIds[0], type: 'cute', created_at: new Date() });
-  });
-  afterAll(async () => {
-    await portal.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
   });
 
   const signIn = (user: SeededUser) => signedInAgent(portal, user.display_id, user.password);

@@ -10,6 +10,7 @@ import { requestExport } from '../../src/features/export/service';
 import { backupNow } from '../../src/features/backups/service';
 import * as notices from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
+import { eventuallyValue } from '../support/eventually';
 
 // A 4 MB filesystem holds DATA_DIR and BACKUP_DIR. The portal process (a real `node src/main.ts`,
 // running the workers) and the test's in-process portal share it and the database.
@@ -20,15 +21,11 @@ let mediaDir: string;
 let dataDir: string;
 let backupDir: string;
 
-const until = async <T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}\n${proc?.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+/** `eventuallyValue`, with the portal process's last output in the error. */
+const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> =>
+  eventuallyValue(fn, ok, ms, 100).catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc?.output().slice(-3000)}`);
+  });
 
 /** The portal process is alive and serving what users and TOYBOX's banner need. */
 async function expectServing(): Promise<void> {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { startTestPortal, signedInAgent, type TestPortal } from '../support/portal';
+import { signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { runCli } from '../support/cli';
 import { outboxDir } from '../../src/mail/mailer';
@@ -11,6 +11,7 @@ import { streamRecipientsCsv } from '../../src/features/campaigns/lifecycle/reci
 import { exportFileName } from '../../src/features/export/archive';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
+import { useTestPortal } from '../support/portal-stack';
 
 // 15:30 UTC on the 22nd is half past midnight on the 23rd in Japan: a UTC date anywhere shows the wrong day.
 const INSTANT = new Date('2026-01-22T15:30:00Z');
@@ -25,11 +26,7 @@ function japanReading(d: Date): string {
 }
 
 describe('times people read are Japan time, labelled, in every output', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('the export page lists earlier exports in Japan time, not UTC', async () => {
     const user = await buildUser(portal.ctx.knex);

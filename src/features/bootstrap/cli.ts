@@ -72,22 +72,19 @@ async function askNewSuperuser(ctx: RunningContext, p: Prompter, given: { email?
       p.say(`Error: ${t(r.error.issues[0]!.message)}`);
     }
   };
-  let email: string;
-  for (;;) {
-    email = await askField('E-mail address: ', 'email', given.email);
-    const clash = await clashingFields(ctx.knex, email, null);
-    if (!clash.email) break;
-    if (given.email !== undefined) await refuseClashes(ctx, email, null);
-    p.say(`Error: that e-mail address is already used by user ${clash.email.id} (use "admin promote" to make it a superuser).`);
-  }
-  let displayId: string;
-  for (;;) {
-    displayId = await askField('Display id (login id, a-z 0-9 _): ', 'display_id', given.displayId);
-    const clash = await clashingFields(ctx.knex, null, displayId);
-    if (!clash.display_id) break;
-    if (given.displayId !== undefined) await refuseClashes(ctx, null, displayId);
-    p.say(`Error: that display id is already used by user ${clash.display_id.id}.`);
-  }
+  /** Asks until the answer is valid and no user has it yet; a taken value given as a flag is refused at once. */
+  const askUnused = async (name: 'email' | 'display_id', question: string, preset: string | undefined, taken: (userId: number) => string): Promise<string> => {
+    for (;;) {
+      const value = await askField(question, name, preset);
+      const [email, displayId] = name === 'email' ? [value, null] : [null, value];
+      const clash = (await clashingFields(ctx.knex, email, displayId))[name];
+      if (!clash) return value;
+      if (preset !== undefined) await refuseClashes(ctx, email, displayId);
+      p.say(`Error: ${taken(clash.id)}`);
+    }
+  };
+  const email = await askUnused('email', 'E-mail address: ', given.email, (id) => `that e-mail address is already used by user ${id} (use "admin promote" to make it a superuser).`);
+  const displayId = await askUnused('display_id', 'Display id (login id, a-z 0-9 _): ', given.displayId, (id) => `that display id is already used by user ${id}.`);
   const password = await askNewPassword(p, { email: normalizeEmail(email), display_id: displayId });
   return { email, display_id: displayId, password };
 }

@@ -187,18 +187,7 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
     fileOut = createFileSink(partFile(file));
     // The response ends only once the job is recorded as done, so an immediate repeat finds it.
     const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut.stream], [res])]);
-    const digest = await hasher.done;
-    await closeSink(fileOut);
-    await fs.promises.rename(fileOut.path, file);
-    await reportWriteSuccess(ctx.knex, 'export');
-    await repo.markDone(ctx.knex, job.id, {
-      file_path: file,
-      file_name: exportFileName(subject.display_id, job.format).utf8,
-      size_bytes: digest.size,
-      sha256: digest.sha256,
-      row_count: result.rows,
-      expiresInSeconds: REUSE_MINUTES * 60,
-    });
+    await finishArchive(ctx, job, { sink: fileOut, file, hasher, rows: result.rows, displayId: subject.display_id, validSeconds: REUSE_MINUTES * 60 });
     res.end();
   } catch (err) {
     await fileOut?.discard();
@@ -212,6 +201,29 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
 }
 
 const partFile = (file: string) => `${file}.part`;
+
+/**
+ * The archive is written: closes its `.part` file, renames it to `file` (so a file under its final name is
+ * always complete) and records the job done with its size, SHA-256 and row count, kept `validSeconds`.
+ */
+async function finishArchive(
+  ctx: AppContext,
+  job: ExportJob,
+  a: { sink: FileSink; file: string; hasher: Hasher; rows: number; displayId: string; validSeconds: number },
+): Promise<void> {
+  const digest = await a.hasher.done;
+  await closeSink(a.sink);
+  await fs.promises.rename(a.sink.path, a.file);
+  await reportWriteSuccess(ctx.knex, 'export');
+  await repo.markDone(ctx.knex, job.id, {
+    file_path: a.file,
+    file_name: exportFileName(a.displayId, job.format).utf8,
+    size_bytes: digest.size,
+    sha256: digest.sha256,
+    row_count: a.rows,
+    expiresInSeconds: a.validSeconds,
+  });
+}
 
 /** Serves a finished archive from disk (a repeat download, or the e-mailed link). */
 export function sendStoredExport(res: Response, job: ExportJob, subject: ExportSubject): void {
@@ -236,18 +248,7 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     out = createFileSink(partFile(file));
     const hasher = new Hasher();
     const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [out.stream])]);
-    const digest = await hasher.done;
-    await closeSink(out);
-    await fs.promises.rename(out.path, file);
-    await reportWriteSuccess(ctx.knex, 'export');
-    await repo.markDone(ctx.knex, job.id, {
-      file_path: file,
-      file_name: exportFileName(user.display_id, job.format).utf8,
-      size_bytes: digest.size,
-      sha256: digest.sha256,
-      row_count: result.rows,
-      expiresInSeconds: LINK_DAYS * 86400,
-    });
+    await finishArchive(ctx, job, { sink: out, file, hasher, rows: result.rows, displayId: user.display_id, validSeconds: LINK_DAYS * 86400 });
   } catch (err) {
     await out?.discard();
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { validate } from '../../http/validate';
 import { prefixFieldErrors } from '../../http/field-errors';
 import { INCIDENT_STATES, MAINTENANCE_STATES, statesFor, type NoticeRow } from './model';
-import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type NoticeInput } from './schema';
+import { noticeForm, updateForm, idParam, type FieldErrors, type NoticeInput } from './schema';
 import * as service from './service';
 import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
@@ -98,6 +98,22 @@ function confirmPublish(ctx: AppContext, req: Request, res: Response, action: st
 
 /** Staff pages under /admin/notices: list, create, edit, preview, publish, timeline, resolve, mirror. */
 export function adminNoticeRoutes(ctx: AppContext): Router {
+  // The forms re-render with the messages beside their fields (422); an edit's page also shows the notice it edits.
+  const newNotice = validate({ body: noticeForm }, { onInvalid: (req, res, errors) => renderForm(ctx, req, res, { values: formValues(req.body), errors, status: 422 }) });
+  const editedNotice = validate(
+    { body: noticeForm },
+    { onInvalid: async (req, res, errors) => renderForm(ctx, req, res, { detail: await service.getNotice(ctx, noticeId(req)), values: formValues(req.body), errors, status: 422 }) },
+  );
+  const timelineUpdate = validate(
+    { body: updateForm },
+    {
+      onInvalid: async (req, res, errors) => {
+        const detail = await service.getNotice(ctx, noticeId(req));
+        const updateValues = { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') };
+        return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: prefixFieldErrors(errors, 'update_'), updateValues, status: 422 });
+      },
+    },
+  );
   const router = Router();
   router.use('/admin/notices', requireStaff);
 
@@ -113,12 +129,11 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
 
   router.get('/admin/notices/new', (req, res) => renderForm(ctx, req, res, { values: formValues() }));
 
-  router.post('/admin/notices', async (req, res) => {
-    const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: parsed.errors, status: 422 });
-    if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: parsed.value });
-    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', parsed.value);
-    const id = await service.createNotice(ctx, parsed.value, actorOf(req), { publish: req.body.action === 'publish' });
+  router.post('/admin/notices', newNotice, async (req, res) => {
+    const input = newNotice.of(req).body;
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: input });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', input);
+    const id = await service.createNotice(ctx, input, actorOf(req), { publish: req.body.action === 'publish' });
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
 
@@ -128,14 +143,13 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     await renderForm(ctx, req, res, { detail, values: formValues(detail.notice), flash });
   });
 
-  router.post('/admin/notices/:id', byId, async (req, res) => {
+  router.post('/admin/notices/:id', byId, editedNotice, async (req, res) => {
     const id = noticeId(req);
     const detail = await service.getNotice(ctx, id);
-    const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: parsed.errors, status: 422 });
-    if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: parsed.value });
-    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, parsed.value, detail);
-    await service.editNotice(ctx, id, parsed.value, actorOf(req));
+    const input = editedNotice.of(req).body;
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: input });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, input, detail);
+    await service.editNotice(ctx, id, input, actorOf(req));
     if (req.body.action === 'publish') {
       await service.publishNotice(ctx, id, actorOf(req));
       return res.redirect(303, `/admin/notices/${id}?published=1`);
@@ -153,15 +167,9 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/updates', byId, async (req, res) => {
+  router.post('/admin/notices/:id/updates', byId, timelineUpdate, async (req, res) => {
     const id = noticeId(req);
-    const parsed = parseUpdateInput(req.body);
-    if (!parsed.ok) {
-      const detail = await service.getNotice(ctx, id);
-      const errors = prefixFieldErrors(parsed.errors, 'update_');
-      return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: errors, updateValues: { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') }, status: 422 });
-    }
-    await service.addUpdate(ctx, id, parsed.value, actorOf(req));
+    await service.addUpdate(ctx, id, timelineUpdate.of(req).body, actorOf(req));
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
