@@ -121,7 +121,7 @@ async function baseline(url: string, work: string, userId: number): Promise<numb
 /** The child: compiled code under plain node, one restore of everything, timed, with its peak RSS. */
 const CHILD_JS = `
 const { parseConfig, withSessionSecret } = require('./src/config');
-const { buildContext } = require('./src/context');
+const { buildContext } = require('./src/open-context');
 const { restore } = require('./src/features/claims/restore');
 (async () => {
   const e = JSON.parse(process.env.BENCH_ENV);
