@@ -1,8 +1,4 @@
-import sharp from 'sharp';
-import { inspectFile } from './inspect';
+import { hashFiles } from './inspect';
 
-// One image at a time per thread, no decoded-image cache: memory stays flat however many files pass.
-sharp.cache(false);
-sharp.concurrency(1);
-
-export default inspectFile;
+// A worker of the catalogue's pool (pool.ts): the hashing pass, fs and crypto only.
+export { hashFiles };
