@@ -37,7 +37,7 @@ function readWhole(file: string): Buffer {
 
 /**
  * Decodes one catalogued image: size and format (header), sharp-phash's perceptual hash, and the
- * kept metadata. exifr runs only when the header shows EXIF or PNG text chunks (most uploads have neither).
+ * kept metadata. exifr runs only on PNGs (text chunks) and on files whose header shows EXIF.
  * The bytes are hashed again first, so a file changed since the hashing pass never lends its pixels to the old blob.
  */
 export async function analyseImage(task: ImageTask): Promise<ImageResult> {
@@ -55,7 +55,8 @@ export async function analyseImage(task: ImageTask): Promise<ImageResult> {
     out.height = meta.height ?? null;
     out.format = meta.format ?? null;
     out.phash = await perceptualHash(buf);
-    out.metadata = meta.exif || meta.comments?.length ? await keptMetadata(buf) : null;
+    // PNG text chunks may follow the pixels, where libvips does not look: PNGs always go to exifr.
+    out.metadata = meta.exif || meta.format === 'png' ? await keptMetadata(buf) : null;
   } catch (err) {
     return { ok: true, phash: null, width: null, height: null, format: null, metadata: null, warning: `not a readable image: ${(err as Error).message.split('\n')[0]}` };
   }

@@ -1,3 +1,5 @@
+// The hashing pass, also the worker module of the catalogue's pool (pool.ts): it imports only
+// node: modules, so a worker loads nothing else.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 

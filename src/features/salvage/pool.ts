@@ -21,13 +21,13 @@ export interface Workers {
 const analyseHere = async (task: ImageTask): Promise<ImageResult> => (await import('./image-analysis')).analyseImage(task);
 
 /**
- * Worker threads can load the worker module when it is compiled JavaScript, or
- * when the process runs under tsx (workers inherit `--import tsx`). Inside jest
- * neither holds, and the work runs on the main thread instead.
+ * Worker threads can load the worker module when it is compiled JavaScript (dist/, the
+ * Docker image). Under tsx (npm run cli, the tests) they cannot: tsx's hooks do not reach
+ * worker threads (a .ts module fails to load there, tried with tsx 4 on Node 20), so the
+ * hashing runs on the main thread.
  */
 export function workersAvailable(): boolean {
-  if (__filename.endsWith('.js')) return true;
-  return process.execArgv.some((a) => a.includes('tsx')) || (process.env.NODE_OPTIONS ?? '').includes('tsx');
+  return __filename.endsWith('.js');
 }
 
 /**
@@ -51,7 +51,7 @@ export function createWorkers(threads = defaultThreads()): Workers {
   let pool: Piscina | null = null;
   const started = () =>
     (pool ??= new Piscina({
-      filename: path.join(__dirname, `inspect-worker${path.extname(__filename)}`),
+      filename: path.join(__dirname, `inspect${path.extname(__filename)}`),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 1000,
