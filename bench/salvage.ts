@@ -8,8 +8,8 @@
  *   npx tsx bench/salvage.ts [--files 5000] [--avg-kb 20] [--threads N] [--image-percent 30] [--tsx]
  *
  * The issue's figure is 100,000 files / about 2 GB:
- *   npx tsx bench/salvage.ts --files 100000 --avg-kb 20
- * (needs ~2 GB in $TMPDIR and TEST_DATABASE_URL's server; a scratch database is created and dropped).
+ *   npx tsx bench/salvage.ts --files 100000 --avg-kb 24
+ * (about 2 GB: needs that much in $TMPDIR and TEST_DATABASE_URL's server; a scratch database is created and dropped).
  * The CLI is compiled (tsc into dist-bench-salvage/, removed afterwards) and run with plain node;
  * `--tsx` runs the TypeScript source through tsx instead (tsx alone holds ~150 MB).
  * `--threads` defaults to the CLI's own default (every core, at most 4).

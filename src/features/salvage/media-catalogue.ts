@@ -75,22 +75,26 @@ function fileRow(f: WalkedFile, sha256: string, size: number, opts: CatalogueOpt
 const CHUNK_FILES = 250;
 const CHUNK_BYTES = 32 * 1024 * 1024;
 // Batches in flight besides the one being walked.
-const IN_FLIGHT_BATCHES = 2;
+const IN_FLIGHT_BATCHES = 3;
 const IMAGE_PAGE = 200;
 const MAX_WARNINGS = 1000;
 
 /**
- * A full garbage collection now and then. Each batch's rows wait on PostgreSQL long enough to be
- * promoted to V8's old generation, and V8 (sized for a 2-4 GB heap) lets that garbage pile up to
- * ~200 MB before collecting it; collecting every few batches keeps the heap near its live ~40 MB
- * for ~20 ms each time. `--expose-gc` only adds the `gc` function.
+ * A full garbage collection when the heap passes 64 MB. Each batch's rows wait on PostgreSQL
+ * long enough to be promoted to V8's old generation, and V8 (sized for a 2-4 GB heap) lets that
+ * garbage pile up to ~200 MB before collecting it; collecting at 64 MB keeps the process well
+ * under 200 MB for ~30 ms a time. `--expose-gc` only adds the `gc` function.
  */
-function fullGc(): () => void {
+function heapGuard(): () => void {
   v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
+  const gc = vm.runInNewContext('gc') as () => void;
+  return () => {
+    if (v8.getHeapStatistics().used_heap_size > HEAP_GC_BYTES) gc();
+  };
 }
-const GC_EVERY_FILES = 5_000;
-const GC_EVERY_PAGES = 10;
+const HEAP_GC_BYTES = 64 * 1024 * 1024;
+const GC_CHECK_EVERY_FILES = 1000;
+const GC_CHECK_EVERY_PAGES = 5;
 
 async function hashAll(workers: Workers, files: WalkedFile[]): Promise<Hashed[]> {
   const chunks: HashTask[][] = [];
@@ -128,11 +132,11 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
   let unlisted = 0;
   const warn = (w: string) => (warnings.length < MAX_WARNINGS ? warnings.push(w) : unlisted++);
   const seen = new SeenNameSet();
-  const gc = fullGc();
+  const gc = heapGuard();
   let sinceGc = 0;
 
-  // Up to three batches in flight: looked up, hashed and committed concurrently (two
-  // connections commit at once: PostgreSQL's inserts are the slowest part).
+  // Up to four batches in flight: looked up, hashed and committed concurrently (several
+  // connections at once: PostgreSQL's inserts and look-ups are the slowest part).
   const inFlight: Promise<void>[] = [];
   let firstRun = false;
   const processBatch = async (batch: WalkedFile[]): Promise<void> => {
@@ -178,7 +182,7 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
       seen.add(f.rel);
       batch.push(f);
       if (batch.length >= batchSize) await send();
-      if (++sinceGc >= GC_EVERY_FILES) {
+      if (++sinceGc >= GC_CHECK_EVERY_FILES) {
         sinceGc = 0;
         gc();
       }
@@ -195,8 +199,8 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
     if (missing) warn(`${missing} catalogued files are no longer in the tree (kept, marked missing)`);
 
     const imagesStarted = Date.now();
-    if (!opts.skipImages) run.imagesDecoded = await decodeImages(knex, sourceId, root, workers, progress, warn, gc);
-    run.imagesPending = await countPendingImages(knex, sourceId, IMAGE_EXT, DECODE_LIMIT);
+    if (opts.skipImages) run.imagesPending = await countPendingImages(knex, sourceId, IMAGE_EXT, DECODE_LIMIT);
+    else ({ decoded: run.imagesDecoded, left: run.imagesPending } = await decodeImages(knex, sourceId, root, workers, progress, warn, gc));
     run.imagesMs = Date.now() - imagesStarted;
   } finally {
     await Promise.allSettled(inFlight);
@@ -210,10 +214,11 @@ export async function catalogueTree(knex: Knex, sourceId: number, root: string, 
   return { ...run, warnings, elapsedMs: Date.now() - started, counts };
 }
 
-/** The image pass: decodes each pending distinct content once, a page at a time; returns how many were decoded. */
-async function decodeImages(knex: Knex, sourceId: number, root: string, workers: Workers, progress: ProgressBar, warn: (w: string) => void, gc: () => void): Promise<number> {
+/** The image pass: decodes each pending distinct content once, a page at a time; returns how many were decoded and how many are left. */
+async function decodeImages(knex: Knex, sourceId: number, root: string, workers: Workers, progress: ProgressBar, warn: (w: string) => void, gc: () => void): Promise<{ decoded: number; left: number }> {
   const total = await countPendingImages(knex, sourceId, IMAGE_EXT, DECODE_LIMIT);
-  if (!total) return 0;
+  if (!total) return { decoded: 0, left: 0 };
+  let left = 0;
   if (progress !== silentProgress) progress.start(total, 'images');
   let decoded = 0;
   let after = '';
@@ -224,7 +229,7 @@ async function decodeImages(knex: Knex, sourceId: number, root: string, workers:
       const page = await pendingImages(knex, sourceId, IMAGE_EXT, DECODE_LIMIT, after, IMAGE_PAGE);
       if (!page.length) break;
       after = page[page.length - 1]!.sha256;
-      if (++pages % GC_EVERY_PAGES === 0) gc();
+      if (++pages % GC_CHECK_EVERY_PAGES === 0) gc();
       const results = await mapLimit(page, workers.threads, async (p) => {
         const r = await workers.analyse({ file: path.join(root, p.rel_path), sha256: p.sha256 });
         progress.tick();
@@ -233,7 +238,11 @@ async function decodeImages(knex: Knex, sourceId: number, root: string, workers:
       const facts: ImageFactsRow[] = [];
       results.forEach((r, i) => {
         const p = page[i]!;
-        if (!r.ok) return warn(`${p.rel_path}: ${r.changed ? 'changed since it was hashed' : `unreadable (${r.error})`}; its image facts wait for the next run`);
+        if (!r.ok) {
+          left++;
+          warn(`${p.rel_path}: ${r.changed ? 'changed since it was hashed' : `unreadable (${r.error})`}; its image facts wait for the next run`);
+          return;
+        }
         if (r.warning) warn(`${p.rel_path}: ${r.warning}`);
         facts.push({ sha256: p.sha256, phash: r.phash, width: r.width, height: r.height, format: r.format, metadata: r.metadata as Record<string, unknown> | null, warning: r.warning });
       });
@@ -247,7 +256,7 @@ async function decodeImages(knex: Knex, sourceId: number, root: string, workers:
   } finally {
     progress.stop();
   }
-  return decoded;
+  return { decoded, left };
 }
 
 /** The tree's real path, or a clear error when it is not a readable directory. */
