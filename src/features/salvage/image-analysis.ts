@@ -23,9 +23,6 @@ export interface ImageFacts {
 /** Decoded, or why not: `changed` when the file no longer holds the catalogued bytes, `error` when it cannot be read. */
 export type ImageResult = ({ ok: true } & ImageFacts) | { ok: false; changed: boolean; error: string };
 
-/** Images larger than this are catalogued (hashed) but not decoded: reading one whole would cost its size in memory. */
-export const DECODE_LIMIT = 64 * 1024 * 1024;
-
 function readWhole(file: string): Buffer {
   const fd = openReadOnly(file);
   try {

@@ -17,6 +17,9 @@ export interface ImageTask {
   sha256: string;
 }
 
+/** Images larger than this are catalogued (hashed) but not decoded: reading one whole would cost its size in memory. */
+export const DECODE_LIMIT = 64 * 1024 * 1024;
+
 // Reads go through one reused buffer per thread: nothing is allocated per file, whatever its size.
 const CHUNK = 1024 * 1024;
 let scratch: Buffer | null = null;

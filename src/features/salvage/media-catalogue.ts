@@ -7,8 +7,7 @@ import { BadSource } from './errors';
 import { classifyPath, IMAGE_EXT } from './naming';
 import { countFiles, walkFiles, type WalkStats, type WalkedFile } from './walk';
 import { createWorkers, mapLimit, type Workers } from './pool';
-import type { HashTask, Hashed } from './inspect';
-import { DECODE_LIMIT } from './image-analysis';
+import { DECODE_LIMIT, type HashTask, type Hashed } from './inspect';
 import { SeenNameSet } from './seen-names';
 import { analyseCatalogue, countPendingImages, hasFiles, knownFiles, linkDerivedFiles, markMissing, mediaCounts, pendingImages, saveBatch, saveImageFacts, type FileRow, type ImageFactsRow, type MediaCounts } from './repo';
 import { silentProgress, type ProgressBar } from '../../cli/progress-bar';
@@ -75,7 +74,7 @@ function fileRow(f: WalkedFile, sha256: string, size: number, opts: CatalogueOpt
 const CHUNK_FILES = 250;
 const CHUNK_BYTES = 32 * 1024 * 1024;
 // Batches in flight besides the one being walked.
-const IN_FLIGHT_BATCHES = 3;
+const IN_FLIGHT_BATCHES = 2;
 const IMAGE_PAGE = 200;
 const MAX_WARNINGS = 1000;
 
@@ -92,7 +91,7 @@ function heapGuard(): () => void {
     if (v8.getHeapStatistics().used_heap_size > HEAP_GC_BYTES) gc();
   };
 }
-const HEAP_GC_BYTES = 64 * 1024 * 1024;
+const HEAP_GC_BYTES = 48 * 1024 * 1024;
 const GC_CHECK_EVERY_FILES = 1000;
 const GC_CHECK_EVERY_PAGES = 5;
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { hashFiles, type HashTask, type Hashed, type ImageTask } from './inspect';
 import type { ImageResult } from './image-analysis';
 
@@ -47,24 +47,27 @@ export function createWorkers(threads = defaultThreads()): Workers {
   if (!workersAvailable() || threads < 2) {
     return { hash: async (tasks) => hashFiles(tasks), analyse: analyseHere, threads: Math.max(1, threads), close: async () => undefined };
   }
-  // Started on the first chunk to hash (a re-run over an unchanged tree hashes nothing).
-  let pool: Piscina | null = null;
+  // Loaded and started on the first chunk to hash (a re-run over an unchanged tree hashes nothing).
+  let pool: Promise<Piscina> | null = null;
   const started = () =>
-    (pool ??= new Piscina({
-      filename: path.join(__dirname, `inspect${path.extname(__filename)}`),
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 1000,
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
-    }));
+    (pool ??= import('piscina').then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: path.join(__dirname, `inspect${path.extname(__filename)}`),
+          minThreads: threads,
+          maxThreads: threads,
+          idleTimeout: 1000,
+          resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
+        }),
+    ));
   return {
-    hash: (tasks) => started().run(tasks, { name: 'hashFiles' }) as Promise<Hashed[]>,
+    hash: async (tasks) => (await started()).run(tasks, { name: 'hashFiles' }) as Promise<Hashed[]>,
     analyse: analyseHere,
     threads,
     close: async () => {
       const p = pool;
       pool = null;
-      if (p) await p.destroy();
+      if (p) await (await p).destroy();
     },
   };
 }
