@@ -40,7 +40,7 @@ export default [
     rules: { 'no-restricted-imports': ['error', { paths: routePaths, patterns: [...routePatterns, otherFeatures(own)] }] },
   })),
   {
-    files: ROUTE_FILES.map((g) => g.replace('src/**', 'src/{admin,auth,pages,http}')),
+    files: ROUTE_FILES.map((g) => g.replace('src/**', 'src/{admin,auth,pages,http,mail}')),
     rules: { 'no-restricted-imports': ['error', { paths: routePaths, patterns: routePatterns }] },
   },
 ];

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 import { logger } from '../src/logger';
 import { createTestDatabase } from '../test/support/database';
 import { runDatabaseBackup } from '../src/features/backups/run';

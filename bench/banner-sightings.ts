@@ -9,7 +9,7 @@
  */
 import type http from 'node:http';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 import { createNoticeFastPath } from '../src/features/notice/fast-path';
 import { flushSightings, readSightings } from '../src/sightings';
 import { createTestDatabase } from '../test/support/database';

@@ -16,16 +16,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 import { createMailer } from '../src/mail/mailer';
 import { logger } from '../src/logger';
 import { createTestDatabase } from '../test/support/database';
 import { startControlledSink } from '../test/support/campaigns-sink';
 import { importAddressFile } from '../src/features/campaigns/addresses/service';
-import { createCampaign, startSending } from '../src/features/campaigns/service';
-import { runCampaign } from '../src/features/campaigns/sender';
-import { buildMessage, prepareCampaign } from '../src/features/campaigns/message';
-import { getCampaign } from '../src/features/campaigns/service';
+import { createCampaign, startSending } from '../src/features/campaigns/lifecycle/service';
+import { runCampaign } from '../src/features/campaigns/sending/sender';
+import { buildMessage, prepareCampaign } from '../src/features/campaigns/sending/message';
+import { getCampaign } from '../src/features/campaigns/lifecycle/service';
 
 const { values } = parseArgs({
   options: {

@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const unzip = execFileSync('unzip', ['-tq', path.join(dir, 'export.zip')], { encoding: 'utf8' }).trim();
     // the verifier on the same archive (signature, every file's SHA-256, every row), in this process
     // imported here, not at the top: the export children re-run this file and must not carry the verifier's modules
-    const { verifyArchive } = await import('../src/features/export/verify');
+    const { verifyArchive } = await import('../src/archive/verify');
     const vStart = process.hrtime.bigint();
     const verified = await verifyArchive(path.join(dir, 'export.zip'), {
       keys: [await loadSigningKey({ DATA_DIR: dir })],

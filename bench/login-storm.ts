@@ -27,7 +27,7 @@
  */
 import { spawn } from 'node:child_process';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 import { createApp } from '../src/app';
 import { createHttpServer, listen } from '../src/server';
 import { features } from '../src/features';

@@ -13,7 +13,7 @@ import http from 'node:http';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 import { createApp } from '../src/app';
 import { createHttpServer, listen } from '../src/server';
 import { logger } from '../src/logger';

@@ -23,7 +23,7 @@ import crypto from 'node:crypto';
 import { spawnSync, execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { parseConfig, withSessionSecret } from '../src/config';
-import { buildContext } from '../src/context';
+import { buildContext } from '../src/open-context';
 
 const POSTS = Number(process.env.POSTS ?? 10_000);
 const CARDS = Number(process.env.CARDS ?? 5_000);

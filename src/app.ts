@@ -8,7 +8,7 @@ import type { AppContext } from './app-context';
 import { logger } from './logger';
 import { redactRequestPath } from './http/redact-url';
 import { securityHeaders } from './http/security';
-import { i18nMiddleware } from './http/i18n';
+import { i18nMiddleware } from './http/language';
 import { csrfProtection, csrfToken } from './http/csrf';
 import { normaliseBody } from './http/multipart';
 import { errorHandler, notFoundHandler } from './http/error-handler';
@@ -18,6 +18,7 @@ import { refuseSignInWhileSaturated } from './auth/busy';
 import { authRoutes } from './auth/routes';
 import { pageRoutes } from './pages/routes';
 import { adminRoutes } from './admin/routes';
+import { capturedMailRoutes } from './mail/captured/routes';
 import { healthRoutes } from './http/health-routes';
 import { features as allFeatures } from './features';
 import type { Feature } from './features/feature';
@@ -106,6 +107,7 @@ export function createApp(ctx: AppContext, features: Feature[] = allFeatures): E
   app.use(pageRoutes(ctx));
   app.use(authRoutes(ctx));
   app.use(adminRoutes(ctx, features));
+  app.use(capturedMailRoutes(ctx));
   for (const feature of features) if (feature.routes) app.use(feature.routes(ctx));
 
   app.use(notFoundHandler);

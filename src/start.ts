@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Config } from './config';
-import { buildContext, type RunningContext } from './context';
+import { buildContext, type RunningContext } from './open-context';
 import { createApp } from './app';
 import { createHttpServer, listen } from './server';
 import { features } from './features';

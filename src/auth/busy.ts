@@ -1,7 +1,7 @@
 import type { Request, Response, RequestHandler } from 'express';
 import { HttpError } from '../http/errors';
 import { renderError, wantsJson } from '../http/render-error';
-import { translator } from '../http/i18n';
+import { translator } from '../i18n';
 import type { HashGate } from './hash-gate';
 
 function bothLanguages(req: Request, seconds: number): string {

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '../config';
 import { openDatabase } from '../db';
 import { migrateLatest } from '../db/migrate';
 import { seedDemo, RealDataPresent, DEMO_PASSWORD } from '../toybox/demo-seed';
-import { CliError, withContext, printJson } from './context';
+import { CliError, withContext, printJson } from './run-command';
 import { EXIT } from './exit-codes';
 
 export function registerCoreCommands(program: Command): void {

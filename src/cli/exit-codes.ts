@@ -1,5 +1,5 @@
 import { Busy, HttpError } from '../http/errors';
-import { CliError } from './context';
+import { CliError } from './run-command';
 
 /**
  * The CLI's exit codes, one table for every command (the README's "Exit codes"

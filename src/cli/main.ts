@@ -5,7 +5,7 @@ import { registerCoreCommands } from './core-commands';
 import { cliCommands } from './commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { HttpError } from '../http/errors';
-import { translator } from '../http/i18n';
+import { translator } from '../i18n';
 
 /** `recovery-portal`: the operator's tool on the host, reading the same environment as the server. */
 export function buildProgram(): Command {

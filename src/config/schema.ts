@@ -46,6 +46,8 @@ export const envSchema = z.object({
   TOYBOX_MEDIA_DIR: z.string().min(1).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('TOYBOX <noreply@toybox.local>'),
+  /** Transactional e-mails (claims links and invitations) per minute, shared by every instance; 0 = no limit. */
+  MAIL_RATE_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(60),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_PRIVATE_KEY_FILE: z.string().optional(),

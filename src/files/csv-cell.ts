@@ -5,7 +5,7 @@
  * such a cell gets a leading apostrophe, which they all show as plain text.
  * JSON files keep the exact values: only CSV cells are changed.
  */
-import { isoTokyo } from '../http/tokyo-time';
+import { isoTokyo } from '../i18n/tokyo-time';
 
 /** The characters a spreadsheet reads as the start of a formula. */
 export const FORMULA_START_CHARS = ['=', '+', '-', '@', '\t', '\r'] as const;

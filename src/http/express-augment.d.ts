@@ -1,4 +1,4 @@
-import type { Lang, Translate } from './i18n';
+import type { Lang, Translate } from '../i18n';
 import type { PortalUser } from '../auth/user';
 
 declare global {

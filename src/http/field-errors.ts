@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { HttpError } from './errors';
-import { isMessageKey } from './i18n';
+import { isMessageKey } from '../i18n';
 
 export type Vars = Record<string, string | number>;
 
@@ -47,6 +47,8 @@ export function prefixFieldErrors(errors: FieldErrors, prefix: string): FieldErr
 function issueVars(issue: z.core.$ZodIssue): Vars | undefined {
   if (issue.code === 'too_big') return { max: Number(issue.maximum), n: Number(issue.maximum) };
   if (issue.code === 'too_small') return { min: Number(issue.minimum), n: Number(issue.minimum) };
+  // A schema's own check names its variables: ctx.addIssue({ code: 'custom', message: key, params: { address } }).
+  if (issue.code === 'custom' && issue.params) return issue.params as Vars;
   return undefined;
 }
 

@@ -5,8 +5,8 @@ import { NotFound } from './errors';
  * The one parser for path parameters. A malformed parameter answers 404, the
  * same as a well-formed one that names nothing (validate() does this): a
  * crawler or a mistyped URL learns nothing more from "abc" than from "999".
- * Signed-link tokens are the exception: their feature checks the signature and
- * answers its own "link invalid" page, so tokens are only bounded here.
+ * Links from e-mails are the exception (src/http/links.ts): a token out of its
+ * shape answers 400, a dead one 410, with one shared page; tokens are only bounded here.
  */
 
 /** A row id: a positive integer that fits PostgreSQL's `integer` (larger ones cannot exist and would make the query fail). */

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
 import { renderError } from './render-error';
 import { TooManyRequests } from './errors';
-import { formatTokyoClock } from './tokyo-time';
+import { formatTokyoClock } from '../i18n/tokyo-time';
 
 /**
  * Counters in portal.rate_limits, so every portal instance shares one limit.

@@ -16,6 +16,8 @@ export interface ValidateOptions {
   onInvalid?: OnInvalid;
   /** The 404 message when a path parameter is malformed (a feature's "no such notice"). */
   notFoundKey?: string;
+  /** The error for a malformed path parameter instead of that 404 (link tokens: 400, see links.ts). */
+  onMalformedParams?: () => Error;
   /** Replaces zod's own messages that are not locale keys. */
   fallbackKey?: string;
   /** The headline of a 422 answered by the error handler (default errors.invalid). */
@@ -39,7 +41,7 @@ export function validate<S extends Schemas>(schemas: S, options: ValidateOptions
     const out: Record<string, unknown> = {};
     if (schemas.params) {
       const r = schemas.params.safeParse(req.params);
-      if (!r.success) return next(NotFound(options.notFoundKey));
+      if (!r.success) return next(options.onMalformedParams ? options.onMalformedParams() : NotFound(options.notFoundKey));
       out.params = r.data;
     }
     const problems: FieldErrors[] = [];

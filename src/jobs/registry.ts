@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Lang } from '../http/i18n';
+import type { Lang } from '../i18n';
 
 /**
  * Every piece of background work the portal runs, in one place: WHAT runs and
@@ -75,6 +75,11 @@ export const QUEUES = {
   noticeConfirmMail: { name: 'notice.subscribers.confirm', retryLimit: 3, retryDelay: 10, retryBackoff: true, batchSize: 10, pollingIntervalSeconds: 1 },
   /** Mails queued status updates to subscribers; each delivery row keeps its own attempts, one job at a time (singleton). */
   noticeFanout: { name: 'notice.subscribers.fanout', retryLimit: 2, retryDelay: 0, retryBackoff: false, batchSize: 1, pollingIntervalSeconds: 1 },
+  /**
+   * One claims e-mail (a proof link, an account invitation) from src/mail/send-queue.ts: sent exactly once, never to a
+   * suppressed address, at MAIL_RATE_PER_MINUTE. A failure that may pass is retried (30 s, 1, 2, 4, 8 min); the last one is 'failed'.
+   */
+  claimsMail: { name: 'claims.mail', retryLimit: 5, retryDelay: 30, retryBackoff: true, batchSize: 10, pollingIntervalSeconds: 1 },
 } as const satisfies Record<string, QueueJob>;
 
 export const TIMERS = {
@@ -95,11 +100,15 @@ export const TIMERS = {
   noticeMailKick: { name: 'notice.mail-kick', every: 1000, runsOn: 'worker', atStart: 'wait' },
   /** The notice cache's safety-net poll: every second while LISTEN is down, every 10 s while it is up (the handler decides). */
   noticePoll: { name: 'notice.poll', every: 1000, runsOn: 'every-instance', atStart: 'run' },
+  /** Claims e-mails left mid-send by a process that is gone go back to the queue; queued ones no job tried for 10 minutes get one. */
+  claimsMailSweep: { name: 'claims.mail-sweep', every: 30_000, runsOn: 'worker', atStart: 'wait' },
 } as const satisfies Record<string, TimerJob>;
 
 export const LOCAL_TASKS = {
   /** An address import from /admin/campaigns/import: its spooled file is on this instance's disk. */
   campaignImport: { name: 'campaigns.import' },
+  /** A notice sync nobody waits for (a NOTIFY, a reconnect, the first one): closing the context waits for it, so no query runs on a closed pool. */
+  noticeSync: { name: 'notice.sync' },
 } as const satisfies Record<string, LocalTask>;
 
 export type QueueKey = keyof typeof QUEUES;
@@ -116,4 +125,5 @@ export interface QueuePayloads {
   backupRun: { kind: 'database' | 'media'; trigger: string };
   noticeConfirmMail: { subscriberId: number; nonce: string };
   noticeFanout: Record<string, never>;
+  claimsMail: { mailId: number };
 }

@@ -3,6 +3,11 @@
  * both built on views/emails/partials/), where its subject comes from, the variables the template
  * needs, and which of them is the main link (the button in the HTML part, a line of its own in the
  * text part). Senders stay where they are (features, the queue); they name a definition here.
+ *
+ * Every e-mail is sent from a queue job (`sendEmail`), so a failed send is retried by the queue, with one
+ * exception: the alert e-mails (`delivery: 'direct'`) go out at once from the alert check (`sendEmailNow`,
+ * a few in-process retries), because the queue lives in PostgreSQL and an alert must still leave when the
+ * database or its disk is what failed. Why, and what that costs: docs/backups.md "Alert e-mails".
  */
 export interface EmailDefinition {
   template: string;
@@ -10,6 +15,8 @@ export interface EmailDefinition {
   subject: string;
   /** Whether the message carries Japanese first and English below whatever the recipient's language. */
   bilingual: boolean;
+  /** 'queue': sent from a queue job (sendEmail); 'direct': sent at once with in-process retries (sendEmailNow), alerts only. */
+  delivery: 'queue' | 'direct';
   variables: readonly string[];
   mainLink: string;
 }
@@ -19,6 +26,7 @@ export const EMAILS = {
     template: 'campaign-message',
     subject: 'campaign',
     bilingual: false,
+    delivery: 'queue',
     variables: ['subject', 'bodyHtml', 'bodyText', 'unsubscribeUrl'],
     mainLink: 'link',
   },
@@ -26,6 +34,7 @@ export const EMAILS = {
     template: 'export-link',
     subject: 'export.email_link_subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['url', 'minutes', 'displayId'],
     mainLink: 'url',
   },
@@ -33,6 +42,7 @@ export const EMAILS = {
     template: 'export-ready',
     subject: 'export.email_ready_subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['url', 'expires', 'displayId', 'size', 'sha256'],
     mainLink: 'url',
   },
@@ -40,6 +50,7 @@ export const EMAILS = {
     template: 'alert-raised',
     subject: 'backups.mail.subject_raised',
     bilingual: true,
+    delivery: 'direct',
     variables: ['alert', 'kind', 'vars', 'en', 'publicUrl'],
     mainLink: 'publicUrl',
   },
@@ -47,6 +58,7 @@ export const EMAILS = {
     template: 'alert-cleared',
     subject: 'backups.mail.subject_cleared',
     bilingual: true,
+    delivery: 'direct',
     variables: ['alert', 'kind', 'vars', 'en', 'publicUrl'],
     mainLink: 'publicUrl',
   },
@@ -54,6 +66,7 @@ export const EMAILS = {
     template: 'alert-test',
     subject: 'backups.test_alert.subject',
     bilingual: true,
+    delivery: 'direct',
     variables: ['en', 'publicUrl', 'sentAt', 'actor'],
     mainLink: 'publicUrl',
   },
@@ -61,6 +74,7 @@ export const EMAILS = {
     template: 'notice-confirm',
     subject: 'notice.subscribe.mail_confirm_subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['confirmUrl', 'statusUrl'],
     mainLink: 'confirmUrl',
   },
@@ -68,6 +82,7 @@ export const EMAILS = {
     template: 'notice-update',
     subject: 'notice.subscribe.mail_update_subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['title', 'state', 'at', 'bodyHtml', 'bodyText', 'statusUrl', 'unsubscribeUrl'],
     mainLink: 'statusUrl',
   },
@@ -75,6 +90,7 @@ export const EMAILS = {
     template: 'claims-email-confirm',
     subject: 'claims.email.subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['url', 'minutes', 'displayId'],
     mainLink: 'url',
   },
@@ -82,6 +98,7 @@ export const EMAILS = {
     template: 'claims-invitation',
     subject: 'claims.invite.subject',
     bilingual: false,
+    delivery: 'queue',
     variables: ['url', 'days', 'displayId', 'toyboxUrl'],
     mainLink: 'url',
   },

@@ -59,12 +59,12 @@ export function smtpTransportOptions(config: Config, opts: { pool?: boolean; max
 
 /**
  * SMTP_URL: a pooled SMTP transport. Without it, every message is written as
- * an .eml file to DATA_DIR/outbox (atomically), which the admin can read in
- * the portal, so the embedded default shows the whole flow.
+ * an .eml file to DATA_DIR/outbox (atomically), which the admin reads in the
+ * captured-mail viewer (src/mail/captured/), so the embedded default shows the whole flow.
  */
 export function createMailer(
   config: Config,
-  opts: { pool?: boolean; maxConnections?: number; onWriteFailure?: (file: string, err: unknown) => Promise<void> } = {},
+  opts: { pool?: boolean; maxConnections?: number; onWriteFailure?: (file: string, err: unknown) => Promise<void>; onWriteSuccess?: () => Promise<void> } = {},
 ): Mailer {
   const defaults = { from: config.MAIL_FROM };
   if (config.SMTP_URL) {
@@ -101,6 +101,7 @@ export function createMailer(
         await opts.onWriteFailure?.(file, err);
         throw err;
       }
+      await opts.onWriteSuccess?.();
       return { messageId: info.messageId, accepted: info.envelope.to, rejected: [], outboxFile: name };
     },
     close: () => undefined,

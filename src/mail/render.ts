@@ -1,7 +1,7 @@
 import path from 'node:path';
 import ejs from 'ejs';
-import { translator, type Lang } from '../http/i18n';
-import { formatJst } from '../http/tokyo-time';
+import { translator, type Lang } from '../i18n';
+import { formatJst } from '../i18n/tokyo-time';
 import { definitionFor } from './definitions';
 import { emailLayout } from './layout';
 

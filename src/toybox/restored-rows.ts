@@ -244,3 +244,14 @@ export async function currentPictures(trx: Trx, userId: number): Promise<{ avata
   const m = await trx('public.user_meta').where({ user_id: userId }).first('header_url');
   return { avatar_url: u?.avatar_url ?? null, header_url: m?.header_url ?? null };
 }
+
+/** Of these primary keys, the rows of `table` that exist today and belong to this person (a live row an archive names). */
+export async function ownedLiveIds(trx: Trx | Knex, table: 'submissions' | 'user_cards', ids: number[], userId: number): Promise<Set<number>> {
+  const owner = table === 'submissions' ? 'author_id' : 'user_id';
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await trx(`public.${table}`).whereIn('id', ids.slice(i, i + 5000)).where({ [owner]: userId }).select('id');
+    rows.forEach((r: { id: string }) => out.add(Number(r.id)));
+  }
+  return out;
+}

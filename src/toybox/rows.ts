@@ -67,7 +67,13 @@ export interface NewSubmission {
   thumbnail?: string | null;
   hashtags?: string[];
   created_at?: Date;
+  /** TOYBOX's own values (models.py choices): a post people see is PUBLIC. */
+  status?: SubmissionStatus;
 }
+
+/** `submissions.status` as TOYBOX's Django model writes it; anything else is a row TOYBOX cannot show. */
+export const SUBMISSION_STATUSES = ['PUBLIC', 'PRIVATE', 'FLAGGED'] as const;
+export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
 
 export async function insertSubmissionRow(db: Db, s: NewSubmission): Promise<number> {
   const [row] = await db('public.submissions')
@@ -79,7 +85,7 @@ export async function insertSubmissionRow(db: Db, s: NewSubmission): Promise<num
       image_url: s.image_url ?? null,
       thumbnail: s.thumbnail ?? null,
       comment_enabled: true,
-      status: 'published',
+      status: s.status ?? 'PUBLIC',
       aim: '',
       steps: JSON.stringify([]),
       frame_type: 'none',

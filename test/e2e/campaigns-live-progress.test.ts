@@ -1,13 +1,11 @@
-import type { Browser, Page } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { launchBrowser, artifact } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { usePortal } from '../support/portal-stack';
+import { artifact } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/campaigns';
-import { startBackground } from '../../src/jobs/runner';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
-import { liveRate } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { liveRate } from '../../src/features/campaigns/lifecycle/service';
 
 /**
  * The campaign page is opened once, the sending is started from it, and the
@@ -15,24 +13,7 @@ import { liveRate } from '../../src/features/campaigns/service';
  * offered actions and the notices must match the finished campaign.
  */
 describe('live campaign page in headless Chromium, against a real SMTP server', () => {
-  let portal: TestPortal;
-  let sink: SmtpSink;
-  let browser: Browser;
-  let base: string;
-  let stopWorker: () => Promise<void>;
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    portal = await startTestPortal({ SMTP_URL: sink.url });
-    base = await portal.listen();
-    stopWorker = await startBackground(portal.ctx, [feature]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stopWorker?.();
-    await portal?.close();
-    await sink?.close();
-  });
+  const web = usePortal({ smtp: true, background: [feature], browser: true });
 
   it('measures the rate over the time actually spent sending', () => {
     expect(liveRate(10, 10, 0)).toBe(60); // 10 sent in the first 10 s is 60/min, not 10/min
@@ -41,7 +22,7 @@ describe('live campaign page in headless Chromium, against a real SMTP server', 
   });
 
   async function signIn(page: Page, login: string, password: string) {
-    await page.goto(`${base}/login`);
+    await page.goto(`${web.base}/login`);
     await page.locator('input[name="login"]').fill(login);
     await page.locator('input[name="password"]').fill(password);
     await page.locator('form button[type="submit"]').first().click();
@@ -52,18 +33,18 @@ describe('live campaign page in headless Chromium, against a real SMTP server', 
     ['ja', 'desktop', { width: 1280, height: 800 }, '完了'],
     ['en', 'phone', { width: 390, height: 844 }, 'Completed'],
   ] as const)('%s %s: progress stays true until completion without a reload', async (lang, device, viewport, completedLabel) => {
-    await portal.ctx.knex.raw('TRUNCATE portal.addresses, portal.campaigns, portal.campaign_recipients');
-    const admin = await buildUser(portal.ctx.knex, { is_staff: true });
+    await web.portal.ctx.knex.raw('TRUNCATE portal.addresses, portal.campaigns, portal.campaign_recipients');
+    const admin = await buildUser(web.portal.ctx.knex, { is_staff: true });
     const people = Array.from({ length: 7 }, (_, i) => `live-${lang}-${i}@example.jp`);
-    await importCandidates(portal.ctx.knex, people.map((raw, i) => ({ line: i + 1, raw, lang: null, name: null })), 'test');
+    await importCandidates(web.portal.ctx.knex, people.map((raw, i) => ({ line: i + 1, raw, lang: null, name: null })), 'test');
     const { id } = await createCampaign(
-      portal.ctx.knex,
+      web.portal.ctx.knex,
       { name: `live ${lang}`, subject_ja: '再登録のお願い', text_ja: '{{display_name}} 様\n{{link}}\n', rate_per_minute: 60, concurrency: 1 },
       'test',
     );
-    const page = await browser.newPage({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', viewport });
+    const page = await web.browser.newPage({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', viewport });
     await signIn(page, admin.display_id, admin.password);
-    await page.goto(`${base}/admin/campaigns/${id}?lang=${lang}`);
+    await page.goto(`${web.base}/admin/campaigns/${id}?lang=${lang}`);
     let reloads = 0;
     page.on('framenavigated', (f) => f === page.mainFrame() && (reloads += 1));
     const sendButton = page.locator(`form[action="/admin/campaigns/${id}/send"] button`);
@@ -82,7 +63,7 @@ describe('live campaign page in headless Chromium, against a real SMTP server', 
 
     await page.waitForFunction((label) => document.getElementById('campaign-status')?.textContent === label, completedLabel, { timeout: 60_000 });
     expect(reloads).toBe(0);
-    expect(sink.messages.filter((m) => m.envelopeTo[0]!.startsWith(`live-${lang}-`))).toHaveLength(7);
+    expect(web.sink.messages.filter((m) => m.envelopeTo[0]!.startsWith(`live-${lang}-`))).toHaveLength(7);
 
     const field = (name: string) => page.locator(`[data-field="${name}"]`).first().textContent();
     await expect(field('sent')).resolves.toBe('7');

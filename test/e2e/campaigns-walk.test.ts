@@ -1,45 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
-import type { Browser } from 'playwright-core';
-import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
+import { usePortal, useTempDir } from '../support/portal-stack';
+import { artifact } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/campaigns';
-import { startBackground } from '../../src/jobs/runner';
 
 describe('campaign journey in headless Chromium: import -> template -> preview -> send -> progress -> funnel', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let base: string;
-  let stopWorker: () => Promise<void>;
-  let dir: string;
-  beforeAll(async () => {
-    portal = await startTestPortal(); // no SMTP_URL: messages land in the outbox the admin can read
-    base = await portal.listen();
-    stopWorker = await startBackground(portal.ctx, [feature]);
-    browser = await launchBrowser();
-    dir = tempDir('campaigns-e2e-');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stopWorker?.();
-    await portal?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const web = usePortal({ background: [feature], browser: true }); // no SMTP: messages land in the outbox the admin can read
+  const dir = useTempDir('campaigns-e2e-');
 
   it('an admin imports a Shift_JIS spreadsheet, writes and previews the invitation, sends it and watches the funnel', async () => {
-    const admin = await buildUser(portal.ctx.knex, { is_staff: true, email: 'staff@toybox.example' });
+    const admin = await buildUser(web.portal.ctx.knex, { is_staff: true, email: 'staff@toybox.example' });
     const csv = ['番号,お名前,連絡先メール,表示ID', '1,山田花子,ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ,hanako', '2,佐藤,sato@example.jp,sato_k', '3,壊れた行,sato-at-example,x', '4,鈴木,suzuki@example.jp,suzuki'].join('\r\n');
     const file = path.join(dir, '名簿.csv');
     fs.writeFileSync(file, iconv.encode(csv, 'cp932'));
 
-    const page = await browser.newPage({ locale: 'ja-JP' });
-    await page.goto(`${base}/login?next=/admin/campaigns`);
+    const page = await web.browser.newPage({ locale: 'ja-JP' });
+    await page.goto(`${web.base}/login?next=/admin/campaigns`);
     await page.getByLabel('ID またはメールアドレス').fill(admin.display_id);
     await page.getByLabel('パスワード').fill(admin.password);
     await page.getByRole('button', { name: 'ログイン' }).click();
-    await page.waitForURL(`${base}/admin/campaigns`);
+    await page.waitForURL(`${web.base}/admin/campaigns`);
 
     // Import with the column-mapping step.
     await page.getByRole('link', { name: 'アドレスを取り込む' }).click();
@@ -77,7 +59,7 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     const frame = page.frameLocator('iframe.mail-preview');
     await expect(frame.locator('body').textContent()).resolves.toContain('登録し直してください');
     await page.screenshot({ path: artifact('campaigns-4-preview.png'), fullPage: true });
-    await page.goto(`${base}/admin/campaigns/${id}`);
+    await page.goto(`${web.base}/admin/campaigns/${id}`);
     expect(await page.getByLabel(/テスト送信先/).inputValue()).toBe('staff@toybox.example');
     await page.getByRole('button', { name: 'テスト送信' }).click();
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('テストメールを');
@@ -90,29 +72,29 @@ describe('campaign journey in headless Chromium: import -> template -> preview -
     await page.screenshot({ path: artifact('campaigns-5-completed.png'), fullPage: true });
 
     // One person follows the personal link and signs up again: the funnel shows it.
-    const mails = await portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('id', 'email');
+    const mails = await web.portal.ctx.knex('portal.campaign_recipients').where({ campaign_id: id }).select('id', 'email');
     expect(mails.map((m) => m.email).sort()).toEqual(['hanako@example.jp', 'sato@example.jp', 'suzuki@example.jp']);
-    await page.goto(`${base}/admin/campaigns/outbox`);
+    await page.goto(`${web.base}/admin/mail/captured`);
     await page.getByRole('link', { name: 'TOYBOX 再登録のお願い' }).first().click();
     const body = await page.locator('pre.mail-text').textContent();
     const link = /http:\/\/localhost:0(\/r\/[\w.-]+)/.exec(body!)![1]!;
-    await page.screenshot({ path: artifact('campaigns-6-outbox-message.png'), fullPage: true });
-    const visitor = await browser.newPage({ locale: 'ja-JP' });
-    await visitor.goto(`${base}${link}`);
+    await page.screenshot({ path: artifact('campaigns-6-captured-message.png'), fullPage: true });
+    const visitor = await web.browser.newPage({ locale: 'ja-JP' });
+    await visitor.goto(`${web.base}${link}`);
     await expect(visitor.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('TOYBOX に戻ってきてください');
     await expect(visitor.getByRole('button', { name: '登録する' }).isVisible()).resolves.toBe(true);
     const email = /このご案内をお送りしたアドレス: (\S+)/.exec((await visitor.locator('body').textContent())!)![1]!;
     await visitor.screenshot({ path: artifact('campaigns-7-landing.png'), fullPage: true });
     await visitor.close();
-    await buildUser(portal.ctx.knex, { email });
+    await buildUser(web.portal.ctx.knex, { email });
 
-    await page.goto(`${base}/admin/campaigns/${id}`);
+    await page.goto(`${web.base}/admin/campaigns/${id}`);
     await expect(page.locator('[data-field="funnel_clicked"]').textContent()).resolves.toBe('1');
     await expect(page.locator('[data-field="funnel_reregistered"]').textContent()).resolves.toBe('1');
     await expect(page.locator('table.funnel').textContent()).resolves.toMatch(/再登録\s*1\s*33\.3%/);
     await page.screenshot({ path: artifact('campaigns-8-funnel.png'), fullPage: true });
 
-    const csvRes = await page.request.get(`${base}/admin/campaigns/${id}/recipients.csv`);
+    const csvRes = await page.request.get(`${web.base}/admin/campaigns/${id}/recipients.csv`);
     const text = await csvRes.text();
     expect(text.split('\r\n')[0]).toBe('\ufeffemail,display_id,lang,status,attempts,last_error,skip_reason,sent_at,clicked_at,unsubscribed_at,soft_bounces,hard_bounced_at,reregistered');
     expect(text.split('\r\n').filter((l) => l.includes(',sent,')).length).toBe(3);

@@ -3,9 +3,9 @@ import { launchBrowser, artifact } from '../support/browser';
 import { parseConfig, withSessionSecret } from '../../src/config';
 import { renderEmail } from '../../src/mail/render';
 import { EMAILS } from '../../src/mail/definitions';
-import { translator } from '../../src/http/i18n';
-import { buildMessage, prepareCampaign } from '../../src/features/campaigns/message';
-import type { Campaign } from '../../src/features/campaigns/repo';
+import { translator } from '../../src/i18n';
+import { buildMessage, prepareCampaign } from '../../src/features/campaigns/sending/message';
+import type { Campaign } from '../../src/features/campaigns/lifecycle/repo';
 
 const PUBLIC_URL = 'https://portal.toybox.example';
 // A realistic signed link: long enough to push a phone layout sideways if it is printed as it is.

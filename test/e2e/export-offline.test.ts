@@ -1,45 +1,29 @@
-import { tokyoDay } from '../../src/http/tokyo-time';
-import fs from 'node:fs';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { Browser } from 'playwright-core';
-import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import { seedUserData, type SeededUser } from '../support/export-seed';
+import { artifact } from '../support/browser';
+import { seedUserWithFriend, type SeededUser } from '../support/export-seed';
+import { usePortal, useTempDir } from '../support/portal-stack';
 
 describe('downloading my data and reading it offline, in headless Chromium', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let base: string;
-  let mediaDir: string;
-  let work: string;
+  const mediaDir = useTempDir('export-e2e-media-');
+  const work = useTempDir('export-e2e-');
+  const web = usePortal({ env: { TOYBOX_MEDIA_DIR: mediaDir }, browser: true });
   let user: SeededUser;
 
   beforeAll(async () => {
-    mediaDir = tempDir('export-e2e-media-');
-    work = tempDir('export-e2e-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir });
-    base = await portal.listen();
-    browser = await launchBrowser();
-    const friend = await seedUserData(portal.ctx.knex, mediaDir, 'friend');
-    user = await seedUserData(portal.ctx.knex, mediaDir, 'hanako', friend);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
+    ({ user } = await seedUserWithFriend(web.portal.ctx.knex, mediaDir, 'hanako', 'friend'));
   });
 
   it('signs in, downloads the ZIP, and opens index.html from disk with the network off', async () => {
-    const context = await browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
+    const context = await web.browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
     const page = await context.newPage();
-    await page.goto(`${base}/export`);
+    await page.goto(`${web.base}/export`);
     await page.getByRole('link', { name: 'ログインしてダウンロードする' }).click();
     await page.getByLabel('ID またはメールアドレス').fill(user.display_id);
     await page.getByLabel('パスワード').fill(user.password);
     await page.getByRole('button', { name: 'ログイン' }).click();
-    await page.waitForURL(`${base}/export`);
+    await page.waitForURL(`${web.base}/export`);
     await expect(page.locator('tr[data-kind="posts"] td.num').textContent()).resolves.toBe('4');
     await page.screenshot({ path: artifact('export-page.png'), fullPage: true });
 
@@ -53,7 +37,7 @@ describe('downloading my data and reading it offline, in headless Chromium', () 
     execFileSync('unzip', ['-q', zip, '-d', out]);
 
     // A fresh browser context with no network at all: nothing may be fetched but the files on disk.
-    const offline = await browser.newContext({ locale: 'ja-JP', offline: true });
+    const offline = await web.browser.newContext({ locale: 'ja-JP', offline: true });
     const requested: string[] = [];
     await offline.route(/^(https?|wss?):/, (route) => {
       requested.push(route.request().url());

@@ -1,47 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startTestPortal, signedInAgent, tempDir, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { signedInAgent } from '../support/portal';
+import { artifact } from '../support/browser';
 import { buildUser } from '../support/factories';
-import { seedUserData, writeMedia, unzipChecked, binaryParser, type SeededUser } from '../support/export-seed';
+import { seedUserWithFriend, writeMedia, unzipChecked, binaryParser, type SeededUser } from '../support/export-seed';
 import { insertSubmissionRow } from '../../src/toybox/rows';
+import { usePortal, useTempDir } from '../support/portal-stack';
 
 const JST = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST$/;
 
 describe('the offline archive viewer is a page a person would keep (index.html from file://)', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let mediaDir: string;
-  let work: string;
+  const mediaDir = useTempDir('viewer-media-');
+  const work = useTempDir('viewer-');
+  const web = usePortal({ env: { TOYBOX_MEDIA_DIR: mediaDir }, browser: true });
   let user: SeededUser;
-  let friend: SeededUser;
   let videoPost: number;
   let gamePost: number;
 
   beforeAll(async () => {
-    mediaDir = tempDir('viewer-media-');
-    work = tempDir('viewer-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir });
-    browser = await launchBrowser();
-    friend = await seedUserData(portal.ctx.knex, mediaDir, 'friend');
-    user = await seedUserData(portal.ctx.knex, mediaDir, 'hanako', friend);
+    ({ user } = await seedUserWithFriend(web.portal.ctx.knex, mediaDir, 'hanako', 'friend'));
     writeMedia(mediaDir, `uploads-video/${user.id}.mp4`, Buffer.from('not really a video, but a file in the archive'));
-    videoPost = await insertSubmissionRow(portal.ctx.knex, { author_id: user.id, title: '夏の動画', caption: '花火を撮りました' });
-    await portal.ctx.knex('public.submissions').where({ id: videoPost }).update({ video_url: `https://toybox.example/uploads/uploads-video/${user.id}.mp4` });
+    videoPost = await insertSubmissionRow(web.portal.ctx.knex, { author_id: user.id, title: '夏の動画', caption: '花火を撮りました' });
+    await web.portal.ctx.knex('public.submissions').where({ id: videoPost }).update({ video_url: `https://toybox.example/uploads/uploads-video/${user.id}.mp4` });
     writeMedia(mediaDir, `games/${user.display_id}/1767000000/index.html`, '<!doctype html><title>game</title><p>my game</p>');
-    gamePost = await insertSubmissionRow(portal.ctx.knex, { author_id: user.id, title: 'ブロック崩し', caption: '初めて作ったゲーム' });
-    await portal.ctx.knex('public.submissions').where({ id: gamePost }).update({ game_url: `https://toybox.example/media/games/${user.display_id}/1767000000/index.html` });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
+    gamePost = await insertSubmissionRow(web.portal.ctx.knex, { author_id: user.id, title: 'ブロック崩し', caption: '初めて作ったゲーム' });
+    await web.portal.ctx.knex('public.submissions').where({ id: gamePost }).update({ game_url: `https://toybox.example/media/games/${user.display_id}/1767000000/index.html` });
   });
 
   async function exportAndUnzip(login: string, password: string, name: string): Promise<string> {
-    const agent = await signedInAgent(portal, login, password);
+    const agent = await signedInAgent(web.portal, login, password);
     const res = await agent.get('/api/me/export?format=zip').buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);
     unzipChecked(res.body as Buffer, path.join(work, name));
@@ -50,7 +38,7 @@ describe('the offline archive viewer is a page a person would keep (index.html f
 
   /** A browser with no network: anything but the files on disk is recorded and refused. */
   async function openOffline(dir: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; requested: string[]; errors: string[] }> {
-    const context = await browser.newContext({ locale: 'ja-JP', offline: true, viewport });
+    const context = await web.browser.newContext({ locale: 'ja-JP', offline: true, viewport });
     const requested: string[] = [];
     await context.route(/^(https?|wss?):/, (route) => {
       requested.push(route.request().url());
@@ -139,8 +127,8 @@ describe('the offline archive viewer is a page a person would keep (index.html f
   });
 
   it('folds empty sections away for someone with little data, and keeps a strict CSP', async () => {
-    const quiet = await buildUser(portal.ctx.knex);
-    await insertSubmissionRow(portal.ctx.knex, { author_id: quiet.id, title: 'ひとこと', caption: 'こんにちは' });
+    const quiet = await buildUser(web.portal.ctx.knex);
+    await insertSubmissionRow(web.portal.ctx.knex, { author_id: quiet.id, title: 'ひとこと', caption: 'こんにちは' });
     const dir = await exportAndUnzip(quiet.display_id, quiet.password, 'quiet');
     const html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)![1]!;

@@ -5,12 +5,12 @@ import { useBrowserPortal, artifact } from '../support/browser';
 import { buildUser, type BuiltUser } from '../support/factories';
 import { eventually } from '../support/eventually';
 import { outboxDir } from '../../src/mail/mailer';
-import { createCampaign } from '../../src/features/campaigns/service';
-import { personalLinks } from '../../src/features/campaigns/message';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { personalLinks } from '../../src/features/campaigns/sending/message';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { recordAudit } from '../../src/audit/service';
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 
 /** Every GET route of the app, read from its router the way a crawler would find them. */
 function getRoutes(app: unknown): string[] {
@@ -125,7 +125,7 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
     const seeds: Record<string, string> = {
       '/admin/campaigns/import/:key/map': mapUrl2,
       '/admin/campaigns/imports/:id': importRunUrl,
-      '/admin/campaigns/outbox/:name': `/admin/campaigns/outbox/${emlName}`,
+      '/admin/mail/captured/:name': `/admin/mail/captured/${emlName}`,
       '/r/:token': new URL(links.link).pathname,
       '/u/:token': `/u/${links.unsubscribeToken}`,
       '/admin/campaigns/:id': `/admin/campaigns/${campaignId}`,

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { artifact } from '../support/browser';
 import * as service from '../../src/features/notice/service';
-import { parseNoticeInput } from '../../src/features/notice/schema';
+import { useBannerSite } from '../support/toybox-site';
+import { addNotice } from '../support/notices';
 
 const actor = { label: 'test:e2e', userId: null };
 
@@ -11,7 +11,7 @@ const actor = { label: 'test:e2e', userId: null };
  * A stand-in for a TOYBOX page: another origin, hostile site CSS, a strict
  * CSP of its own, and the one script tag.
  */
-function hostPage(lang: 'ja' | 'en', portal: string, inHead = false): string {
+function hostHtml(lang: 'ja' | 'en', portal: string, inHead = false): string {
   const tag = inHead ? `<script src="${portal}/banner.js"></script>` : `<script src="${portal}/banner.js" defer></script>`;
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>TOYBOX</title><link rel="stylesheet" href="/site.css">${inHead ? tag : ''}</head>
@@ -19,59 +19,36 @@ function hostPage(lang: 'ja' | 'en', portal: string, inHead = false): string {
 ${inHead ? '' : tag}</body></html>`;
 }
 
-async function startHost(): Promise<{ server: http.Server; url: string; setPortal(p: string): void }> {
-  let portal = '';
-  const server = http.createServer((req, res) => {
-    if (req.url === '/site.css') {
-      res.writeHead(200, { 'content-type': 'text/css' });
-      return res.end('div, p, button { color: lime !important; font-size: 40px !important; display: none !important; } body { margin: 0; }');
-    }
-    const lang = req.url?.includes('en') ? 'en' : 'ja';
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'`,
-    });
-    res.end(hostPage(lang, portal, req.url?.startsWith('/head-')));
+/** TOYBOX's stand-in: hostile site CSS, its own strict CSP naming the portal, and the one script tag. */
+function hostPage(req: http.IncomingMessage, res: http.ServerResponse, portal: string): void {
+  if (req.url === '/site.css') {
+    res.writeHead(200, { 'content-type': 'text/css' });
+    res.end('div, p, button { color: lime !important; font-size: 40px !important; display: none !important; } body { margin: 0; }');
+    return;
+  }
+  const lang = req.url?.includes('en') ? 'en' : 'ja';
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'`,
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { server, url, setPortal: (p) => (portal = p) };
-}
-
-function input(fields: Record<string, unknown>) {
-  const r = parseNoticeInput({ kind: 'incident', ...fields });
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.value;
+  res.end(hostHtml(lang, portal, req.url?.startsWith('/head-')));
 }
 
 describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let host: Awaited<ReturnType<typeof startHost>>;
+  const web = useBannerSite(hostPage);
   let page: Page;
-  let portalUrl: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    host = await startHost();
-    portal = await startTestPortal({ TOYBOX_URL: host.url });
-    portalUrl = await portal.listen();
-    host.setPortal(portalUrl);
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    const context = await web.browser.newContext({ viewport: { width: 1000, height: 600 } });
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
-    await new Promise((r) => host.server.close(r));
-  });
 
   async function open(path: string) {
     const scriptDone = page.waitForResponse((r) => r.url().endsWith('/banner.js'));
-    await page.goto(`${host.url}${path}`);
+    await page.goto(`${web.site.url}${path}`);
     await scriptDone;
     await page.waitForLoadState('networkidle');
   }
@@ -85,11 +62,10 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
   });
 
   it('shows the active notice in Japanese and English, styled inside its shadow root', async () => {
-    const id = await service.createNotice(
-      portal.ctx,
-      input({ severity: 'critical', title_ja: 'サイトに接続できない障害', body_ja: '現在**調査中**です。', title_en: 'The site is unreachable', body_en: 'We are **investigating**.' }),
-      actor,
-      { publish: true },
+    const id = await addNotice(
+      web.portal.ctx,
+      { kind: 'incident', severity: 'critical', title_ja: 'サイトに接続できない障害', body_ja: '現在**調査中**です。', title_en: 'The site is unreachable', body_en: 'We are **investigating**.' },
+      { actor },
     );
     await open('/ja.html');
     const alert = page.getByRole('alert');
@@ -138,25 +114,24 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     await open('/en.html'); // same site, same dismissal
     expect(await banner().count()).toBe(0);
 
-    const [active] = (await service.listAllNotices(portal.ctx)).filter((n) => n.published_at && !n.resolved_at);
-    await service.addUpdate(portal.ctx, active!.id, { state: 'identified', body_ja: '原因を特定しました。', body_en: 'We found the cause.' }, actor);
+    const [active] = (await service.listAllNotices(web.portal.ctx)).filter((n) => n.published_at && !n.resolved_at);
+    await service.addUpdate(web.portal.ctx, active!.id, { state: 'identified', body_ja: '原因を特定しました。', body_en: 'We found the cause.' }, actor);
     await open('/ja.html');
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toContain('原因を特定しました。');
     await page.screenshot({ path: artifact('notice-banner-ja-update.png') });
 
-    await service.resolveNotice(portal.ctx, active!.id, actor);
+    await service.resolveNotice(web.portal.ctx, active!.id, actor);
     await open('/ja.html');
     expect(await banner().count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
   it('uses role="status" for a non-critical notice and shows maintenance times', async () => {
-    await service.createNotice(
-      portal.ctx,
-      input({ kind: 'maintenance', state: 'scheduled', severity: 'info', title_ja: '定期メンテナンス', title_en: 'Planned maintenance', body_ja: '一時停止します。', starts_at: '2026-12-05T01:00', ends_at: '2026-12-05T03:00' }),
-      actor,
-      { publish: true },
+    await addNotice(
+      web.portal.ctx,
+      { kind: 'maintenance', state: 'scheduled', severity: 'info', title_ja: '定期メンテナンス', title_en: 'Planned maintenance', body_ja: '一時停止します。', starts_at: '2026-12-05T01:00', ends_at: '2026-12-05T03:00' },
+      { actor },
     );
     await open('/en.html');
     const status = page.getByRole('status');
@@ -172,7 +147,7 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     expect(await banner().count()).toBe(1);
 
     // a portal whose banner.js answers 500, then carries malformed notices: the host page must not notice
-    const js = await (await fetch(`${portalUrl}/banner.js`, { headers: { 'accept-encoding': 'identity' } })).text();
+    const js = await (await fetch(`${web.base}/banner.js`, { headers: { 'accept-encoding': 'identity' } })).text();
     const malformed = js.replace(/var DATA = .*;\n/, () => 'var DATA = {"notices": [{"id": 1, "version": 1, "title": null}]};\n');
     expect(malformed).not.toBe(js);
     let mode = 500;
@@ -182,7 +157,7 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
     });
     await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
     const brokenUrl = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;
-    host.setPortal(brokenUrl);
+    web.site.setPortal(brokenUrl);
     try {
       for (const m of [500, 200]) {
         mode = m;
@@ -191,7 +166,7 @@ describe('the one-tag banner on a TOYBOX page, in headless Chromium', () => {
       }
       expect(errors.filter((e) => !e.includes('500'))).toEqual([]);
     } finally {
-      host.setPortal(portalUrl);
+      web.site.setPortal(web.base);
       await new Promise((r) => broken.close(r));
     }
   });

@@ -1,32 +1,26 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import * as service from '../../src/features/notice/service';
-import { parseNoticeInput } from '../../src/features/notice/schema';
+import type { Page } from 'playwright-core';
+import { artifact } from '../support/browser';
+import { useBannerSite } from '../support/toybox-site';
+import { addNotice } from '../support/notices';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'notice');
 
-/** Serves the home-page fixture (TOYBOX's layout) on its own origin, with the one banner tag. */
-async function startHome(): Promise<{ server: http.Server; url: string; setPortal(p: string): void }> {
-  let portal = '';
-  const server = http.createServer((req, res) => {
-    if (req.url === '/home.css') {
-      res.writeHead(200, { 'content-type': 'text/css' });
-      return res.end(fs.readFileSync(path.join(FIXTURES, 'toybox-home.css')));
-    }
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'; media-src 'self'`,
-    });
-    const html = fs.readFileSync(path.join(FIXTURES, 'toybox-home.html'), 'utf8');
-    res.end(html.replace('__BANNER_TAG__', `<script src="${portal}/banner.js" defer></script>`));
+/** The home-page fixture (TOYBOX's layout) with the one banner tag, as TOYBOX's origin serves it. */
+function homePage(req: http.IncomingMessage, res: http.ServerResponse, portal: string): void {
+  if (req.url === '/home.css') {
+    res.writeHead(200, { 'content-type': 'text/css' });
+    res.end(fs.readFileSync(path.join(FIXTURES, 'toybox-home.css')));
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'self'; script-src 'self' ${portal}; connect-src 'self' ${portal}; style-src 'self'; media-src 'self'`,
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { server, url, setPortal: (p) => (portal = p) };
+  const html = fs.readFileSync(path.join(FIXTURES, 'toybox-home.html'), 'utf8');
+  res.end(html.replace('__BANNER_TAG__', `<script src="${portal}/banner.js" defer></script>`));
 }
 
 /** What is painted topmost at a point, seen from the page (a point inside the banner's shadow root gives its host). */
@@ -43,42 +37,27 @@ async function centre(page: Page, selector: string): Promise<{ x: number; y: num
 }
 
 describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-index 0, overflow hidden, layers up to 100)', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let home: Awaited<ReturnType<typeof startHome>>;
-  let portalUrl: string;
+  const web = useBannerSite(homePage);
   const errors: string[] = [];
 
   beforeAll(async () => {
-    home = await startHome();
-    portal = await startTestPortal({ TOYBOX_URL: home.url });
-    portalUrl = await portal.listen();
-    home.setPortal(portalUrl);
-    browser = await launchBrowser();
-    const r = parseNoticeInput({
+    await addNotice(web.portal.ctx, {
       kind: 'incident',
       severity: 'critical',
       title_ja: 'データ消失のお詫びと再登録のお願い',
       body_ja: '1月22日の障害で、アカウントと投稿が失われました。[復旧状況](/status)をご確認ください。',
       title_en: 'Data loss and re-registration',
       body_en: 'Accounts and posts were lost on 22 January. See [the status page](/status).',
-    });
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    await service.createNotice(portal.ctx, r.value, { label: 'test:e2e', userId: null }, { publish: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
-    await new Promise((r) => home.server.close(r));
+    }, { actor: { label: 'test:e2e', userId: null } });
   });
 
   async function open(width: number, height: number, withoutPopover = false): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height }, locale: 'ja-JP' });
+    const context = await web.browser.newContext({ viewport: { width, height }, locale: 'ja-JP' });
     // Browsers before popovers (Chrome 114, Safari 17, Firefox 125): the script falls back to a fixed bar.
     if (withoutPopover) await context.addInitScript(() => delete (HTMLElement.prototype as { showPopover?: unknown }).showPopover);
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(home.url);
+    await page.goto(web.site.url);
     await page.locator('toybox-notice .tbx-title').waitFor();
     return page;
   }
@@ -106,7 +85,7 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
 
       // Same-site links in the notice lead to the portal, not to TOYBOX.
       const inBody = page.locator('toybox-notice .tbx-body a');
-      expect(await inBody.getAttribute('href')).toBe(`${portalUrl}/status`);
+      expect(await inBody.getAttribute('href')).toBe(`${web.base}/status`);
       // Clickable where it is painted: a real mouse click at the link's position opens the portal's status page.
       const link = await centre(page, 'toybox-notice .tbx-body a');
       expect(await topmostAt(page, link.x, link.y)).toBe('toybox-notice');
@@ -136,7 +115,7 @@ describe('the banner on TOYBOX\'s home layout (fixed full-screen video at z-inde
       const again = await centre(page, 'toybox-notice .tbx-body a');
       const [status] = await Promise.all([page.context().waitForEvent('page'), page.mouse.click(again.x, again.y)]); // notice links open a new tab
       await status.waitForLoadState();
-      expect(status.url()).toBe(`${portalUrl}/status`);
+      expect(status.url()).toBe(`${web.base}/status`);
       await page.context().close();
       expect(errors).toEqual([]);
     });

@@ -1,9 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import * as service from '../../src/features/notice/service';
-import { parseNoticeInput } from '../../src/features/notice/schema';
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { artifact } from '../support/browser';
+import { formatJst, formatTokyo, toTokyoInput, tokyoDay } from '../../src/i18n/tokyo-time';
+import { usePortal } from '../support/portal-stack';
+import { addNotice } from '../support/notices';
 
 const actor = { label: 'test:e2e', userId: null };
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
@@ -14,34 +12,23 @@ const TEXT = {
 
 /** The status page during an ongoing critical incident: truthful, fits a phone, and each day of the strip opens that day. */
 describe('the status page during an ongoing critical incident, in headless Chromium', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let base: string;
+  const web = usePortal({ browser: true });
   const today = tokyoDay(new Date());
 
   beforeAll(async () => {
-    portal = await startTestPortal();
-    base = await portal.listen();
-    browser = await launchBrowser();
-    const parsed = parseNoticeInput({
+    await addNotice(web.portal.ctx, {
       kind: 'incident', severity: 'critical', title_ja: TEXT.ja.title, title_en: TEXT.en.title,
       body_ja: '調査中です。詳細: https://toybox.example/some/very/long/path/that/keeps/going/and/going/without/any/break/at/all/0123456789',
       body_en: 'Investigating. Details: https://toybox.example/some/very/long/path/that/keeps/going/and/going/without/any/break/at/all/0123456789',
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    await service.createNotice(portal.ctx, parsed.value, actor, { publish: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    }, { actor });
   });
 
   for (const lang of ['ja', 'en'] as const) {
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       it(`never claims a quiet 90 days, fits the screen and shows today's red day (${lang}, ${name})`, async () => {
-        const context = await browser.newContext({ viewport, javaScriptEnabled: false });
+        const context = await web.browser.newContext({ viewport, javaScriptEnabled: false });
         const page = await context.newPage();
-        await page.goto(`${base}/status?lang=${lang}`);
+        await page.goto(`${web.base}/status?lang=${lang}`);
         const text = await page.locator('main').innerText();
         expect(text).toContain(TEXT[lang].title);
         expect(text).not.toContain(TEXT[lang].noIncidents);
@@ -72,38 +59,30 @@ describe('the status page during an ongoing critical incident, in headless Chrom
   }
 
   it('answers 404 with a message for a day outside the 90 days or not a date', async () => {
-    const res = await fetch(`${base}/status/day/2001-01-01?lang=en`);
+    const res = await fetch(`${web.base}/status/day/2001-01-01?lang=en`);
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('Choose a day within the past 90 days.');
-    expect((await fetch(`${base}/status/day/2026-02-31`)).status).toBe(404);
-    expect((await fetch(`${base}/status/day/nonsense`)).status).toBe(404);
+    // a malformed day (checked by the route's schema through validate()) says the same, in the reader's language
+    for (const bad of ['2026-02-31', 'nonsense', '2026-1-5', `${'9'.repeat(300)}`]) {
+      const r = await fetch(`${web.base}/status/day/${bad}?lang=en`);
+      expect(r.status).toBe(404);
+      expect(await r.text()).toContain('Choose a day within the past 90 days.');
+    }
   });
 
   it('says a quiet day was quiet', async () => {
     const quiet = tokyoDay(new Date(Date.now() - 30 * 86_400_000));
-    const html = await fetch(`${base}/status/day/${quiet}?lang=en`).then((r) => r.text());
+    const html = await fetch(`${web.base}/status/day/${quiet}?lang=en`).then((r) => r.text());
     expect(html).toContain('No incidents or maintenance on this day.');
   });
 });
 
 /** Components (Statuspage style): each part of TOYBOX with its own state, in words as well as colour. */
 describe('the status page lists components with their own states', () => {
-  let portal: TestPortal;
-  let browser: Browser;
-  let base: string;
+  const web = usePortal({ browser: true });
   beforeAll(async () => {
-    portal = await startTestPortal();
-    base = await portal.listen();
-    browser = await launchBrowser();
-    const incident = parseNoticeInput({ kind: 'incident', severity: 'critical', components: ['sign_in'], title_ja: 'ログインできない', title_en: 'Sign-in fails', body_ja: '調査中', body_en: 'Investigating' });
-    const works = parseNoticeInput({ kind: 'maintenance', severity: 'info', state: 'in_progress', components: ['uploads'], title_ja: '投稿の保守', title_en: 'Upload maintenance', body_ja: '作業中', body_en: 'Working', starts_at: '2026-12-01T02:00', ends_at: '2030-12-01T04:00' });
-    if (!incident.ok || !works.ok) throw new Error('bad notices');
-    await service.createNotice(portal.ctx, incident.value, actor, { publish: true });
-    await service.createNotice(portal.ctx, works.value, actor, { publish: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    await addNotice(web.portal.ctx, { kind: 'incident', severity: 'critical', components: ['sign_in'], title_ja: 'ログインできない', title_en: 'Sign-in fails', body_ja: '調査中', body_en: 'Investigating' }, { actor });
+    await addNotice(web.portal.ctx, { kind: 'maintenance', severity: 'info', state: 'in_progress', components: ['uploads'], title_ja: '投稿の保守', title_en: 'Upload maintenance', body_ja: '作業中', body_en: 'Working', starts_at: '2026-12-01T02:00', ends_at: '2030-12-01T04:00' }, { actor });
   });
 
   const expected = {
@@ -113,8 +92,8 @@ describe('the status page lists components with their own states', () => {
   for (const lang of ['ja', 'en'] as const) {
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       it(`shows each component's state (${lang}, ${name})`, async () => {
-        const page = await browser.newPage({ viewport });
-        await page.goto(`${base}/status?lang=${lang}`);
+        const page = await web.browser.newPage({ viewport });
+        await page.goto(`${web.base}/status?lang=${lang}`);
         for (const [id, state] of Object.entries(expected[lang])) {
           expect(await page.locator(`[data-component="${id}"] .notice-component-state`).innerText()).toBe(state);
         }
@@ -126,4 +105,43 @@ describe('the status page lists components with their own states', () => {
       });
     }
   }
+});
+
+/** The incident start time typed in the form (two days ago, Japan time) is what the status page, the strip, the feed and the banner show. */
+describe('an incident start time typed in the form, in headless Chromium', () => {
+  const web = usePortal({ browser: true });
+  const started = new Date(Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000);
+
+  beforeAll(async () => {
+    await addNotice(web.portal.ctx, {
+      kind: 'incident', severity: 'critical', starts_at: toTokyoInput(started),
+      title_ja: '画像が表示されない', title_en: 'Images do not load', body_ja: '調査中です。', body_en: 'Investigating.',
+    }, { actor });
+  });
+
+  for (const lang of ['ja', 'en'] as const) {
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      it(`shows the typed start, not the publish time (${lang}, ${name})`, async () => {
+        const page = await web.browser.newPage({ viewport });
+        await page.goto(`${web.base}/status?lang=${lang}`);
+        const entry = page.locator('article.notice-entry').first();
+        const began = entry.locator('p.hint time').first();
+        expect(await began.getAttribute('datetime')).toBe(started.toISOString());
+        expect(await began.textContent()).toBe(formatJst(started));
+        // the strip is red from the day it began, not only from today
+        const startDay = page.locator(`.notice-day[data-day="${tokyoDay(started)}"]`);
+        expect(await startDay.getAttribute('class')).toContain('notice-day-critical');
+        await page.screenshot({ path: artifact(`status-start-time-${lang}-${name}.png`), fullPage: true });
+        await page.close();
+      });
+    }
+  }
+
+  it('gives the feed entry and the banner the typed start', async () => {
+    const feed = await fetch(`${web.base}/status.atom`).then((r) => r.text());
+    expect(feed).toContain(`<published>${started.toISOString()}</published>`);
+    const api = await fetch(`${web.base}/api/notice`).then((r) => r.json());
+    expect(api.notices[0].when.ja).toBe(`発生: ${formatTokyo(started, 'ja')}（日本時間）`);
+    expect(api.notices[0].when.en).toBe(`Started ${formatTokyo(started, 'en')} (Japan time)`);
+  });
 });

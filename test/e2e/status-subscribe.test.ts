@@ -1,10 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { launchBrowser, artifact } from '../support/browser';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { artifact } from '../support/browser';
 import { eventually } from '../support/eventually';
 import { feature as noticeFeature } from '../../src/features/notice';
-import { startBackground } from '../../src/jobs/runner';
+import { usePortal } from '../support/portal-stack';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const TEXT = {
@@ -14,40 +11,22 @@ const TEXT = {
 
 /** From the status page to a confirmed e-mail subscription, and a feed link that opens a page a person can read. */
 describe('subscribing from the status page, in headless Chromium (no JavaScript)', () => {
-  let portal: TestPortal;
-  let sink: SmtpSink;
-  let browser: Browser;
-  let base: string;
-  let stop: () => Promise<void>;
-
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    portal = await startTestPortal({ SMTP_URL: sink.url });
-    base = await portal.listen();
-    stop = await startBackground(portal.ctx, [noticeFeature]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stop?.();
-    await portal?.close();
-    await sink?.close();
-  });
+  const web = usePortal({ smtp: true, background: [noticeFeature], browser: true });
 
   for (const lang of ['ja', 'en'] as const) {
     for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       it(`signs up from the status page and confirms from the e-mail (${lang}, ${name})`, async () => {
-        const context = await browser.newContext({ viewport, javaScriptEnabled: false });
+        const context = await web.browser.newContext({ viewport, javaScriptEnabled: false });
         const page = await context.newPage();
         const fits = async () => expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-        await page.goto(`${base}/status?lang=${lang}`);
+        await page.goto(`${web.base}/status?lang=${lang}`);
 
         // the feed link opens a page that explains the feed, not raw XML
         await page.getByRole('link', { name: TEXT[lang].feed }).click();
         expect(await page.locator('#feed').innerText()).toBe(TEXT[lang].feedHeading);
         expect(await page.locator('.feed-url').innerText()).toBe('http://localhost:0/status.atom');
 
-        await page.goto(`${base}/status?lang=${lang}`);
+        await page.goto(`${web.base}/status?lang=${lang}`);
         await page.getByRole('link', { name: TEXT[lang].subscribe }).click();
         await fits();
         await page.screenshot({ path: artifact(`status-subscribe-form-${lang}-${name}.png`), fullPage: true });
@@ -58,15 +37,15 @@ describe('subscribing from the status page, in headless Chromium (no JavaScript)
         await fits();
         await page.screenshot({ path: artifact(`status-subscribe-sent-${lang}-${name}.png`), fullPage: true });
 
-        await eventually(() => sink.messages.some((m) => m.envelopeTo.includes(address)), 10_000);
-        const mail = sink.messages.find((m) => m.envelopeTo.includes(address))!;
+        await eventually(() => web.sink.messages.some((m) => m.envelopeTo.includes(address)), 10_000);
+        const mail = web.sink.messages.find((m) => m.envelopeTo.includes(address))!;
         const link = /http:\/\/localhost:0(\/status\/subscribe\/confirm\/[\w.-]+)/.exec(mail.parsed.text ?? '')![1]!;
-        await page.goto(`${base}${link}?lang=${lang}`);
+        await page.goto(`${web.base}${link}?lang=${lang}`);
         await page.getByRole('button', { name: TEXT[lang].confirm }).click();
         expect(await page.locator('h1').innerText()).toBe(TEXT[lang].done);
         await fits();
         await page.screenshot({ path: artifact(`status-subscribe-confirmed-${lang}-${name}.png`), fullPage: true });
-        const row = await portal.ctx.knex('portal.notice_subscribers').where({ email_key: address }).first();
+        const row = await web.portal.ctx.knex('portal.notice_subscribers').where({ email_key: address }).first();
         expect(row).toMatchObject({ lang });
         expect(row.confirmed_at).not.toBeNull();
         await context.close();

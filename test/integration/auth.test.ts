@@ -1,12 +1,9 @@
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { csrfFrom } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { useTestPortal } from '../support/portal-stack';
 
 describe('sign-in against TOYBOX users', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   async function signIn(login: string, password: string, agent = portal.agent()) {
     const page = await agent.get('/login');
@@ -104,6 +101,21 @@ describe('sign-in against TOYBOX users', () => {
     expect(sixth.res.text).toMatch(/\d{2}:\d{2} JST（約\d+分後）以降にもう一度お試しください/);
     // even the right password waits until the window passes
     expect((await signIn(u.display_id, u.password, agent)).res.status).toBe(429);
+  });
+
+  it('an empty or oversized field is named beside it (422), the typed ID kept, in the reader\'s language', async () => {
+    const agent = portal.agent();
+    const page = await agent.get('/login?lang=en');
+    const empty = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: '  ', password: '' });
+    expect(empty.status).toBe(422);
+    expect(empty.text).toMatch(/<p class="field-error" id="login-error">Please enter your ID \(or e-mail address\)\.<\/p>/);
+    expect(empty.text).toMatch(/<p class="field-error" id="password-error">Please enter your password\.<\/p>/);
+    expect(empty.text).toContain('aria-describedby="login-error"');
+    const long = await agent.post('/login?lang=ja').type('form').send({ _csrf: csrfFrom(empty.text), login: 'kuma', password: 'x'.repeat(5000) });
+    expect(long.status).toBe(422);
+    expect(long.text).toContain('パスワードが長すぎます。');
+    expect(long.text).toContain('value="kuma"');
+    expect(long.text).not.toContain('id="login-error"');
   });
 
   it('rejects a form without its CSRF token', async () => {

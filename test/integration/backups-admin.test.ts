@@ -4,6 +4,7 @@ import { insertSubmissionRow } from '../../src/toybox/rows';
 import { backupNow } from '../../src/features/backups/service';
 import { feature } from '../../src/features/backups';
 import { startBackground } from '../../src/jobs/runner';
+import { eventuallyValue } from '../support/eventually';
 
 describe('admin: /admin/backups and the dashboard panel', () => {
   let portal: TestPortal;
@@ -73,13 +74,12 @@ describe('admin: /admin/backups and the dashboard panel', () => {
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/backups?done=started');
     const trigger = `admin:${admin.display_id}`;
-    const deadline = Date.now() + 30_000;
-    let row: { id: number; status: string } | undefined;
-    while (Date.now() < deadline) {
-      row = await portal.ctx.knex('portal.backups').where({ trigger }).whereNot({ status: 'running' }).first();
-      if (row) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const row = await eventuallyValue<{ id: number; status: string } | undefined>(
+      () => portal.ctx.knex('portal.backups').where({ trigger }).whereNot({ status: 'running' }).first(),
+      (r) => r !== undefined,
+      30_000,
+      200,
+    );
     expect(row?.status).toBe('good');
     const after = await agent.get('/admin/backups');
     expect(after.text).toMatch(new RegExp(`<td>${row!.id}</td>\\s*<td>データベース</td>\\s*<td><span class="badge badge-info" data-status="good">正常</span>`));

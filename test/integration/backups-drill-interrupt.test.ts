@@ -1,6 +1,7 @@
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { backupNow } from '../../src/features/backups/service';
 import { watchCli } from '../support/cli';
+import { eventually } from '../support/eventually';
 
 /**
  * `backup verify latest --drill` is the restore drill from the latest backup,
@@ -49,14 +50,9 @@ describe('restore drill from the latest backup leaves nothing behind', () => {
 
   it('after SIGINT mid-restore: exit 130, scratch database dropped, drill row closed as interrupted', async () => {
     const run = startDrill();
-    let scratch: string | null = null;
-    const deadline = Date.now() + 30_000;
     // Wait until the scratch database really exists (CREATE DATABASE done, pg_restore under way).
-    while (Date.now() < deadline) {
-      scratch = scratchIn(run.err());
-      if (scratch && (await databaseExists(scratch))) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    let scratch: string | null = null;
+    await eventually(async () => (scratch = scratchIn(run.err())) !== null && (await databaseExists(scratch)), 30_000, 10);
     expect(scratch).not.toBeNull();
     expect(await databaseExists(scratch!)).toBe(true);
     run.child.kill('SIGINT');

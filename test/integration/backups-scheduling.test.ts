@@ -5,10 +5,11 @@ import pg from 'pg';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { buildUser } from '../support/factories';
-import { buildContext } from '../../src/context';
+import { buildContext } from '../../src/open-context';
 import { BackupBusy, backupNow, verifyBackup } from '../../src/features/backups/service';
 import { runProgram } from '../../src/system/programs';
 import { startBackground } from '../../src/jobs/runner';
+import { eventuallyValue } from '../support/eventually';
 
 describe('one runner per slot, off-host copy, media archive', () => {
   let portal: TestPortal;
@@ -95,13 +96,12 @@ describe('the schedule inside the server process', () => {
     const second = await buildContext(portal.config);
     const stops = [await startBackground(portal.ctx, [feature]), await startBackground(second, [feature])];
     try {
-      const deadline = Date.now() + 30_000;
-      let rows: Array<{ scheduled_for: Date; status: string; error: string | null }> = [];
-      while (Date.now() < deadline) {
-        rows = await portal.ctx.knex('portal.backups').where({ trigger: 'schedule' }).whereNot({ status: 'running' }).select('scheduled_for', 'status', 'error');
-        if (rows.length >= 2) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const rows = await eventuallyValue<Array<{ scheduled_for: Date; status: string; error: string | null }>>(
+        () => portal.ctx.knex('portal.backups').where({ trigger: 'schedule' }).whereNot({ status: 'running' }).select('scheduled_for', 'status', 'error'),
+        (r) => r.length >= 2,
+        30_000,
+        200,
+      );
       expect(rows.length).toBeGreaterThanOrEqual(2);
       // Same-day backups beyond the newest are pruned by the daily rule; none may fail.
       expect(rows.filter((r) => !['good', 'pruned'].includes(r.status))).toEqual([]);

@@ -1,10 +1,14 @@
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startTestPortal, type TestPortal, signedInAgent } from '../support/portal';
+import { type TestPortal, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { ROOT, runCli, type CliResult } from '../support/cli';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { tokenFilePath } from '../../src/features/bootstrap/token-file';
+import { useTestPortal } from '../support/portal-stack';
+import { setupSchema } from '../../src/features/bootstrap/schema';
+import { translator } from '../../src/i18n';
+import { EXIT } from '../../src/cli/exit-codes';
 
 
 function pythonCheck(password: string, encoded: string): boolean {
@@ -22,11 +26,7 @@ function cli(portal: TestPortal, args: string[], stdin = ''): Promise<CliResult>
 }
 
 describe('recovery-portal admin (CLI)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('admin setup-token replaces an expired web token (file and stderr), keeps a valid one', async () => {
     await ensureBootstrapToken(portal.ctx, { warn: () => undefined, info: () => undefined, error: () => undefined });
@@ -88,6 +88,23 @@ describe('recovery-portal admin (CLI)', () => {
     expect(weak.stderr).toContain('This password is too common. This password is entirely numeric.');
   });
 
+  it('admin create checks its flags with the /setup form\'s own rules and messages, per flag, exit 2 and nothing created', async () => {
+    const t = translator('en');
+    const before = await portal.ctx.knex('users').count<{ count: string }[]>({ count: '*' });
+    const bad = await cli(portal, ['admin', 'create', '--email', 'not-an-address', '--display-id', 'No Spaces!', '--password-stdin'], 'river-stone-lantern-3');
+    expect(bad.code).toBe(EXIT.invalid);
+    expect(bad.stderr).toContain(`--email: ${t('bootstrap.errors.email_invalid')}`);
+    expect(bad.stderr).toContain(`--display-id: ${t('bootstrap.errors.display_id_invalid')}`);
+    const long = await cli(portal, ['admin', 'create', '--email', 'long@example.org', '--display-id', 'long_root', '--password-stdin'], 'x'.repeat(5000));
+    expect(long.code).toBe(EXIT.invalid);
+    expect(long.stderr).toContain(`password: ${t('bootstrap.errors.password_too_long')}`);
+    // the web form says the same for the same values
+    expect(setupSchema.safeParse({ token: 't', email: 'not-an-address', display_id: 'No Spaces!', password: 'p', password_confirm: 'p' }).error?.issues.map((i) => i.message)).toEqual(
+      expect.arrayContaining(['bootstrap.errors.email_invalid', 'bootstrap.errors.display_id_invalid']),
+    );
+    expect(await portal.ctx.knex('users').count<{ count: string }[]>({ count: '*' })).toEqual(before);
+  });
+
   it('admin create asks its questions (scripted on stdin), re-asking until the passwords match', async () => {
     const answers = ['helper@example.org', 'Helper_Two', 'first-try-mismatch', 'something-else', 'amber-violin-meadow-9', 'amber-violin-meadow-9', ''].join('\n');
     const r = await cli(portal, ['admin', 'create'], answers);
@@ -108,7 +125,7 @@ describe('recovery-portal admin (CLI)', () => {
     expect(await portal.ctx.knex('users').where({ display_id: 'django_only' }).first('role', 'is_staff', 'is_superuser')).toEqual({ role: 'SUPERUSER', is_staff: true, is_superuser: true });
     const bad = await cli(portal, ['admin', 'create', '--email', 'x@example.org', '--display-id', 'x_root', '--role', 'owner', '--password-stdin'], 'copper-kettle-orchard-4');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--role: "owner" is not a role; use admin');
+    expect(bad.stderr).toContain('--role: Choose ADMIN or SUPERUSER as the role.'); // the web form's message for the same field
     const help = await cli(portal, ['admin', 'create', '--help']);
     expect(help.stdout.replace(/\s+/g, ' ')).toContain("admin (default): role ADMIN, opens Django admin (/admin/) and TOYBOX's console (/admin/console/)");
   });

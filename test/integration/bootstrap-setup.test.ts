@@ -8,6 +8,7 @@ import { tokenFilePath } from '../../src/features/bootstrap/token-file';
 import { feature } from '../../src/features/bootstrap';
 import { checkSetupToken } from '../../src/features/bootstrap/tokens';
 import { createSuperuserWithToken, BootstrapRefused } from '../../src/features/bootstrap/service';
+import { useTestPortal } from '../support/portal-stack';
 
 /** Django's check_password for pbkdf2_sha256, written independently with Python's standard library. */
 function pythonCheck(password: string, encoded: string): boolean {
@@ -217,11 +218,7 @@ async function postSetupRaw(p: TestPortal, fields: Record<string, string>) {
 }
 
 describe('admin bootstrap: wrong tries and rate limit', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('rate-limits failed POST /setup per address with 429', async () => {
     const agent = portal.agent();
@@ -253,11 +250,7 @@ describe('admin bootstrap: wrong tries and rate limit', () => {
 });
 
 describe('admin bootstrap: anonymous wrong tries (issue 14)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('never lets anonymous wrong tries withdraw the token: 20 from one address get 429 after 10, the right token still works', async () => {
     await ensureBootstrapToken(portal.ctx, captureLog());

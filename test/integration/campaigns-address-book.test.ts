@@ -1,14 +1,14 @@
-import { startTestPortal, signedInAgent, csrfFrom, type TestPortal } from '../support/portal';
+import { signedInAgent, csrfFrom } from '../support/portal';
+import { useTestPortal } from '../support/portal-stack';
 import { buildUser } from '../support/factories';
-import { launchBrowser, artifact } from '../support/browser';
+import { onEachScreen, artifact } from '../support/browser';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, startSending } from '../../src/features/campaigns/service';
+import { createCampaign, startSending } from '../../src/features/campaigns/lifecycle/service';
 
 describe('address lookup for admins (/admin/campaigns/addresses)', () => {
-  let portal: TestPortal;
+  const portal = useTestPortal();
   let admin: Awaited<ReturnType<typeof buildUser>>;
   beforeAll(async () => {
-    portal = await startTestPortal();
     const knex = portal.ctx.knex;
     admin = await buildUser(knex, { is_staff: true });
     await importCandidates(knex, [{ line: 1, raw: 'Ｈａｎａｋｏ＠Example.jp', lang: null, name: '山田花子' }, { line: 2, raw: 'hanamura@example.jp', lang: 'en', name: null }], '名簿-2026.csv');
@@ -18,7 +18,6 @@ describe('address lookup for admins (/admin/campaigns/addresses)', () => {
     await knex('portal.campaign_recipients').where({ campaign_id: id, email_key: 'hanako@example.jp' }).update({ clicked_at: new Date('2026-12-01T02:30:00Z') });
     await knex('portal.bounce_events').insert({ email_key: 'hanako@example.jp', kind: 'soft', status_code: '452', reason: 'mailbox full', source: 'webhook' });
   });
-  afterAll(() => portal?.close());
 
   it('finds an address as typed on a phone (full-width) and shows imports, messages, clicks and bounces', async () => {
     const agent = await signedInAgent(portal, admin.display_id, admin.password);
@@ -49,6 +48,12 @@ describe('address lookup for admins (/admin/campaigns/addresses)', () => {
 
     const bad = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'not-an-address' });
     expect(bad.status).toBe(422);
+    expect(bad.text).toMatch(/id="email-error">メールアドレスの形式が正しくありません。/);
+    const longNote = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'ＨＡＮＡＭＵＲＡ@example.jp', note: 'x'.repeat(501) });
+    expect(longNote.status).toBe(422);
+    expect(longNote.text).toContain('data-email="hanamura@example.jp"'); // the address opened again, the note's problem beside it
+    expect(longNote.text).toMatch(/id="note-error">メモは 500 文字までです。/);
+    expect((await agent.post('/admin/campaigns/addresses/forget').type('form').send({ _csrf: csrfFrom(page.text), email: 'hanamura@example.jp' })).status).toBe(404);
     expect(await knex('portal.suppressions').count<{ n: string }[]>({ n: '*' })).toEqual([{ n: 0 }]);
 
     const done = await agent.post('/admin/campaigns/addresses/suppress').type('form').send({ _csrf: csrfFrom(page.text), email: 'hanamura@example.jp', note: 'asked by phone' });
@@ -78,25 +83,18 @@ describe('address lookup for admins (/admin/campaigns/addresses)', () => {
 
   it('reads well in Chromium on a desktop (ja) and a phone (en)', async () => {
     const base = await portal.listen();
-    const browser = await launchBrowser();
-    try {
-      for (const [lang, device, viewport] of [['ja', 'desktop', { width: 1280, height: 800 }], ['en', 'phone', { width: 390, height: 844 }]] as const) {
-        const page = await browser.newPage({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', viewport });
-        await page.goto(`${base}/login`);
-        await page.locator('input[name="login"]').fill(admin.display_id);
-        await page.locator('input[name="password"]').fill(admin.password);
-        await page.locator('form button[type="submit"]').first().click();
-        await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-        await page.goto(`${base}/admin/campaigns/addresses?lang=${lang}`);
-        await page.locator('#q').fill('hanako@example.jp');
-        await page.locator('form[role="search"] button').click();
-        await page.waitForSelector('#address-detail');
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-        await page.screenshot({ path: artifact(`campaigns-address-book-${lang}-${device}.png`), fullPage: true });
-        await page.close();
-      }
-    } finally {
-      await browser.close();
-    }
+    await onEachScreen(async (page, lang, device) => {
+      await page.goto(`${base}/login`);
+      await page.locator('input[name="login"]').fill(admin.display_id);
+      await page.locator('input[name="password"]').fill(admin.password);
+      await page.locator('form button[type="submit"]').first().click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      await page.goto(`${base}/admin/campaigns/addresses?lang=${lang}`);
+      await page.locator('#q').fill('hanako@example.jp');
+      await page.locator('form[role="search"] button').click();
+      await page.waitForSelector('#address-detail');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await page.screenshot({ path: artifact(`campaigns-address-book-${lang}-${device}.png`), fullPage: true });
+    });
   }, 60_000);
 });

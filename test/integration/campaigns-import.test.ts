@@ -1,22 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
-import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
+import { useTestPortal, useTempDir } from '../support/portal-stack';
 import { runCli } from '../support/cli';
 import { importAddressFile } from '../../src/features/campaigns/addresses/service';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'campaigns');
 
-let portal: TestPortal;
-let dir: string;
-beforeAll(async () => {
-  portal = await startTestPortal();
-  dir = tempDir('campaigns-import-');
-});
-afterAll(async () => {
-  await portal.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const portal = useTestPortal();
+const dir = useTempDir('campaigns-import-');
 
 const addresses = () => portal.ctx.knex('portal.addresses').orderBy('email_key').select('email', 'display_id', 'name', 'sources', 'updated_at');
 

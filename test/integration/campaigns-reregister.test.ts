@@ -2,8 +2,8 @@ import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
 import { startFakeToybox, type FakeToybox } from '../support/fake-toybox';
 import { buildUser } from '../support/factories';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign, campaignProgress, getCampaign } from '../../src/features/campaigns/service';
-import { signLink } from '../../src/features/campaigns/links';
+import { createCampaign, campaignProgress, getCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { signLink } from '../../src/features/campaigns/links/signed-links';
 
 let portal: TestPortal;
 let toybox: FakeToybox;

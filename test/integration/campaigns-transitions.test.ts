@@ -1,4 +1,4 @@
-import { startTestPortal, type TestPortal } from '../support/portal';
+import { useTestPortal } from '../support/portal-stack';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
 import {
   CampaignStateError,
@@ -10,8 +10,8 @@ import {
   scheduleCampaign,
   startSending,
   updateDraft,
-} from '../../src/features/campaigns/service';
-import type { CampaignStatus } from '../../src/features/campaigns/repo';
+} from '../../src/features/campaigns/lifecycle/service';
+import type { CampaignStatus } from '../../src/features/campaigns/lifecycle/repo';
 
 type Action = 'send' | 'schedule' | 'pause' | 'resume' | 'cancel' | 'retry' | 'edit';
 const STATES: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled'];
@@ -30,12 +30,8 @@ const ALLOWED: Record<Action, CampaignStatus[]> = {
 const template = { name: 't', subject_ja: '件名', text_ja: '{{link}}', rate_per_minute: 0, concurrency: 1 };
 
 describe('campaign state transitions: a refused change changes nothing', () => {
-  let portal: TestPortal;
+  const portal = useTestPortal();
   let serial = 0;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
 
   async function campaignIn(status: CampaignStatus): Promise<number> {
     await importCandidates(portal.ctx.knex, [{ line: 1, raw: `first${serial}@example.org` }], 'test');

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import supertest from 'supertest';
-import { startTestPortal, tempDir, csrfFrom, type TestPortal } from '../support/portal';
+import { csrfFrom } from '../support/portal';
+import { usePortal, useTempDir } from '../support/portal-stack';
+import { eventuallyValue } from '../support/eventually';
 import { buildUser } from '../support/factories';
-import { sweepUploads } from '../../src/features/campaigns/import-routes';
+import { sweepUploads } from '../../src/features/campaigns/addresses/upload-store';
 
 const NOTE = 'x'.repeat(3000);
 
@@ -40,25 +42,17 @@ async function slowestHealthz(base: string, until: Promise<unknown>): Promise<{ 
 }
 
 describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
-  let portal: TestPortal;
-  let base: string;
-  let dir: string;
+  const web = usePortal({ listen: true });
+  const dir = useTempDir('campaigns-big-');
   let agent: ReturnType<typeof supertest.agent>;
   const ROWS = 20_000;
 
   beforeAll(async () => {
-    portal = await startTestPortal();
-    base = await portal.listen();
-    dir = tempDir('campaigns-big-');
-    const admin = await buildUser(portal.ctx.knex, { is_staff: true });
-    agent = supertest.agent(base);
+    const admin = await buildUser(web.portal.ctx.knex, { is_staff: true });
+    agent = supertest.agent(web.base);
     const login = await agent.get('/login');
     const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(login.text), login: admin.display_id, password: admin.password });
     expect(res.status).toBe(303);
-  });
-  afterAll(async () => {
-    await portal.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function upload(file: string): Promise<string> {
@@ -79,11 +73,11 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
 
     // warm up the connection and the server's first-request costs, as a browser that just uploaded has;
     // the quiet worst is this shared machine's own noise, allowed on top of the 200 ms
-    const quiet = await slowestHealthz(base, new Promise((r) => setTimeout(r, 500)));
+    const quiet = await slowestHealthz(web.base, new Promise((r) => setTimeout(r, 500)));
     for (let reload = 0; reload < 3; reload++) {
       const started = performance.now();
       const page = agent.get(`/admin/campaigns/import/${key}/map`).then((r) => ({ r, ms: performance.now() - started }));
-      const health = await slowestHealthz(base, page);
+      const health = await slowestHealthz(web.base, page);
       const { r, ms } = await page;
       expect(r.status).toBe(200);
       expect(ms).toBeLessThan(2000);
@@ -94,8 +88,13 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
     }
 
     // the spooled copy is private
-    expect(fs.statSync(path.join(portal.dataDir, 'campaign-uploads', `${key}.data`)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(web.portal.dataDir, 'campaign-uploads', `${key}.data`)).mode & 0o777).toBe(0o600);
     const page = await agent.get(`/admin/campaigns/import/${key}/map`);
+    // A mapping that names no column is refused beside its select, on the same page, and the upload stays for a second try.
+    const wrong = await agent.post(`/admin/campaigns/import/${key}/map`).type('form').send({ _csrf: csrfFrom(page.text), address: 'abc', displayId: '-5' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toMatch(/id="map-address" name="address" aria-invalid="true" aria-describedby="address-error"/);
+    expect(wrong.text).toMatch(/id="displayId-error">一覧にある列を選んでください。/);
     const go = await agent
       .post(`/admin/campaigns/import/${key}/map`)
       .type('form')
@@ -103,24 +102,18 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
     expect(go.status).toBe(303);
     const runId = Number(/\/imports\/(\d+)$/.exec(go.headers.location ?? '')![1]);
 
-    const finished = (async () => {
-      for (;;) {
-        const run = await portal.ctx.knex('portal.address_imports').where({ id: runId }).first();
-        if (run.status !== 'running') return run;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
-    const health = await slowestHealthz(base, finished);
+    const finished = eventuallyValue(() => web.portal.ctx.knex('portal.address_imports').where({ id: runId }).first(), (run) => run.status !== 'running', 170_000, 200);
+    const health = await slowestHealthz(web.base, finished);
     const run = await finished;
     expect({ status: run.status, error: run.error }).toEqual({ status: "done", error: null });
     expect(health.worst).toBeLessThan(500); // the streamed import yields to other requests too
     expect(run.result).toMatchObject({ total: ROWS, imported: ROWS, merged: 0, rejected: [] });
-    const count = await portal.ctx.knex('portal.addresses').where('email', 'like', 'big%@example.jp').count<{ n: string }[]>({ n: '*' });
+    const count = await web.portal.ctx.knex('portal.addresses').where('email', 'like', 'big%@example.jp').count<{ n: string }[]>({ n: '*' });
     expect(Number(count[0]!.n)).toBe(ROWS);
-    const last = await portal.ctx.knex('portal.addresses').where({ email: `big${ROWS - 1}@example.jp` }).first();
+    const last = await web.portal.ctx.knex('portal.addresses').where({ email: `big${ROWS - 1}@example.jp` }).first();
     expect(last).toMatchObject({ display_id: `big_${ROWS - 1}`, name: `Name ${ROWS - 1}` });
     // the spooled file is gone once imported
-    expect(fs.existsSync(path.join(portal.dataDir, 'campaign-uploads', `${key}.data`))).toBe(false);
+    expect(fs.existsSync(path.join(web.portal.dataDir, 'campaign-uploads', `${key}.data`))).toBe(false);
   }, 180_000);
 
   it('refuses a CSV whose first row never ends (an unclosed quote) with a message, not a stalled page', async () => {
@@ -141,11 +134,11 @@ describe('a 60 MB address CSV: upload, mapping page, import, expiry', () => {
     fs.writeFileSync(file, 'email,name\r\nsmall@example.jp,Small\r\n');
     const fresh = await upload(file);
     const stale = await upload(file);
-    const uploads = path.join(portal.dataDir, 'campaign-uploads');
-    const dayAgo = new Date(Date.now() - (portal.config.CAMPAIGN_UPLOAD_TTL_HOURS + 1) * 3600_000);
+    const uploads = path.join(web.portal.dataDir, 'campaign-uploads');
+    const dayAgo = new Date(Date.now() - (web.portal.config.CAMPAIGN_UPLOAD_TTL_HOURS + 1) * 3600_000);
     for (const ext of ['data', 'json']) fs.utimesSync(path.join(uploads, `${stale}.${ext}`), dayAgo, dayAgo);
 
-    expect(await sweepUploads(portal.ctx)).toContain(stale);
+    expect(await sweepUploads(web.portal.ctx)).toContain(stale);
     const left = fs.readdirSync(uploads);
     expect(left.filter((f) => f.startsWith(stale))).toEqual([]);
     expect(left.filter((f) => f.startsWith(fresh)).sort()).toEqual([`${fresh}.data`, `${fresh}.json`]);

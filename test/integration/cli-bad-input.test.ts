@@ -1,16 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
+import { tempDir } from '../support/portal';
 import { runCliSync } from '../support/cli';
+import { useTestPortal } from '../support/portal-stack';
 
 
 /** Issue 14, point 10: the operator's mistakes get a message naming what was wrong and a usage exit code (2). */
 describe('CLI: bad targets and folders are refused clearly', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   const cli = (args: string[]) => runCliSync(args, { env: { DATABASE_URL: portal.db.url, DATA_DIR: portal.dataDir }, timeoutMs: 60_000 });
 

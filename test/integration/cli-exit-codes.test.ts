@@ -6,7 +6,7 @@ import { runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exit-codes';
 import { createNotice, resolveNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
-import { cancelCampaign, createCampaign } from '../../src/features/campaigns/service';
+import { cancelCampaign, createCampaign } from '../../src/features/campaigns/lifecycle/service';
 import { insertRunningBackup, updateBackup } from '../../src/features/backups/repo';
 
 /** The README's "Exit codes" table, as an operator reads it: kind -> code. */

@@ -1,12 +1,10 @@
-import pg from 'pg';
-import { startTestPortal, csrfFrom, signedInAgent, type TestPortal } from '../support/portal';
-import { startDatabaseLink, type DatabaseLink } from '../support/outages';
-import { createTestDatabase, adminDatabaseUrl } from '../support/database';
+import { csrfFrom, signedInAgent } from '../support/portal';
+import { usePortalBehindLink } from '../support/outages';
 import { buildUser } from '../support/factories';
 import { parseConfig } from '../../src/config';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
-import { recipientsForExport } from '../../src/features/campaigns/repo';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
+import { recipientsForExport } from '../../src/features/campaigns/lifecycle/repo';
 
 /**
  * Issue 14, point 10: with PostgreSQL unreachable or hung, pages answer 503
@@ -14,24 +12,7 @@ import { recipientsForExport } from '../../src/features/campaigns/repo';
  * request that hangs for 40 seconds.
  */
 describe('pages while the database is unreachable or hung', () => {
-  let link: DatabaseLink;
-  let portal: TestPortal;
-  let realUrl: string;
-
-  beforeAll(async () => {
-    const db = await createTestDatabase();
-    realUrl = db.url;
-    link = await startDatabaseLink(db.url);
-    portal = await startTestPortal({ DATABASE_URL: link.url, DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
-  });
-  afterAll(async () => {
-    await link.close();
-    await portal.close().catch(() => undefined);
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${new URL(realUrl).pathname.slice(1)}" WITH (FORCE)`);
-    await admin.end();
-  });
+  const { portal, link } = usePortalBehindLink({ DB_CONNECT_TIMEOUT_MS: '800', DB_STATEMENT_TIMEOUT_MS: '800' });
 
   async function timed<T>(fn: () => Promise<T>): Promise<{ res: T; ms: number }> {
     const start = Date.now();

@@ -1,13 +1,14 @@
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import Ajv from 'ajv';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { startTestPortal, tempDir, type TestPortal, signedInAgent } from '../support/portal';
-import { seedUserData, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
+import { signedInAgent } from '../support/portal';
+import { seedUserData, seedUserWithFriend, countOwnedRows, unzipChecked, binaryParser, SECRETS, PNG, type SeededUser } from '../support/export-seed';
 import { PERSONAL_DATA } from '../../src/toybox/personal-data';
 import { neutraliseCell } from '../../src/files/csv-cell';
+import { useTestPortal, useTempDir } from '../support/portal-stack';
 
 type Row = Record<string, unknown>;
 interface DataJson {
@@ -20,26 +21,17 @@ interface DataJson {
 }
 
 describe('personal data export archive', () => {
-  let portal: TestPortal;
-  let mediaDir: string;
-  let work: string;
+  const mediaDir = useTempDir('export-media-');
+  const work = useTempDir('export-work-');
+  const portal = useTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
   let a: SeededUser;
   let b: SeededUser;
 
   beforeAll(async () => {
-    mediaDir = tempDir('export-media-');
-    work = tempDir('export-work-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
-    b = await seedUserData(portal.ctx.knex, mediaDir, 'bob');
-    a = await seedUserData(portal.ctx.knex, mediaDir, 'alice', b);
+    ({ user: a, friend: b } = await seedUserWithFriend(portal.ctx.knex, mediaDir, 'alice', 'bob'));
     // B reacts to and follows A too, so each has rows pointing at the other.
     await portal.ctx.knex('public.user_follows').insert({ follower_id: b.id, following_id: a.id, created_at: new Date() });
     await portal.ctx.knex('public.reactions').insert({ user_id: b.id, submission_id: a.postIds[0], type: 'cute', created_at: new Date() });
-  });
-  afterAll(async () => {
-    await portal.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
   });
 
   const signIn = (user: SeededUser) => signedInAgent(portal, user.display_id, user.password);
@@ -171,6 +163,48 @@ describe('personal data export archive', () => {
 
   it("gives B all of B's rows and none of A's", async () => {
     await checkArchive(b, a);
+  });
+
+  it('reads each media file once per archive: hashed while it streams into the ZIP, the hashes in data.json and the manifest those of the bytes shipped', async () => {
+    // Counts opens of files under the media folder (fs.open for streams by path, fs.promises.open for handles):
+    // every open of a media file reads it whole, so one open per file is one read per file.
+    const c = await seedUserData(portal.ctx.knex, mediaDir, 'carol'); // a fresh user: nothing stored to reuse
+    const agent = await signIn(c);
+    const opens = new Map<string, number>();
+    const note = (file: unknown) => {
+      const f = String(file);
+      if (f.startsWith(mediaDir)) opens.set(f, (opens.get(f) ?? 0) + 1);
+    };
+    const orig = { open: fs.open, openSync: fs.openSync, promisesOpen: fs.promises.open };
+    const spies = [
+      jest.spyOn(fs, 'open').mockImplementation(((...args: unknown[]) => (note(args[0]), (orig.open as (...a: unknown[]) => void)(...args))) as typeof fs.open),
+      jest.spyOn(fs, 'openSync').mockImplementation(((...args: unknown[]) => (note(args[0]), (orig.openSync as (...a: unknown[]) => number)(...args))) as typeof fs.openSync),
+      jest.spyOn(fs.promises, 'open').mockImplementation(((...args: unknown[]) => (note(args[0]), (orig.promisesOpen as (...a: unknown[]) => Promise<fs.promises.FileHandle>)(...args))) as typeof fs.promises.open),
+    ];
+    let res;
+    try {
+      res = await agent.get('/api/me/export?format=zip').buffer(true).parse(binaryParser);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect([res.status, res.status === 200 ? '' : (res.body as Buffer).toString('utf8').slice(0, 300)]).toEqual([200, '']);
+    const dir = path.join(work, 'once');
+    const { test } = unzipChecked(res.body as Buffer, dir);
+    expect(test).toMatch(/No errors detected/);
+    const root = 'x';
+    const data = JSON.parse(fs.readFileSync(path.join(dir, root, 'data.json'), 'utf8')) as DataJson;
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, root, 'manifest.json'), 'utf8')) as { files: Array<{ path: string; sha256: string }> };
+    const included = data.media.filter((m) => m.status === 'included');
+    expect(included.length).toBeGreaterThan(0);
+    for (const m of included) {
+      const shipped = fs.readFileSync(path.join(dir, root, m.path!));
+      expect(m.sha256).toBe(crypto.createHash('sha256').update(shipped).digest('hex'));
+      expect(manifest.files.find((f) => f.path === m.path)?.sha256).toBe(m.sha256);
+    }
+    // every media file of the user's that went into the archive was opened (and read) exactly once
+    const distinct = new Set(included.map((m) => m.path));
+    expect(opens.size).toBe(distinct.size);
+    expect([...opens.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('serves data.json alone for format=json, valid against the same schema', async () => {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import { startTestPortal, csrfFrom, tempDir, type TestPortal, signedInAgent } from '../support/portal';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { csrfFrom, tempDir, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { seedUserData, binaryParser, unzipChecked, countOwnedRows, type SeededUser } from '../support/export-seed';
 import { feature } from '../../src/features/export';
 import { workOwner } from '../../src/jobs/ownership';
-import { startBackground } from '../../src/jobs/runner';
+import { usePortal, useTempDir } from '../support/portal-stack';
 
 function linkIn(text: string, pattern: RegExp): string {
   const m = pattern.exec(text);
@@ -14,27 +13,15 @@ function linkIn(text: string, pattern: RegExp): string {
 }
 
 describe('export: background jobs and e-mailed links', () => {
-  let portal: TestPortal;
-  let sink: SmtpSink;
-  let mediaDir: string;
-  let stop: () => Promise<void>;
+  const mediaDir = useTempDir('export-bg-media-');
+  const web = usePortal({ smtp: true, env: { TOYBOX_MEDIA_DIR: mediaDir, EXPORT_BACKGROUND_ROWS: '10', EXPORT_COOLDOWN_HOURS: '24' }, background: [feature] });
   let a: SeededUser;
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    mediaDir = tempDir('export-bg-media-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, SMTP_URL: sink.url, EXPORT_BACKGROUND_ROWS: '10', EXPORT_COOLDOWN_HOURS: '24' });
-    stop = await startBackground(portal.ctx, [feature]);
-    a = await seedUserData(portal.ctx.knex, mediaDir, 'big');
-  });
-  afterAll(async () => {
-    await stop();
-    await portal.close();
-    await sink.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
+    a = await seedUserData(web.portal.ctx.knex, mediaDir, 'big');
   });
 
-  const signIn = (login: string, password: string) => signedInAgent(portal, login, password);
+  const signIn = (login: string, password: string) => signedInAgent(web.portal, login, password);
 
   it('builds a large account in the background, mails a signed link, and refuses it once expired (file deleted)', async () => {
     const agent = await signIn(a.display_id, a.password);
@@ -44,22 +31,22 @@ describe('export: background jobs and e-mailed links', () => {
     expect(res.status).toBe(202);
     expect(res.text).toContain('バックグラウンドで準備します');
 
-    const [mail] = await sink.waitFor(1, 30_000);
+    const [mail] = await web.sink.waitFor(1, 30_000);
     expect(mail!.envelopeTo).toEqual([a.email]);
     expect(mail!.parsed.subject).toBe('【TOYBOX】データのダウンロードの準備ができました');
     expect(mail!.parsed.html).toBeTruthy();
     const link = linkIn(mail!.parsed.text ?? '', /http:\/\/\S+\/export\/download\/\S+/);
 
-    const job = await portal.ctx.knex('portal.export_jobs').where({ user_id: a.id }).first();
+    const job = await web.portal.ctx.knex('portal.export_jobs').where({ user_id: a.id }).first();
     expect(job).toMatchObject({ status: 'done', mode: 'background' });
     expect(fs.existsSync(job.file_path)).toBe(true);
-    expect(job.file_path.startsWith(`${portal.dataDir}/exports/`)).toBe(true);
+    expect(job.file_path.startsWith(`${web.portal.dataDir}/exports/`)).toBe(true);
     const days = (new Date(job.expires_at).getTime() - Date.now()) / 86400_000;
     expect(days).toBeGreaterThan(6.9);
     expect(days).toBeLessThanOrEqual(7);
 
     // the link works without signing in
-    const download = await portal.agent().get(link).buffer(true).parse(binaryParser);
+    const download = await web.portal.agent().get(link).buffer(true).parse(binaryParser);
     expect(download.status).toBe(200);
     expect(download.headers['content-type']).toBe('application/zip');
     const dir = tempDir('export-bg-out-');
@@ -67,29 +54,29 @@ describe('export: background jobs and e-mailed links', () => {
       const { test } = unzipChecked(download.body as Buffer, dir);
       expect(test).toMatch(/No errors detected/);
       const data = JSON.parse(fs.readFileSync(`${dir}/x/data.json`, 'utf8'));
-      expect(data.counts).toEqual(await countOwnedRows(portal.ctx.knex, a.id));
+      expect(data.counts).toEqual(await countOwnedRows(web.portal.ctx.knex, a.id));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     expect((await agent.get('/export')).text).toContain('/export/download/');
 
     const tampered = link.replace(/sig=[^&]+/, 'sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    expect((await portal.agent().get(tampered)).status).toBe(404);
+    expect((await web.portal.agent().get(tampered)).status).toBe(410); // a wrong signature is a dead link (src/http/links.ts)
 
-    await portal.ctx.knex('portal.export_jobs').where({ id: job.id }).update({ expires_at: portal.ctx.knex.raw("now() - interval '1 second'") });
-    const expired = await portal.agent().get(link);
+    await web.portal.ctx.knex('portal.export_jobs').where({ id: job.id }).update({ expires_at: web.portal.ctx.knex.raw("now() - interval '1 second'") });
+    const expired = await web.portal.agent().get(link);
     expect(expired.status).toBe(410);
     expect(expired.text).toContain('期限が切れています');
     expect(fs.existsSync(job.file_path)).toBe(false);
-    expect((await portal.ctx.knex('portal.export_jobs').where({ id: job.id }).first()).status).toBe('expired');
+    expect((await web.portal.ctx.knex('portal.export_jobs').where({ id: job.id }).first()).status).toBe('expired');
   });
 
   it('queues a request made while another export is streaming', async () => {
-    const u = await buildUser(portal.ctx.knex);
-    const other = await buildUser(portal.ctx.knex);
-    await portal.ctx.knex('portal.export_jobs').insert({
+    const u = await buildUser(web.portal.ctx.knex);
+    const other = await buildUser(web.portal.ctx.knex);
+    await web.portal.ctx.knex('portal.export_jobs').insert({
       id: '00000000-0000-4000-8000-0000000000aa', user_id: other.id, requested_by: 'test', counted: true, format: 'zip', mode: 'stream', status: 'running', lang: 'ja', started_at: new Date(),
-      owner: (await workOwner(portal.ctx)).id, // streaming in this (live) process: a row without a live owner is reclaimed
+      owner: (await workOwner(web.portal.ctx)).id, // streaming in this (live) process: a row without a live owner is reclaimed
     });
     try {
       const agent = await signIn(u.display_id, u.password);
@@ -97,39 +84,39 @@ describe('export: background jobs and e-mailed links', () => {
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ status: 'queued', email: true });
       expect(res.body.message).toContain('ほかのエクスポートを処理中');
-      await sink.waitFor(2, 30_000);
-      const mail = sink.messages.find((m) => m.envelopeTo.includes(u.email))!;
-      const download = await portal.agent().get(linkIn(mail.parsed.text ?? '', /http:\/\/\S+\/export\/download\/\S+/));
+      await web.sink.waitFor(2, 30_000);
+      const mail = web.sink.messages.find((m) => m.envelopeTo.includes(u.email))!;
+      const download = await web.portal.agent().get(linkIn(mail.parsed.text ?? '', /http:\/\/\S+\/export\/download\/\S+/));
       expect(download.status).toBe(200);
       expect(download.body.user.id).toBe(u.id);
     } finally {
-      await portal.ctx.knex('portal.export_jobs').where({ id: '00000000-0000-4000-8000-0000000000aa' }).delete();
+      await web.portal.ctx.knex('portal.export_jobs').where({ id: '00000000-0000-4000-8000-0000000000aa' }).delete();
     }
   });
 
   it('signs in by a one-time e-mailed link (15 minutes, single use) that allows an export only', async () => {
-    const u = await buildUser(portal.ctx.knex);
-    const before = sink.messages.length;
-    const agent = portal.agent();
+    const u = await buildUser(web.portal.ctx.knex);
+    const before = web.sink.messages.length;
+    const agent = web.portal.agent();
     const form = await agent.get('/export/link');
     const sent = await agent.post('/export/link').type('form').send({ _csrf: csrfFrom(form.text), email: u.email.toUpperCase() });
     expect(sent.status).toBe(200);
     expect(sent.text).toContain('ダウンロード用のリンクを送りました');
     const unknown = await agent.post('/export/link').type('form').send({ _csrf: csrfFrom(form.text), email: 'nobody@example.com' });
     expect(unknown.text).toContain('ダウンロード用のリンクを送りました');
-    await sink.waitFor(before + 1, 10_000);
-    const mail = sink.messages.slice(before).find((m) => m.envelopeTo.includes(u.email))!;
+    await web.sink.waitFor(before + 1, 10_000);
+    const mail = web.sink.messages.slice(before).find((m) => m.envelopeTo.includes(u.email))!;
     expect(mail.parsed.subject).toBe('【TOYBOX】データのダウンロード用リンク');
     const link = linkIn(mail.parsed.text ?? '', /http:\/\/\S+\/export\/link\/[A-Za-z0-9_-]+/);
     const token = link.split('/').pop()!;
-    const stored = await portal.ctx.knex('portal.export_login_links').where({ user_id: u.id }).first();
+    const stored = await web.portal.ctx.knex('portal.export_login_links').where({ user_id: u.id }).first();
     expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.token_hash).not.toContain(token);
     const minutes = (new Date(stored.expires_at).getTime() - Date.now()) / 60_000;
     expect(minutes).toBeGreaterThan(14);
     expect(minutes).toBeLessThanOrEqual(15);
 
-    const browser = portal.agent();
+    const browser = web.portal.agent();
     const confirm = await browser.get(link);
     expect(confirm.status).toBe(200);
     const signedIn = await browser.post(link).type('form').send({ _csrf: csrfFrom(confirm.text) });
@@ -144,7 +131,7 @@ describe('export: background jobs and e-mailed links', () => {
     expect(data.body.user.id).toBe(u.id);
 
     // single use
-    const second = portal.agent();
+    const second = web.portal.agent();
     const again = await second.get(link);
     expect(again.status).toBe(410);
     const form2 = await second.get('/export/link');
@@ -152,10 +139,10 @@ describe('export: background jobs and e-mailed links', () => {
 
     // expired
     await agent.post('/export/link').type('form').send({ _csrf: csrfFrom(form.text), email: u.email });
-    await sink.waitFor(before + 2, 10_000);
-    const fresh = sink.messages.slice(before + 1).find((m) => m.envelopeTo.includes(u.email))!;
+    await web.sink.waitFor(before + 2, 10_000);
+    const fresh = web.sink.messages.slice(before + 1).find((m) => m.envelopeTo.includes(u.email))!;
     const freshLink = linkIn(fresh.parsed.text ?? '', /http:\/\/\S+\/export\/link\/[A-Za-z0-9_-]+/);
-    await portal.ctx.knex('portal.export_login_links').whereNull('used_at').update({ expires_at: portal.ctx.knex.raw("now() - interval '1 second'") });
-    expect((await portal.agent().get(freshLink)).status).toBe(410);
+    await web.portal.ctx.knex('portal.export_login_links').whereNull('used_at').update({ expires_at: web.portal.ctx.knex.raw("now() - interval '1 second'") });
+    expect((await web.portal.agent().get(freshLink)).status).toBe(410);
   });
 });

@@ -1,23 +1,18 @@
 import fs from 'node:fs';
-import { startTestPortal, csrfFrom, tempDir, type TestPortal, signedInAgent } from '../support/portal';
+import { csrfFrom, tempDir, signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { feature } from '../../src/features/export';
 import { sweepExpiredExports } from '../../src/features/export/service';
 import { seedUserData, binaryParser, unzipChecked, type SeededUser } from '../support/export-seed';
+import { useTestPortal, useTempDir } from '../support/portal-stack';
 
 describe('export: cooldown, repeat downloads, rate limit and staff exports', () => {
-  let portal: TestPortal;
-  let mediaDir: string;
+  const mediaDir = useTempDir('export-lim-media-');
+  const portal = useTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '24' });
   let a: SeededUser;
 
   beforeAll(async () => {
-    mediaDir = tempDir('export-lim-media-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '24' });
     a = await seedUserData(portal.ctx.knex, mediaDir, 'limit');
-  });
-  afterAll(async () => {
-    await portal.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
   });
 
   const signIn = (login: string, password: string) => signedInAgent(portal, login, password);

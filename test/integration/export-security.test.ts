@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { tokyoDay } from '../../src/http/tokyo-time';
+import { tokyoDay } from '../../src/i18n/tokyo-time';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestPortal, csrfFrom, tempDir, type TestPortal } from '../support/portal';

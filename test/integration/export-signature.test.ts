@@ -1,20 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import yazl from 'yazl';
-import { startTestPortal, tempDir, signedInAgent, type TestPortal } from '../support/portal';
-import { seedUserData, binaryParser, type SeededUser } from '../support/export-seed';
+import { tempDir, signedInAgent } from '../support/portal';
+import { seedUserWithFriend, binaryParser, type SeededUser } from '../support/export-seed';
 import { runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exit-codes';
 import { keyIdOf, loadSigningKey, signBytes } from '../../src/auth/archive-signing';
-import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/features/export/verify';
-import { toyboxHostOf } from '../../src/features/export/signature';
+import { verifyArchive, verifyWithSiteKeys, archiveProof, type VerifyResult } from '../../src/archive/verify';
+import { toyboxHostOf } from '../../src/archive/format';
+import { useTestPortal, useTempDir } from '../support/portal-stack';
+import { unpackArchive, rezipArchive } from '../support/archive-files';
 
 describe('signed export archives', () => {
-  let portal: TestPortal;
-  let mediaDir: string;
-  let work: string;
+  const mediaDir = useTempDir('export-sig-media-');
+  const work = useTempDir('export-sig-work-');
+  const portal = useTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
   let alice: SeededUser;
   let bob: SeededUser;
   /** A real archive of alice's, as downloaded. */
@@ -22,41 +23,22 @@ describe('signed export archives', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    mediaDir = tempDir('export-sig-media-');
-    work = tempDir('export-sig-work-');
-    portal = await startTestPortal({ TOYBOX_MEDIA_DIR: mediaDir, EXPORT_COOLDOWN_HOURS: '0' });
-    bob = await seedUserData(portal.ctx.knex, mediaDir, 'bob');
-    alice = await seedUserData(portal.ctx.knex, mediaDir, 'alice', bob);
+    ({ user: alice, friend: bob } = await seedUserWithFriend(portal.ctx.knex, mediaDir, 'alice', 'bob'));
     const agent = await signedInAgent(portal, alice.display_id, alice.password);
     const res = await agent.get('/api/me/export?format=zip').buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);
     original = path.join(work, 'alice.zip');
     fs.writeFileSync(original, res.body as Buffer);
   });
-  afterAll(async () => {
+  afterAll(() => {
     process.env = saved;
-    await portal.close();
-    fs.rmSync(mediaDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
   });
 
   const verify = (file: string) => verifyWithSiteKeys(portal.ctx.config, file);
   const codes = (r: VerifyResult) => r.problems.map((p) => p.code);
 
-  /** Unpacks an archive into a fresh directory (the forger's first step). */
-  function unpack(file: string, name: string): string {
-    const dir = path.join(work, name);
-    execFileSync('unzip', ['-q', '-o', file, '-d', dir]);
-    return dir;
-  }
-
-  /** Zips a directory back up with Info-ZIP, as someone editing an archive by hand would. */
-  function rezip(dir: string, name: string): string {
-    const out = path.join(work, `${name}.zip`);
-    fs.rmSync(out, { force: true });
-    execFileSync('zip', ['-q', '-r', '-X', out, '.'], { cwd: dir });
-    return out;
-  }
+  const unpack = (file: string, name: string) => unpackArchive(file, work, name);
+  const rezip = (dir: string, name: string) => rezipArchive(dir, work, name);
 
   async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
     Object.assign(process.env, {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { eventuallyValue } from '../support/eventually';
 
 describe('export: streaming', () => {
   let portal: TestPortal;
@@ -16,7 +17,7 @@ describe('export: streaming', () => {
     const u = await buildUser(portal.ctx.knex);
     await portal.ctx.knex.raw(
       `INSERT INTO public.submissions (author_id, title, caption, comment_enabled, status, aim, steps, frame_type, jp_result, likes_count, hashtags, spell, ai_tool, created_at, updated_at)
-       SELECT ?, 'post ' || g, repeat('キャプション ', 40) || g, true, 'published', '', '[]', 'none', '', 0, '[]', '', '', now(), now() FROM generate_series(1, 20000) g`,
+       SELECT ?, 'post ' || g, repeat('キャプション ', 40) || g, true, 'PUBLIC', '', '[]', 'none', '', 0, '[]', '', '', now(), now() FROM generate_series(1, 20000) g`,
       [u.id],
     );
     const agent = portal.agent();
@@ -38,13 +39,12 @@ describe('export: streaming', () => {
     });
     expect(firstChunkAt).toBeLessThan(1000);
 
-    const deadline = Date.now() + 15_000;
-    let job: { status: string; file_path: string | null } | undefined;
-    while (Date.now() < deadline) {
-      job = await portal.ctx.knex('portal.export_jobs').where({ user_id: u.id }).first();
-      if (job && job.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const job = await eventuallyValue<{ status: string; file_path: string | null } | undefined>(
+      () => portal.ctx.knex('portal.export_jobs').where({ user_id: u.id }).first(),
+      (j) => j !== undefined && j.status !== 'running',
+      15_000,
+      100,
+    );
     expect(job).toMatchObject({ status: 'failed', file_path: null });
 
     const again = await agent.get('/api/me/export?format=json');

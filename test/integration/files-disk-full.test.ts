@@ -10,6 +10,7 @@ import { requestExport } from '../../src/features/export/service';
 import { backupNow } from '../../src/features/backups/service';
 import * as notices from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
+import { eventuallyValue } from '../support/eventually';
 
 // A 4 MB filesystem holds DATA_DIR and BACKUP_DIR. The portal process (a real `node src/main.ts`,
 // running the workers) and the test's in-process portal share it and the database.
@@ -20,15 +21,11 @@ let mediaDir: string;
 let dataDir: string;
 let backupDir: string;
 
-const until = async <T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}\n${proc?.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+/** `eventuallyValue`, with the portal process's last output in the error. */
+const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> =>
+  eventuallyValue(fn, ok, ms, 100).catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc?.output().slice(-3000)}`);
+  });
 
 /** The portal process is alive and serving what users and TOYBOX's banner need. */
 async function expectServing(): Promise<void> {
@@ -50,6 +47,13 @@ function leftovers(): string[] {
 }
 
 const failuresOf = async (area: string) => portal.ctx.knex('portal.write_failures').where({ area }).select('code', 'path');
+/** The write_failed alert of an area ends as soon as a write of that area works again (not an hour later). */
+const alertCleared = (area: string) =>
+  until(
+    () => portal.ctx.knex('portal.alerts').where({ condition: `write_failed:${area}` }).orderBy('id', 'desc').first(),
+    (row) => Boolean(row?.cleared_at),
+    10_000,
+  );
 const openAlert = (area: string) =>
   until(
     () => portal.ctx.knex('portal.alerts').where({ condition: `write_failed:${area}` }).whereNull('cleared_at').first(),
@@ -110,6 +114,7 @@ describe('a full disk stops only the work that was writing', () => {
     const done = await until(() => portal.ctx.knex('portal.export_jobs').where({ id: second.job.id }).first(), (j) => j.status !== 'queued' && j.status !== 'running');
     expect(done.status).toBe('done');
     expect(fs.statSync(done.file_path).size).toBeGreaterThan(600 * 1024);
+    await alertCleared('export');
     await expectServing();
   });
 
@@ -152,6 +157,8 @@ describe('a full disk stops only the work that was writing', () => {
     disk.release();
     const good = await backupNow(portal.ctx, 'database', { trigger: 'test' });
     expect(good!.status).toBe('good');
+    await alertCleared('backup');
+    expect(await portal.ctx.knex('portal.write_failures').where({ area: 'backup' }).whereNull('cleared_at')).toEqual([]);
   });
 
   it('outbox mail: the send fails with ENOSPC, no half .eml is left; the next send is written', async () => {
@@ -168,6 +175,7 @@ describe('a full disk stops only the work that was writing', () => {
     disk.release();
     const sent = await portal.ctx.mailer.send(message);
     expect(fs.readFileSync(path.join(outbox, sent.outboxFile!), 'utf8')).toContain('Subject:');
+    await alertCleared('outbox');
   });
 
   it('notice snapshots: the banner keeps the new notice from memory, the old files stay whole; the next publish writes them', async () => {
@@ -213,5 +221,6 @@ describe('a full disk stops only the work that was writing', () => {
     const kept = await upload();
     expect(kept.status).toBe(303);
     expect(kept.headers.location).toMatch(/\/admin\/campaigns\/import\/[0-9a-f]{24}\/map$/);
+    await alertCleared('upload');
   });
 });

@@ -1,13 +1,9 @@
-import { startTestPortal, type TestPortal } from '../support/portal';
-import { startDatabaseLink, makeReadOnly, type DatabaseLink } from '../support/outages';
-import { createTestDatabase } from '../support/database';
+import { eventually } from '../support/eventually';
+import { usePortalBehindLink, makeReadOnly } from '../support/outages';
+import { useTestPortal } from '../support/portal-stack';
 
 describe('pages, errors and health', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('explains the incident in Japanese by default and in English on request', async () => {
     const ja = await portal.agent().get('/');
@@ -55,25 +51,7 @@ describe('pages, errors and health', () => {
 });
 
 describe('/readyz through outages', () => {
-  let link: DatabaseLink;
-  let portal: TestPortal;
-  let realUrl: string;
-  beforeAll(async () => {
-    const db = await createTestDatabase();
-    realUrl = db.url;
-    link = await startDatabaseLink(db.url);
-    portal = await startTestPortal({ DATABASE_URL: link.url });
-    await db.drop; // the portal's own database is dropped by portal.close()
-  });
-  afterAll(async () => {
-    await portal.close().catch(() => undefined);
-    await link.close();
-    const { default: pg } = await import('pg');
-    const admin = new pg.Client({ connectionString: realUrl.replace(/\/[^/]+$/, '/postgres') });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${new URL(realUrl).pathname.slice(1)}" WITH (FORCE)`);
-    await admin.end();
-  });
+  const { portal, link } = usePortalBehindLink();
 
   it('turns 503 with a reason when the database stops, and 200 again when it returns', async () => {
     expect((await portal.agent().get('/readyz')).status).toBe(200);
@@ -82,12 +60,7 @@ describe('/readyz through outages', () => {
     expect(down.status).toBe(503);
     expect(down.body.checks.database).toEqual({ ok: false, reason: 'database is unreachable' });
     await link.restore();
-    let status = 0;
-    for (let i = 0; i < 20 && status !== 200; i += 1) {
-      status = (await portal.agent().get('/readyz')).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(status).toBe(200);
+    await eventually(async () => (await portal.agent().get('/readyz')).status === 200, 5000, 250);
   });
 
   it('turns 503 when DATA_DIR is read-only, and recovers without a restart', async () => {

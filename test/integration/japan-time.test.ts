@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { startTestPortal, signedInAgent, type TestPortal } from '../support/portal';
+import { signedInAgent } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { runCli } from '../support/cli';
 import { outboxDir } from '../../src/mail/mailer';
 import { renderEmail } from '../../src/mail/render';
-import { translator } from '../../src/http/i18n';
-import { streamRecipientsCsv } from '../../src/features/campaigns/csv';
+import { translator } from '../../src/i18n';
+import { streamRecipientsCsv } from '../../src/features/campaigns/lifecycle/recipients-csv';
 import { exportFileName } from '../../src/features/export/archive';
 import { createNotice } from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
+import { useTestPortal } from '../support/portal-stack';
 
 // 15:30 UTC on the 22nd is half past midnight on the 23rd in Japan: a UTC date anywhere shows the wrong day.
 const INSTANT = new Date('2026-01-22T15:30:00Z');
@@ -25,11 +26,7 @@ function japanReading(d: Date): string {
 }
 
 describe('times people read are Japan time, labelled, in every output', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('the export page lists earlier exports in Japan time, not UTC', async () => {
     const user = await buildUser(portal.ctx.knex);
@@ -43,7 +40,7 @@ describe('times people read are Japan time, labelled, in every output', () => {
     expect(visibleText(page.text)).not.toMatch(/UTC|2026-01-22/);
   });
 
-  it('the outbox viewer dates each message in Japan time', async () => {
+  it('the captured-mail viewer dates each message in Japan time', async () => {
     const staff = await buildUser(portal.ctx.knex, { is_staff: true });
     const dir = outboxDir(portal.dataDir);
     fs.mkdirSync(dir, { recursive: true });
@@ -52,11 +49,11 @@ describe('times people read are Japan time, labelled, in every output', () => {
       'From: TOYBOX <noreply@toybox.local>\r\nTo: a@example.jp\r\nSubject: fixed\r\nDate: Thu, 22 Jan 2026 15:30:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n',
     );
     const agent = await signedInAgent(portal, staff.display_id, staff.password);
-    const list = await agent.get('/admin/campaigns/outbox');
+    const list = await agent.get('/admin/mail/captured');
     expect(list.status).toBe(200);
     expect(list.text).toContain(JST);
     expect(visibleText(list.text)).not.toContain('2026-01-22T15:30');
-    const one = await agent.get('/admin/campaigns/outbox/fixed.eml');
+    const one = await agent.get('/admin/mail/captured/fixed.eml');
     expect(one.text).toContain(JST);
   });
 

@@ -1,10 +1,10 @@
 import { parseConfig } from '../../src/config';
-import { buildContext } from '../../src/context';
+import { buildContext } from '../../src/open-context';
 import { startBackground, startTimer, enqueueJob, runLocalTask, type BackgroundWork } from '../../src/jobs/runner';
 import type { TimerJob } from '../../src/jobs/registry';
-import { startTestPortal, type TestPortal } from '../support/portal';
 import { eventually } from '../support/eventually';
 import { logger } from '../../src/logger';
+import { useTestPortal } from '../support/portal-stack';
 
 const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
 const every = (ms: number, atStart: TimerJob['atStart'] = 'run'): TimerJob => ({ name: 'test.timer', every: ms, runsOn: 'every-instance', atStart });
@@ -93,11 +93,7 @@ describe('the timer runner (src/jobs/runner.ts)', () => {
 });
 
 describe('startBackground against the real queue', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('retries a failed job with the registry policy, then stops its timers and waits for local tasks', async () => {
     const seen: number[] = [];

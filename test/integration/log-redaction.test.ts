@@ -4,7 +4,7 @@ import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { logger, captureLogs } from '../../src/logger';
 import { mailExportLoginLink } from '../../src/features/export/service';
-import { signLink } from '../../src/features/campaigns/links';
+import { signLink } from '../../src/features/campaigns/links/signed-links';
 import { outboxDir } from '../../src/mail/mailer';
 import { redactRequestPath } from '../../src/http/redact-url';
 

@@ -60,6 +60,22 @@ describe('notice admin: create, preview, publish, timeline, resolve, mirror', ()
     expect(res.text).toContain('終了は開始より後にしてください。');
   });
 
+  it('an edit or a timeline update with bad input re-renders the notice page with 422; an unknown notice is 404', async () => {
+    const created = await postForm('/admin/notices', { ...incident, title_ja: '編集の検証', action: 'publish' });
+    const id = Number(/\/admin\/notices\/(\d+)/.exec(created.headers.location)![1]);
+    const edit = await postForm(`/admin/notices/${id}`, { ...incident, title_ja: '', ends_at: '2026-12-01T02:00', starts_at: '2026-12-01T04:00', action: 'draft' }, `/admin/notices/${id}`);
+    expect(edit.status).toBe(422);
+    expect(edit.text).toContain('タイトル（日本語）を入力してください。');
+    expect(edit.text).toContain('終了は開始より後にしてください。');
+    expect(edit.text).toContain(`/admin/notices/${id}/updates`);
+    const update = await postForm(`/admin/notices/${id}/updates`, { state: 'identified', body_ja: '' }, `/admin/notices/${id}`);
+    expect(update.status).toBe(422);
+    expect(update.text).toContain('id="update_body_ja-error"');
+    expect((await portal.ctx.knex('portal.notices').where({ id }).first()).title_ja).toBe('編集の検証');
+    const unknown = await postForm('/admin/notices/999999', { ...incident, title_ja: '' }, `/admin/notices/${id}`);
+    expect(unknown.status).toBe(404);
+  });
+
   it('previews the banner and status entry without saving or bumping the version', async () => {
     const before = await portal.ctx.knex('portal.notices').count<{ count: string }[]>('* as count');
     const res = await postForm('/admin/notices', { ...incident, action: 'preview' });

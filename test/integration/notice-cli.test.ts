@@ -3,6 +3,7 @@ import { runCli as runCliInProcess } from '../../src/cli/main';
 import { runCli } from '../support/cli';
 import { feature } from '../../src/features/notice';
 import { runtimeFor } from '../../src/features/notice/runtime';
+import { eventually } from '../support/eventually';
 
 describe('recovery-portal notice (CLI, in process, against the test database)', () => {
   let portal: TestPortal;
@@ -36,11 +37,7 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
   }
 
   async function seenByServer(pred: (titles: string[]) => boolean): Promise<void> {
-    const deadline = Date.now() + 2000;
-    while (!pred(runtimeFor(portal.ctx).snapshot.active.map((n) => n.title.ja))) {
-      if (Date.now() > deadline) throw new Error('the running portal did not see the change within 2 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => pred(runtimeFor(portal.ctx).snapshot.active.map((n) => n.title.ja)), 2000);
   }
 
   it('publishes, updates, resolves and lists; the running portal follows within 2 s', async () => {
@@ -55,8 +52,7 @@ describe('recovery-portal notice (CLI, in process, against the test database)', 
     expect(upd.code).toBe(0);
     expect(upd.out).toMatch(new RegExp(`notice ${id} updated \\(version \\d+\\)`));
     const live = runtimeFor(portal.ctx);
-    const deadline = Date.now() + 2000;
-    while (live.snapshot.active.find((n) => n.id === id)?.state !== 'identified' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => live.snapshot.active.find((n) => n.id === id)?.state === 'identified', 2000);
     expect(live.snapshot.active.find((n) => n.id === id)?.message.en).toBe('<p>Found it</p>');
 
     const res = await cli('notice', 'resolve', String(id));

@@ -1,27 +1,21 @@
-import { startTestPortal, type TestPortal } from '../support/portal';
 import * as service from '../../src/features/notice/service';
-import { parseNoticeInput } from '../../src/features/notice/schema';
 import { markdownToPlainText, markdownTitleText } from '../../src/features/notice/markdown';
+import { useTestPortal } from '../support/portal-stack';
+import { addNotice } from '../support/notices';
 
 const actor = { label: 'test:mirror', userId: null };
 
 describe('the TOYBOX mirror writes readable plain text (TOYBOX prints content as escaped text)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal({ PUBLIC_URL: 'https://portal.toybox.example' });
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal({ PUBLIC_URL: 'https://portal.toybox.example' });
 
   it('mirrors an announcement without Markdown marks: links as "text (URL)", same-site links to the portal, a title without markup', async () => {
-    const r = parseNoticeInput({
+    const id = await addNotice(portal.ctx, {
       kind: 'incident',
       severity: 'critical',
       title_ja: '**再登録**のお願い',
       body_ja: 'アカウントの**再登録**をお願いします。\n\n- [復旧状況](/status)\n- [TOYBOX](https://toybox.example/)\n\n詳しくは https://portal.toybox.example/status へ。',
       mirror: 'on',
-    });
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    const id = await service.createNotice(portal.ctx, r.value, actor, { publish: true });
+    }, { actor });
     const [ann] = await portal.ctx.knex('public.announcements').select('title', 'content', 'is_active');
     expect(ann).toEqual({
       title: '再登録のお願い',
@@ -37,7 +31,7 @@ describe('the TOYBOX mirror writes readable plain text (TOYBOX prints content as
   });
 
   it('writes the maintenance message as plain text too', async () => {
-    const r = parseNoticeInput({
+    await addNotice(portal.ctx, {
       kind: 'maintenance',
       severity: 'warning',
       state: 'in_progress',
@@ -46,9 +40,7 @@ describe('the TOYBOX mirror writes readable plain text (TOYBOX prints content as
       starts_at: '2026-12-01T02:00',
       ends_at: '2026-12-01T04:00',
       mirror: 'on',
-    });
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    await service.createNotice(portal.ctx, r.value, actor, { publish: true });
+    }, { actor });
     const site = await portal.ctx.knex('public.site_maintenance').orderBy('id').first('enabled', 'message');
     expect(site).toEqual({ enabled: true, message: 'DB メンテナンス\n状況 (https://portal.toybox.example/status)をご覧ください。' });
   });

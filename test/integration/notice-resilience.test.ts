@@ -1,16 +1,15 @@
-import pg from 'pg';
 import { startTestPortal, tempDir, type TestPortal } from '../support/portal';
-import { startDatabaseLink, makeReadOnly, type DatabaseLink } from '../support/outages';
+import { startPortalBehindLink, makeReadOnly, type DatabaseLink, type PortalBehindLink } from '../support/outages';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTestDatabase, adminDatabaseUrl } from '../support/database';
 import { parseConfig, withSessionSecret } from '../../src/config';
-import { buildContext, type RunningContext } from '../../src/context';
+import { buildContext, type RunningContext } from '../../src/open-context';
 import { feature } from '../../src/features/notice';
 import * as service from '../../src/features/notice/service';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { runtimeFor } from '../../src/features/notice/runtime';
 import { createNoticeFastPath } from '../../src/features/notice/fast-path';
+import { useTestPortal } from '../support/portal-stack';
 
 const actor = { label: 'test:resilience', userId: null };
 
@@ -35,26 +34,19 @@ const titles = (json: { notices: Array<{ title: { ja: string } }> }) => json.not
 describe('notice while the database is down', () => {
   let link: DatabaseLink;
   let portal: TestPortal;
-  let realUrl: string;
-  let stopSync: () => Promise<void>;
+  let behind: PortalBehindLink;
+  let stopSync: (() => Promise<void>) | undefined;
   let base: string;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    realUrl = db.url;
-    link = await startDatabaseLink(db.url);
-    portal = await startTestPortal({ DATABASE_URL: link.url });
+    behind = await startPortalBehindLink();
+    ({ portal, link } = behind);
     stopSync = await feature.start!(portal.ctx);
     base = await portal.listen();
   });
   afterAll(async () => {
-    await stopSync();
-    await portal.close().catch(() => undefined);
-    await link.close();
-    const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${new URL(realUrl).pathname.slice(1)}" WITH (FORCE)`);
-    await admin.end();
+    await stopSync?.();
+    await behind?.close();
   });
 
   it('keeps serving banner, API and status page from memory, says so in /readyz, and recovers', async () => {
@@ -138,11 +130,7 @@ describe('notice changes reach another instance on the same database', () => {
 });
 
 describe('notice with a read-only DATA_DIR', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal();
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal();
 
   it('still publishes and serves from memory, and writes the files again once writable', async () => {
     await service.createNotice(portal.ctx, input('書き込める間の障害'), actor, { publish: true });

@@ -1,10 +1,10 @@
 import { startTestPortal, signedInAgent, csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
-import { launchBrowser, artifact } from '../support/browser';
+import { onEachScreen, artifact } from '../support/browser';
 import { ensureBootstrapToken } from '../../src/features/bootstrap/tokens';
 import { insertRunningBackup, updateBackup } from '../../src/features/backups/repo';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
-import { createCampaign } from '../../src/features/campaigns/service';
+import { createCampaign } from '../../src/features/campaigns/lifecycle/service';
 
 /** What a person reads: the text between tags, without scripts, styles and attributes. */
 function visibleText(html: string): string {
@@ -104,28 +104,21 @@ describe('pages speak the reader\'s language', () => {
 
   it('in Chromium, the wrong token is marked on its field (ja desktop, en phone)', async () => {
     const base = await portal.listen();
-    const browser = await launchBrowser();
-    try {
-      for (const [lang, device, viewport] of [['ja', 'desktop', { width: 1280, height: 800 }], ['en', 'phone', { width: 390, height: 844 }]] as const) {
-        const page = await browser.newPage({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', viewport });
-        await page.goto(`${base}/setup?lang=${lang}`);
-        await page.locator('#token').fill('wrong-token-000000000000');
-        await page.locator('#email').fill('root@example.jp');
-        await page.locator('#display_id').fill('root_admin');
-        await page.locator('#password').fill('a long enough passphrase 2026');
-        await page.locator('#password_confirm').fill('a long enough passphrase 2026');
-        await page.locator('form[action="/setup"] button[type="submit"]').click();
-        await page.waitForSelector('#token-error');
-        await expect(page.locator('#token-error').textContent()).resolves.toMatch(lang === 'ja' ? /設定トークンが正しくありません/ : /This setup token is not valid/);
-        await expect(page.locator('#token').getAttribute('aria-invalid')).resolves.toBe('true');
-        const [field, message] = await Promise.all([page.locator('#token').boundingBox(), page.locator('#token-error').boundingBox()]);
-        expect(message!.y - (field!.y + field!.height)).toBeLessThan(40); // right under the field
-        await page.locator('#token').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: artifact(`setup-wrong-token-${lang}-${device}.png`) });
-        await page.close();
-      }
-    } finally {
-      await browser.close();
-    }
+    await onEachScreen(async (page, lang, device) => {
+      await page.goto(`${base}/setup?lang=${lang}`);
+      await page.locator('#token').fill('wrong-token-000000000000');
+      await page.locator('#email').fill('root@example.jp');
+      await page.locator('#display_id').fill('root_admin');
+      await page.locator('#password').fill('a long enough passphrase 2026');
+      await page.locator('#password_confirm').fill('a long enough passphrase 2026');
+      await page.locator('form[action="/setup"] button[type="submit"]').click();
+      await page.waitForSelector('#token-error');
+      await expect(page.locator('#token-error').textContent()).resolves.toMatch(lang === 'ja' ? /設定トークンが正しくありません/ : /This setup token is not valid/);
+      await expect(page.locator('#token').getAttribute('aria-invalid')).resolves.toBe('true');
+      const [field, message] = await Promise.all([page.locator('#token').boundingBox(), page.locator('#token-error').boundingBox()]);
+      expect(message!.y - (field!.y + field!.height)).toBeLessThan(40); // right under the field
+      await page.locator('#token').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: artifact(`setup-wrong-token-${lang}-${device}.png`) });
+    });
   }, 60_000);
 });

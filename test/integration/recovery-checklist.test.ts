@@ -1,10 +1,10 @@
-import { startTestPortal, signedInAgent, csrfFrom, type TestPortal } from '../support/portal';
+import { signedInAgent, csrfFrom } from '../support/portal';
 import { buildUser, type BuiltUser } from '../support/factories';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { createNotice } from '../../src/features/notice/service';
 import { backupNow } from '../../src/features/backups/service';
 import { importCandidates } from '../../src/features/campaigns/addresses/service';
+import { usePortal } from '../support/portal-stack';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
@@ -27,27 +27,20 @@ function noticeInput(severity: 'warning' | 'critical') {
 }
 
 describe('/admin/recovery: each line follows its condition', () => {
-  let portal: TestPortal;
-  let sink: SmtpSink;
+  const web = usePortal({ smtp: true, env: { TOYBOX_URL: TOYBOX, METRICS_TOKEN: 'scrape-token-for-the-checklist-test' } });
   let admin: BuiltUser;
   let agent: Agent;
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    portal = await startTestPortal({ TOYBOX_URL: TOYBOX, SMTP_URL: sink.url, METRICS_TOKEN: 'scrape-token-for-the-checklist-test' });
-    admin = await buildUser(portal.ctx.knex, { is_staff: true, is_superuser: true });
-    agent = await signedInAgent(portal, admin.display_id, admin.password);
-  });
-  afterAll(async () => {
-    await portal.close();
-    await sink.close();
+    admin = await buildUser(web.portal.ctx.knex, { is_staff: true, is_superuser: true });
+    agent = await signedInAgent(web.portal, admin.display_id, admin.password);
   });
 
   it('is for staff only', async () => {
-    const member = await buildUser(portal.ctx.knex);
-    const memberAgent = await signedInAgent(portal, member.display_id, member.password);
+    const member = await buildUser(web.portal.ctx.knex);
+    const memberAgent = await signedInAgent(web.portal, member.display_id, member.password);
     expect((await memberAgent.get('/admin/recovery')).status).toBe(403);
-    expect((await portal.agent().get('/admin/recovery')).headers.location).toBe('/login?next=%2Fadmin%2Frecovery');
+    expect((await web.portal.agent().get('/admin/recovery')).headers.location).toBe('/login?next=%2Fadmin%2Frecovery');
   });
 
   it('admin: the superuser exists and has signed in (last_login)', async () => {
@@ -60,19 +53,19 @@ describe('/admin/recovery: each line follows its condition', () => {
     expect((await stateOf(agent, 'notice')).state).toBe('todo');
     expect((await agent.get('/admin')).status).toBe(200);
 
-    await createNotice(portal.ctx, noticeInput('critical'), { label: 'test', userId: null }, { publish: true });
+    await createNotice(web.portal.ctx, noticeInput('critical'), { label: 'test', userId: null }, { publish: true });
     const published = await stateOf(agent, 'notice');
     expect(published.state).toBe('warn');
     expect(published.text).toContain('バナーがまだ読み込まれていません');
 
     // A page on another origin loads the banner: still not TOYBOX.
-    await portal.agent().get('/banner.js').set('Referer', 'https://www.toybox.example/').expect(200);
+    await web.portal.agent().get('/banner.js').set('Referer', 'https://www.toybox.example/').expect(200);
     const elsewhere = await stateOf(agent, 'notice');
     expect(elsewhere.state).toBe('warn');
     expect(elsewhere.text).toContain('https://www.toybox.example');
 
     // TOYBOX's page loads banner.js with a plain <script src>: only Referer carries its origin.
-    await portal.agent().get('/banner.js').set('Referer', `${TOYBOX}/posts/12`).expect(200);
+    await web.portal.agent().get('/banner.js').set('Referer', `${TOYBOX}/posts/12`).expect(200);
     const seen = await stateOf(agent, 'notice');
     expect(seen.state).toBe('done');
     expect(seen.text).toContain(`TOYBOX（${TOYBOX}）のページがバナーを読み込みました`);
@@ -88,16 +81,16 @@ describe('/admin/recovery: each line follows its condition', () => {
   it('database backup: missing -> good (drill passed) -> stale', async () => {
     const missing = await stateOf(agent, 'backup_database');
     expect(missing.state).toBe('todo');
-    const backup = (await backupNow(portal.ctx, 'database', { trigger: 'test' }))!;
+    const backup = (await backupNow(web.portal.ctx, 'database', { trigger: 'test' }))!;
     expect(backup.status).toBe('good');
     const good = await stateOf(agent, 'backup_database');
     expect(good.state).toBe('done');
     expect(good.text).toContain(`最新の正常なバックアップ #${backup.id}`);
     expect(good.text).toContain('復元訓練成功');
     // Thirty hours pass (BACKUP_STALE_HOURS defaults to 26).
-    await portal.ctx.knex('portal.backups').where({ id: backup.id }).update({
-      started_at: portal.ctx.knex.raw(`started_at - interval '30 hours'`),
-      finished_at: portal.ctx.knex.raw(`finished_at - interval '30 hours'`),
+    await web.portal.ctx.knex('portal.backups').where({ id: backup.id }).update({
+      started_at: web.portal.ctx.knex.raw(`started_at - interval '30 hours'`),
+      finished_at: web.portal.ctx.knex.raw(`finished_at - interval '30 hours'`),
     });
     const stale = await stateOf(agent, 'backup_database');
     expect(stale.state).toBe('warn');
@@ -106,7 +99,7 @@ describe('/admin/recovery: each line follows its condition', () => {
 
   it('addresses: none -> imported, with the source named', async () => {
     expect((await stateOf(agent, 'addresses')).state).toBe('todo');
-    await importCandidates(portal.ctx.knex, [{ line: 1, raw: 'old-member@example.com' }, { line: 2, raw: 'another@example.com' }], 'discord-export');
+    await importCandidates(web.portal.ctx.knex, [{ line: 1, raw: 'old-member@example.com' }, { line: 2, raw: 'another@example.com' }], 'discord-export');
     const line = await stateOf(agent, 'addresses');
     expect(line.state).toBe('done');
     expect(line.text).toBe('2 件のアドレス。取り込み元: discord-export (2)');
@@ -121,30 +114,30 @@ describe('/admin/recovery: each line follows its condition', () => {
     const res = await agent.post('/admin/backups/test-alert').type('form').send({ _csrf: csrfFrom(page.text), next: '/admin/recovery' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/admin/recovery?done=test_alert_sent');
-    const [mail] = await sink.waitFor(1);
+    const [mail] = await web.sink.waitFor(1);
     expect(mail!.envelopeTo).toEqual([admin.email]);
     expect(mail!.parsed.subject).toBe('[TOYBOX ポータル] テスト通知 / [TOYBOX portal] Test alert');
     const after = await stateOf(agent, 'alerts');
     expect(after.state).toBe('done');
     expect(after.text).toContain('1 件の宛先が受け付けました');
-    const audit = await portal.ctx.knex('portal.audit_log').where({ action: 'alert.test' });
+    const audit = await web.portal.ctx.knex('portal.audit_log').where({ action: 'alert.test' });
     expect(audit).toHaveLength(1);
     expect(audit[0].actor).toBe(`user:${admin.id}:${admin.display_id}`);
   });
 
   it('metrics: never scraped -> scraped', async () => {
     expect((await stateOf(agent, 'metrics')).state).toBe('todo');
-    await portal.agent().get('/metrics').set('Authorization', 'Bearer scrape-token-for-the-checklist-test').expect(200); // as Prometheus scrapes
+    await web.portal.agent().get('/metrics').set('Authorization', 'Bearer scrape-token-for-the-checklist-test').expect(200); // as Prometheus scrapes
     expect((await stateOf(agent, 'metrics')).state).toBe('done');
   });
 
   it('salvage: nothing catalogued -> a source catalogued; claims: none -> one waiting for staff', async () => {
     expect((await stateOf(agent, 'salvage')).state).toBe('todo');
-    await portal.ctx.knex('portal.salvage_sources').insert({ kind: 'media', locator: '/srv/uploads', fingerprint: 'checklist-test', status: 'complete', finished_at: new Date() });
+    await web.portal.ctx.knex('portal.salvage_sources').insert({ kind: 'media', locator: '/srv/uploads', fingerprint: 'checklist-test', status: 'complete', finished_at: new Date() });
     expect((await stateOf(agent, 'salvage')).state).toBe('done');
     expect((await stateOf(agent, 'claims')).state).toBe('todo');
-    const claimant = await buildUser(portal.ctx.knex, { display_id: 'claimant_x' });
-    await portal.ctx.knex('portal.claims').insert({ user_id: claimant.id, old_user_id: 42, level: 6, old_display_id: 'oldie' });
+    const claimant = await buildUser(web.portal.ctx.knex, { display_id: 'claimant_x' });
+    await web.portal.ctx.knex('portal.claims').insert({ user_id: claimant.id, old_user_id: 42, level: 6, old_display_id: 'oldie' });
     const waiting = await stateOf(agent, 'claims');
     expect(waiting.state).toBe('warn');
     expect(waiting.text).toContain('スタッフの確認待ちが 1 件あります');
@@ -167,7 +160,7 @@ describe('/admin/recovery: each line follows its condition', () => {
     expect((await agent.post('/admin/recovery/items/vps_snapshots/tick').type('form').send({ _csrf: csrf, note: 'x'.repeat(201) })).status).toBe(422);
     await agent.post('/admin/recovery/items/vps_snapshots/untick').type('form').send({ _csrf: csrf }).expect(303);
     expect((await stateOf(agent, 'vps_snapshots')).state).toBe('todo');
-    const audit = await portal.ctx.knex('portal.audit_log').where({ target: 'recovery:vps_snapshots' }).orderBy('id');
+    const audit = await web.portal.ctx.knex('portal.audit_log').where({ target: 'recovery:vps_snapshots' }).orderBy('id');
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
       ['recovery.tick', `user:${admin.id}:${admin.display_id}`],
       ['recovery.untick', `user:${admin.id}:${admin.display_id}`],

@@ -4,6 +4,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
 import { backupNow } from '../../src/features/backups/service';
 import { watchCli } from '../support/cli';
+import { eventually } from '../support/eventually';
 
 /**
  * `recovery-portal drill` as a real child process on real PostgreSQL: the
@@ -65,8 +66,7 @@ describe('recovery-portal drill', () => {
 
   it('after SIGINT mid-way: exit 130, the copy and its directory removed', async () => {
     const run = startDrill();
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !/admin create/.test(run.out())) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => /admin create/.test(run.out()), 60_000);
     const { database, dir } = scratchOf(run.out());
     expect(await databaseExists(database)).toBe(true);
     run.child.kill('SIGINT');

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import { startTestPortal, csrfFrom, type TestPortal } from '../support/portal';
+import { csrfFrom, type TestPortal } from '../support/portal';
 import { buildUser } from '../support/factories';
+import { useTestPortal } from '../support/portal-stack';
 
 /**
  * Wrong passwords for real accounts (cheap to check at the test hash cost), spread over
@@ -20,11 +21,7 @@ const TOKEN = 'metrics-token-0123456789abcdef';
 const SECRET = 'bounce-secret-0123456789abcdef';
 
 describe('behind a proxy on the same host (TRUST_PROXY=loopback, the default)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal({ BOUNCE_WEBHOOK_SECRET: SECRET });
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal({ BOUNCE_WEBHOOK_SECRET: SECRET });
 
   it('does not take a loopback connection without X-Forwarded-For as a local scrape: /metrics needs the token', async () => {
     const bare = await portal.agent().get('/metrics');
@@ -71,11 +68,7 @@ describe('behind a proxy on the same host (TRUST_PROXY=loopback, the default)', 
 });
 
 describe('no proxy in front (TRUST_PROXY=false)', () => {
-  let portal: TestPortal;
-  beforeAll(async () => {
-    portal = await startTestPortal({ TRUST_PROXY: 'false', METRICS_TOKEN: TOKEN });
-  });
-  afterAll(() => portal.close());
+  const portal = useTestPortal({ TRUST_PROXY: 'false', METRICS_TOKEN: TOKEN });
 
   it('answers a direct loopback scrape, but not one carrying any forwarding header, unless it has the token', async () => {
     expect((await portal.agent().get('/metrics')).status).toBe(200);

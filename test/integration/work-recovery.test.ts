@@ -8,6 +8,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import crypto from 'node:crypto';
 import { seedUserData, binaryParser, writeMedia } from '../support/export-seed';
 import { requestExport } from '../../src/features/export/service';
+import { eventuallyValue } from '../support/eventually';
 
 // Real portal processes (node src/main.ts, and the CLI) are killed with SIGKILL mid-work; a fresh
 // process must take the work over at once. The work is held mid-way by a table lock the test owns,
@@ -40,15 +41,11 @@ async function someoneWaitsOn(table: string): Promise<boolean> {
   return r.rows.length > 0;
 }
 
-const until = async <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 30_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}\n${procs.map((p) => p.output().slice(-2000)).join('\n---\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+/** `eventuallyValue`, with the portal processes' last output in the error. */
+const until = <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 30_000): Promise<T> =>
+  eventuallyValue(fn, ok, ms).catch((err: Error) => {
+    throw new Error(`${err.message}\n${procs.map((p) => p.output().slice(-2000)).join('\n---\n')}`);
+  });
 
 /** Signs in through the login form with plain fetch; returns the session cookie a browser would keep. */
 async function sessionCookie(url: string, login: string, password: string): Promise<string> {
@@ -147,9 +144,11 @@ describe('work left by a killed process is taken over at once', () => {
     expect(fs.existsSync(done.file_path)).toBe(true);
     expect(partials()).toEqual([]);
 
-    // Exactly one "ready" mail, with a link that works.
+    // Exactly one "ready" mail, with a link that works: the mail queue holds one job for this export, and it has
+    // finished (the job sends before it completes), so no second mail is on its way.
     await sink.waitFor(1, 15_000);
-    await new Promise((r) => setTimeout(r, 3000)); // a duplicate would have arrived by now
+    const mailJobs = () => portal.ctx.knex('portal_jobs.job').where({ name: 'export.ready-mail' }).whereRaw(`data->>'exportJobId' = ?`, [decision.job.id]).pluck('state');
+    expect(await until(mailJobs, (states) => states.length > 0 && states.every((s) => s === 'completed'))).toEqual(['completed']);
     const mails = sink.messages.filter((m) => m.envelopeTo.includes(a.email));
     expect(mails).toHaveLength(1);
     expect(mails[0]!.parsed.subject).toBe('【TOYBOX】データのダウンロードの準備ができました');

@@ -1,9 +1,10 @@
-import { SMTPServer } from 'smtp-server';
+import { listenSmtp } from './smtp-sink';
 
 /**
- * An SMTP server for the crash tests: counts deliveries per recipient and can
- * hold transactions at RCPT (so a sender can be killed while every one of
- * its connections is mid-transaction, before any DATA) or slow each DATA.
+ * An SMTP server for the crash tests (smtp-sink.ts's `listenSmtp`): counts
+ * deliveries per recipient and can hold transactions at RCPT (so a sender can
+ * be killed while every one of its connections is mid-transaction, before any
+ * DATA) or slow each DATA.
  */
 export interface ControlledSink {
   url: string;
@@ -23,10 +24,7 @@ export async function startControlledSink(): Promise<ControlledSink> {
   let holding = false;
   let delayMs = 0;
   const waiting = new Set<(accept: boolean) => void>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
+  const server = await listenSmtp({
     onRcptTo(_address, session, callback) {
       if (!holding) return callback();
       // Answered only when released (or refused at shutdown); a client killed meanwhile just disappears.
@@ -41,25 +39,19 @@ export async function startControlledSink(): Promise<ControlledSink> {
       const release = (session as unknown as { _held?: (accept: boolean) => void })._held;
       if (release) waiting.delete(release);
     },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const head = Buffer.concat(chunks).subarray(0, 4096).toString('utf8');
-        const messageId = /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '';
-        const accept = () => {
-          for (const r of session.envelope.rcptTo) received.push({ to: r.address, messageId });
-          callback();
-        };
-        if (delayMs) setTimeout(accept, delayMs);
-        else accept();
-      });
+    onMessage(data, session, callback) {
+      const head = data.subarray(0, 4096).toString('utf8');
+      const messageId = /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? '';
+      const accept = () => {
+        for (const r of session.envelope.rcptTo) received.push({ to: r.address, messageId });
+        callback();
+      };
+      if (delayMs) setTimeout(accept, delayMs);
+      else accept();
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as { port: number }).port;
   return {
-    url: `smtp://127.0.0.1:${port}?tls=off`,
+    url: server.url,
     received,
     held: () => waiting.size,
     hold(on) {
@@ -76,10 +68,9 @@ export async function startControlledSink(): Promise<ControlledSink> {
       for (const r of received) m.set(r.to, (m.get(r.to) ?? 0) + 1);
       return m;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const w of [...waiting]) w(false);
-        server.close(() => resolve());
-      }),
+    close() {
+      for (const w of [...waiting]) w(false);
+      return server.close();
+    },
   };
 }

@@ -203,3 +203,10 @@ export function binaryParser(response: unknown, cb: (err: Error | null, body: Bu
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
 }
+
+/** Two seeded users where `name` has rows pointing at `friendName` (follows, reactions, ...): an archive must keep the friend's data out. */
+export async function seedUserWithFriend(knex: Knex, mediaDir: string, name: string, friendName: string): Promise<{ user: SeededUser; friend: SeededUser }> {
+  const friend = await seedUserData(knex, mediaDir, friendName);
+  const user = await seedUserData(knex, mediaDir, name, friend);
+  return { user, friend };
+}

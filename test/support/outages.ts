@@ -1,6 +1,9 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { startTestPortal, type TestPortal } from './portal';
+import { createTestDatabase } from './database';
+import { portalThrough, readThrough, useStarted } from './portal-stack';
 
 /**
  * A TCP hop between the portal and PostgreSQL that a test can cut and
@@ -86,4 +89,46 @@ export function makeReadOnly(dir: string): () => void {
     fs.chmodSync(dir, 0o555);
     return () => fs.chmodSync(dir, 0o755);
   }
+}
+
+export interface PortalBehindLink {
+  portal: TestPortal;
+  link: DatabaseLink;
+  /** Closes the link first (a hung link would hold the pool's goodbye), then the portal, then drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The portal in process reaching a fresh database (TOYBOX's schema loaded) only through a `DatabaseLink`
+ * the test can cut, hang and restore; `env` is added to the portal's environment.
+ */
+export async function startPortalBehindLink(env: Record<string, string> = {}): Promise<PortalBehindLink> {
+  const db = await createTestDatabase();
+  const link = await startDatabaseLink(db.url).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
+  const portal = await startTestPortal({ ...env, DATABASE_URL: link.url }).catch(async (err: unknown) => {
+    await link.close();
+    await db.drop();
+    throw err;
+  });
+  return {
+    portal,
+    link,
+    async close() {
+      await link.close();
+      await portal.close().catch(() => undefined);
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * `startPortalBehindLink` for one describe block: started in beforeAll, closed in afterAll. The returned
+ * portal and link stand for the started ones inside tests and hooks.
+ */
+export function usePortalBehindLink(env: Record<string, string> = {}): { portal: TestPortal; link: DatabaseLink } {
+  const started = useStarted('the portal behind a link', () => startPortalBehindLink(env), (behind) => behind.close());
+  return { portal: portalThrough(() => started().portal), link: readThrough(() => started().link, ['url', 'cut', 'hang', 'restore', 'close']) };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { parseConfig, withSessionSecret, type Config } from '../../src/config';
-import { buildContext, type RunningContext } from '../../src/context';
+import { buildContext, type RunningContext } from '../../src/open-context';
 import { createApp } from '../../src/app';
 import { createHttpServer, listen } from '../../src/server';
 import { features } from '../../src/features';

@@ -1,5 +1,43 @@
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
+
+/** What an in-process SMTP server does with what it is sent; RCPT and connection hooks are passed on as they are. */
+export type SmtpServerHooks = Pick<SMTPServerOptions, 'onRcptTo' | 'onClose'> & {
+  /** A whole message as received (after DATA); `callback` answers it (an error with `responseCode` refuses it). */
+  onMessage(raw: Buffer, session: SMTPServerSession, callback: (err?: Error | null) => void): void | Promise<void>;
+};
+
+export interface SmtpServerHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server in process on a random port of 127.0.0.1 (no TLS, no AUTH): the one both test sinks
+ * (`startSmtpSink` here, `startControlledSink` in campaigns-sink.ts) are built on.
+ */
+export async function listenSmtp(hooks: SmtpServerHooks): Promise<SmtpServerHandle> {
+  const { onMessage, ...passed } = hooks;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    ...passed,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => void onMessage(Buffer.concat(chunks), session, callback));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}?tls=off`,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 export interface ReceivedMail {
   envelopeTo: string[];
@@ -23,30 +61,21 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   let failure: { code: number; message: string } | null = null;
   const waiters: Array<() => void> = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', async () => {
-        if (failure) {
-          const err = Object.assign(new Error(failure.message), { responseCode: failure.code });
-          return callback(err);
-        }
-        const raw = Buffer.concat(chunks).toString('utf8');
-        messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
-        waiters.splice(0).forEach((w) => w());
-        return callback();
-      });
+  const server = await listenSmtp({
+    async onMessage(data, session, callback) {
+      if (failure) {
+        const err = Object.assign(new Error(failure.message), { responseCode: failure.code });
+        return callback(err);
+      }
+      const raw = data.toString('utf8');
+      messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await simpleParser(raw) });
+      waiters.splice(0).forEach((w) => w());
+      return callback();
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as { port: number }).port;
   return {
-    url: `smtp://127.0.0.1:${port}?tls=off`,
-    port,
+    url: server.url,
+    port: server.port,
     messages,
     failWith(code, message = 'test failure') {
       failure = code === null ? null : { code, message };
@@ -62,6 +91,6 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       }
       return messages;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: server.close,
   };
 }

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { normaliseAddress, normaliseDisplayId } from '../../src/features/campaigns/addresses/normalise';
 import { readTable, guessMapping, decodeInput, detectFormat, splitMbox } from '../../src/features/campaigns/addresses/parse';
-import { compileTemplate, compileSet, renderCompiled, TemplateError } from '../../src/features/campaigns/template';
-import { signLink, verifyLink } from '../../src/features/campaigns/links';
-import { parseDeliveryStatus, classifyDsn } from '../../src/features/campaigns/bounces';
-import { classifySmtpError, backoffSeconds } from '../../src/features/campaigns/sender';
+import { compileTemplate, compileSet, renderCompiled, TemplateError } from '../../src/features/campaigns/lifecycle/template';
+import { signLink, verifyLink } from '../../src/features/campaigns/links/signed-links';
+import { parseDeliveryStatus, classifyDsn } from '../../src/features/campaigns/bounces/service';
+import { classifySmtpError, backoffSeconds } from '../../src/features/campaigns/sending/sender';
 import iconv from 'iconv-lite';
 
 describe('address normalisation', () => {

@@ -24,7 +24,7 @@ describe('import boundaries (eslint.config.mjs, run by npm test)', () => {
   it.each([
     ["import { findNotice } from './repo';", 'only services use repositories'],
     ["import { countAddresses } from './addresses/repo';", 'only services use repositories'],
-    ["import { insertRow } from './outbox-repo';", 'only services use repositories'],
+    ["import { insertRow } from './send-queue-repo';", 'only services use repositories'],
     ["import knex from 'knex';", 'only repositories use knex'],
     ["import pg from 'pg';", 'only repositories use the database'],
     ["import { createKnex } from '../../db';", 'only repositories use the database'],

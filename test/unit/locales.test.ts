@@ -1,4 +1,5 @@
-import { catalogKeys, translator, languageSwitchUrl } from '../../src/http/i18n';
+import { catalogKeys, translator } from '../../src/i18n';
+import { languageSwitchUrl } from '../../src/http/language';
 
 describe('locale files', () => {
   it('have the same keys in Japanese and English', () => {

@@ -1,5 +1,5 @@
 import { renderMarkdown } from '../../src/features/notice/markdown';
-import { parseTokyoTime, toTokyoInput, formatTokyo, formatWindow } from '../../src/http/tokyo-time';
+import { parseTokyoTime, toTokyoInput, formatTokyo, formatWindow } from '../../src/i18n/tokyo-time';
 import { parseNoticeInput } from '../../src/features/notice/schema';
 import { bannerFragment, BANNER_JS } from '../../src/features/notice/bundle';
 import { atomFeed } from '../../src/features/notice/atom';

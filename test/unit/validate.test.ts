@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { validate } from '../../src/http/validate';
 import { idParam, idParams, sha256Param, tokenParam } from '../../src/http/params';
 import { fieldErrorsFrom, fieldError, mergeFieldErrors, type FieldErrors } from '../../src/http/field-errors';
-import { i18nMiddleware, translator } from '../../src/http/i18n';
+import { translator } from '../../src/i18n';
+import { i18nMiddleware } from '../../src/http/language';
 import { errorHandler } from '../../src/http/error-handler';
 
 const form = z.object({

@@ -1,11 +1,11 @@
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
-import { sendEmail } from '../../mail/send';
-import { translator } from '../../http/i18n';
+import { sendEmailNow } from '../../mail/send';
+import { translator } from '../../i18n';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 import { collectHealth, type Health } from './health';
 import { clearAlert, openAlert, recordAlertDelivery, selectOpenAlerts, type AlertRow } from './repo';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 
 /** An alert condition currently true, e.g. `dir_readonly:BACKUP_DIR`, with what the operator needs to know. */
 export interface ActiveCondition {
@@ -73,7 +73,7 @@ async function notify(ctx: AppContext, alert: AlertRow, state: 'raised' | 'clear
     logger.warn({ condition: alert.condition, state, details: alert.details, recipients: to.length }, `alert ${state}: ${alert.condition}`);
     if (to.length) {
       const title = { ja: ja(`backups.alerts.${kind}.title`, vars), en: en(`backups.alerts.${kind}.title`, vars) };
-      await sendEmail(ctx, state === 'raised' ? 'alertRaised' : 'alertCleared', { to, lang: 'ja', locals, subjectDetail: title });
+      await sendEmailNow(ctx, state === 'raised' ? 'alertRaised' : 'alertCleared', { to, lang: 'ja', locals, subjectDetail: title });
       recipients = to.length;
     }
   } catch (err) {

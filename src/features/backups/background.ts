@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context';
 import { logger } from '../../logger';
-import { onWriteFailure } from '../../files/write-failures';
+import { onWriteFailure, onWriteRecovered } from '../../files/write-failures';
 import { triggerTimer, type BackgroundWork, type Tick } from '../../jobs/runner';
 import { backupNow, evaluateAlerts } from './service';
 import { type BackupKind } from './repo';
@@ -27,7 +27,9 @@ export const backupBackground: BackgroundWork = {
   async prepare(ctx) {
     await recoverBackups(ctx);
     // A failed write anywhere in this process (disk full) is alerted at once, not at the next tick.
-    unsubscribers.set(ctx, onWriteFailure(() => triggerTimer(ctx, 'backupCheckAlerts')));
+    // A write that works again (the disk was freed) clears its alert at once too.
+    const off = [onWriteFailure(() => triggerTimer(ctx, 'backupCheckAlerts')), onWriteRecovered(() => triggerTimer(ctx, 'backupCheckAlerts'))];
+    unsubscribers.set(ctx, () => off.forEach((f) => f()));
   },
   async stop(ctx) {
     unsubscribers.get(ctx)?.();

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/service';
-import { CliError, printJson, withContext } from '../../cli/context';
+import { CliError, printJson, withContext } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { acknowledgeBackup, backupNow, listBackups, performRestore, prepareRestore, pruneBackups, verifyBackup } from './service';
 import { redactUrl } from '../../db/pg-tools';
 import type { BackupKind, BackupRow } from './repo';
-import type { RunningContext } from '../../context';
+import type { RunningContext } from '../../open-context';
 import { requestBackupFromServer } from './jobs';
 import { sendTestAlert } from './test-alert';
 import { abandonDrills } from './run';
 import { findLastGood } from './repo';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import type { AppContext } from '../../app-context';
 
 /**

@@ -4,7 +4,7 @@ import { requireStaff } from '../../auth/guards';
 import { userActor } from '../../audit/service';
 import { validate } from '../../http/validate';
 import { createMetricsRegistry, metricsAccess } from './metrics';
-import { backupIdParams, runForm } from './schema';
+import { backupIdParams, runForm, testAlertForm } from './schema';
 import { acknowledgeBackup, overview, startBackup } from './service';
 import { recordSighting } from '../../sightings';
 import { METRICS_SCRAPE } from './recovery';
@@ -39,9 +39,10 @@ export function adminBackupRoutes(ctx: AppContext): Router {
   });
 
   // A test alert through the real channels; `next` only ever returns to one of the two staff pages.
-  router.post('/admin/backups/test-alert', requireStaff, async (req, res) => {
+  const testAlert = validate({ body: testAlertForm });
+  router.post('/admin/backups/test-alert', requireStaff, testAlert, async (req, res) => {
     const result = await sendTestAlert(ctx, userActor(req.user!));
-    const back = req.body?.next === '/admin/recovery' ? '/admin/recovery' : '/admin/backups';
+    const back = testAlert.of(req).body.next ?? '/admin/backups';
     res.redirect(303, `${back}?done=${result.error ? 'test_alert_failed' : 'test_alert_sent'}`);
   });
 

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic-write';
 import { PRIVATE_FILE, ensurePrivateDir } from '../../files/private';
-import { errorCode, isWriteFailure, reportWriteFailure } from '../../files/write-failures';
+import { errorCode, isWriteFailure, reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import type { PGlite } from '@electric-sql/pglite';
 import type { AppContext } from '../../app-context';
-import type { RunningContext } from '../../context';
+import type { RunningContext } from '../../open-context';
 import { logger } from '../../logger';
 import { Conflict } from '../../http/errors';
 import { workOwner } from '../../jobs/ownership';
@@ -89,6 +89,34 @@ async function startRow(ctx: AppContext, kind: BackupKind, opts: RunOptions): Pr
   const dir = path.join(ctx.config.BACKUP_DIR, rel);
   const updated = await updateBackup(ctx.knex, row.id, { dir: rel });
   return { row: updated, dir };
+}
+
+/**
+ * Takes the run's row (null when another instance already has this slot), makes its directory and lets `write`
+ * fill it; if anything fails, the row is marked failed, the partial files go, and the error is thrown on.
+ */
+async function writeBackup(ctx: AppContext, kind: BackupKind, opts: RunOptions, write: (row: BackupRow, dir: string) => Promise<BackupRow>): Promise<BackupRow | null> {
+  const started = await startRow(ctx, kind, opts);
+  if (!started) return null;
+  const { row, dir } = started;
+  try {
+    await makeBackupDir(ctx, dir);
+    return await write(row, dir);
+  } catch (err) {
+    await markFailed(ctx, row.id, dir, err);
+    throw err;
+  }
+}
+
+/** What every manifest starts with. */
+function manifestHead(row: BackupRow, finishedAt: Date) {
+  return {
+    format: 'toybox-portal-backup/1',
+    id: row.id,
+    kind: row.kind,
+    started_at: row.started_at.toISOString(),
+    finished_at: finishedAt.toISOString(),
+  };
 }
 
 /** A failed run keeps its row (and error) but not its partial files, which would only fill the disk. */
@@ -187,12 +215,7 @@ async function copyOffHost(ctx: AppContext, backup: BackupRow, progress: Progres
  */
 export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Promise<BackupRow | null> {
   const progress = opts.progress ?? quiet;
-  const started = await startRow(ctx, 'database', opts);
-  if (!started) return null;
-  const { row, dir } = started;
-  let backup: BackupRow;
-  try {
-    await makeBackupDir(ctx, dir);
+  let backup = await writeBackup(ctx, 'database', opts, async (row, dir) => {
     const pglite = embeddedDatabase(ctx);
     const fileName = pglite ? EMBEDDED_FILE : DB_FILE;
     progress(`backup ${row.id}: dumping the database to ${dir}`);
@@ -203,11 +226,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
     const reasons = detectWipe(previous?.row_counts ?? null, dump.rowCounts, wipeRuleFrom(ctx.config));
     const finishedAt = new Date();
     const manifest = {
-      format: 'toybox-portal-backup/1',
-      id: row.id,
-      kind: 'database',
-      started_at: row.started_at.toISOString(),
-      finished_at: finishedAt.toISOString(),
+      ...manifestHead(row, finishedAt),
       database: { embedded: Boolean(pglite), server_version: dump.serverVersion },
       files: [file],
       total_bytes: file.size,
@@ -216,7 +235,7 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
     };
     await writeManifest(dir, manifest);
     // A suspect backup shows (and stops pruning, and alerts) at once; "good" waits for the drill.
-    backup = await updateBackup(ctx.knex, row.id, {
+    const written = await updateBackup(ctx.knex, row.id, {
       status: reasons.length ? 'suspect' : 'running',
       suspect_reasons: reasons.length ? reasons : null,
       files: [file],
@@ -229,14 +248,14 @@ export async function runDatabaseBackup(ctx: AppContext, opts: RunOptions): Prom
       progress(`backup ${row.id}: SUSPECT (${reasons.join('; ')}); pruning stops until acknowledged`);
       await evaluateAlerts(ctx).catch((err: unknown) => logger.error({ err }, 'alert evaluation failed'));
     }
-  } catch (err) {
-    await markFailed(ctx, row.id, dir, err);
-    throw err;
-  }
+    return written;
+  });
+  if (!backup) return null;
   const drill = await drillBackup(ctx, backup, progress).catch((err: Error) => ({ ok: false, error: `drill could not run: ${err.message}`, mismatches: [] as string[] }));
   if (!drill.ok) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: drill.error ?? drill.mismatches.join('; ') });
   if (backup.status === 'suspect') return backup;
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
+  await reportWriteSuccess(ctx.knex, 'backup');
   return copyOffHost(ctx, backup, progress);
 }
 
@@ -256,12 +275,7 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
   const mediaDir = ctx.config.TOYBOX_MEDIA_DIR;
   if (!mediaDir) throw Conflict('backups.errors.no_media_dir');
   const progress = opts.progress ?? quiet;
-  const started = await startRow(ctx, 'media', opts);
-  if (!started) return null;
-  const { row, dir } = started;
-  let backup: BackupRow;
-  try {
-    await makeBackupDir(ctx, dir);
+  let backup = await writeBackup(ctx, 'media', opts, async (row, dir) => {
     const counted = await walkMedia(mediaDir);
     progress(`backup ${row.id}: archiving ${counted.files} media files (${counted.bytes} bytes)`);
     const r = await runProgram('tar', ['-cf', path.join(dir, MEDIA_FILE), '-C', mediaDir, '.']);
@@ -269,25 +283,20 @@ export async function runMediaBackup(ctx: AppContext, opts: RunOptions): Promise
     const file = await describeFile(dir, MEDIA_FILE);
     const finishedAt = new Date();
     const manifest = {
-      format: 'toybox-portal-backup/1',
-      id: row.id,
-      kind: 'media',
-      started_at: row.started_at.toISOString(),
-      finished_at: finishedAt.toISOString(),
+      ...manifestHead(row, finishedAt),
       media: { dir: mediaDir, files: counted.files, bytes: counted.bytes },
       files: [file],
       total_bytes: file.size,
       tools: await toolVersions(ctx, 'media'),
     };
     await writeManifest(dir, manifest);
-    backup = await updateBackup(ctx.knex, row.id, { files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
-  } catch (err) {
-    await markFailed(ctx, row.id, dir, err);
-    throw err;
-  }
+    return updateBackup(ctx.knex, row.id, { files: [file], total_bytes: file.size, manifest, finished_at: finishedAt });
+  });
+  if (!backup) return null;
   const listed = await runProgram('tar', ['-tf', backupPath(ctx, backup, MEDIA_FILE)]);
   if (listed.code !== 0) return updateBackup(ctx.knex, backup.id, { status: 'bad', error: `tar cannot read the archive back: ${listed.stderr.slice(-300)}` });
   backup = await updateBackup(ctx.knex, backup.id, { status: 'good' });
+  await reportWriteSuccess(ctx.knex, 'backup');
   logger.info({ id: backup.id }, 'media backup written');
   return copyOffHost(ctx, backup, progress);
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context';
 import { recordAudit, listAudit } from '../../audit/service';
-import { translator } from '../../http/i18n';
-import { sendEmail } from '../../mail/send';
+import { translator } from '../../i18n';
+import { sendEmailNow } from '../../mail/send';
 import { activeSuperuserEmails } from '../../toybox/alert-recipients';
 
 export interface TestAlertResult {
@@ -26,7 +26,7 @@ export async function sendTestAlert(ctx: AppContext, actor: string): Promise<Tes
   else {
     try {
       // Sent now, not queued: the admin who pressed the button reads whether the channel works.
-      const r = await sendEmail(ctx, 'alertTest', { to, lang: 'ja', locals: { en, publicUrl: ctx.config.PUBLIC_URL, sentAt: new Date(), actor } });
+      const r = await sendEmailNow(ctx, 'alertTest', { to, lang: 'ja', locals: { en, publicUrl: ctx.config.PUBLIC_URL, sentAt: new Date(), actor } });
       recipients = r.accepted.length;
       transport = ctx.mailer.kind;
       if (r.rejected.length) errors.push(`rejected: ${r.rejected.length} recipient(s)`);

@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { z } from 'zod';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
-import { translator } from '../../http/i18n';
+import { translator } from '../../i18n';
 import type { ToyboxUser } from '../../toybox/users';
 import { normalizeEmail, DEFAULT_ADMIN_ROLE, type AdminRole } from '../../toybox/superusers';
-import type { PasswordProblem } from './password-rules';
-import { emailField, displayIdField } from './schema';
+import type { PasswordProblem } from '../../auth/password-rules';
+import { parseCliInput } from '../../cli/field-errors';
+import { cliAccountSchema, CLI_FLAGS } from './schema';
 import { BootstrapRefused, clashingFields, createSuperuserFromCli, findOneUser, passwordProblems, promoteUser, setPassword, type NewSuperuser } from './service';
 import { Prompter, readPasswordFromStdin } from './prompt';
 import { ensureBootstrapToken, type Log } from './tokens';
-import type { RunningContext } from '../../context';
+import type { RunningContext } from '../../open-context';
 
 // Exit codes (README "Exit codes"): bad input or password rules, duplicate account, no such (or ambiguous) account.
 const EXIT_INVALID = EXIT.invalid;
@@ -33,18 +35,17 @@ const ROLE_SAYS: Record<AdminRole, string> = {
   SUPERUSER: "role SUPERUSER: can open Django admin (/admin/); TOYBOX's console (/admin/console/) admits only ADMIN",
 };
 
+const roleOnly = cliAccountSchema.pick({ role: true });
+const emailAndId = cliAccountSchema.pick({ email: true, display_id: true });
+const passwordOnly = cliAccountSchema.pick({ password: true });
+
+/** --role through the web form's role field (admin or superuser, any case); absent is the default. */
 function parseRole(value: string | undefined): AdminRole {
   if (value === undefined) return DEFAULT_ADMIN_ROLE;
-  const v = value.trim().toUpperCase();
-  if (v === 'ADMIN' || v === 'SUPERUSER') return v;
-  throw new CliError(`--role: "${value}" is not a role; use admin (Django admin and TOYBOX's console) or superuser (Django admin only)`, EXIT_INVALID);
+  return parseCliInput(roleOnly, { role: value }, CLI_FLAGS).role;
 }
 
-function parseOr(field: typeof emailField | typeof displayIdField, value: string, what: string): string {
-  const r = field.safeParse(value);
-  if (!r.success) throw new CliError(`${what}: ${t(r.error.issues[0]!.message)}`, EXIT_INVALID);
-  return r.data;
-}
+type FieldSchema = (typeof cliAccountSchema.shape)['email'] | (typeof cliAccountSchema.shape)['display_id'];
 
 async function refuseClashes(ctx: RunningContext, email: string | null, displayId: string | null): Promise<void> {
   const clash = await clashingFields(ctx.knex, email, displayId);
@@ -61,30 +62,29 @@ async function refuseClashes(ctx: RunningContext, email: string | null, displayI
 
 /** Asks like Django's createsuperuser: each answer is checked at once and asked again until it is acceptable. */
 async function askNewSuperuser(ctx: RunningContext, p: Prompter, given: { email?: string; displayId?: string }): Promise<NewSuperuser> {
-  const askField = async (question: string, field: typeof emailField | typeof displayIdField, preset?: string): Promise<string> => {
+  const askField = async (question: string, name: 'email' | 'display_id', preset?: string): Promise<string> => {
+    const field: FieldSchema = cliAccountSchema.shape[name];
     for (;;) {
-      const r = field.safeParse(preset ?? (await p.ask(question)));
+      // a value given as a flag is checked once, as the web form checks it: a bad one exits 2
+      if (preset !== undefined) return (parseCliInput(z.object({ [name]: field }), { [name]: preset }, CLI_FLAGS) as Record<string, string>)[name]!;
+      const r = field.safeParse(await p.ask(question));
       if (r.success) return r.data;
-      if (preset !== undefined) throw new CliError(t(r.error.issues[0]!.message), EXIT_INVALID);
       p.say(`Error: ${t(r.error.issues[0]!.message)}`);
     }
   };
-  let email: string;
-  for (;;) {
-    email = await askField('E-mail address: ', emailField, given.email);
-    const clash = await clashingFields(ctx.knex, email, null);
-    if (!clash.email) break;
-    if (given.email !== undefined) await refuseClashes(ctx, email, null);
-    p.say(`Error: that e-mail address is already used by user ${clash.email.id} (use "admin promote" to make it a superuser).`);
-  }
-  let displayId: string;
-  for (;;) {
-    displayId = await askField('Display id (login id, a-z 0-9 _): ', displayIdField, given.displayId);
-    const clash = await clashingFields(ctx.knex, null, displayId);
-    if (!clash.display_id) break;
-    if (given.displayId !== undefined) await refuseClashes(ctx, null, displayId);
-    p.say(`Error: that display id is already used by user ${clash.display_id.id}.`);
-  }
+  /** Asks until the answer is valid and no user has it yet; a taken value given as a flag is refused at once. */
+  const askUnused = async (name: 'email' | 'display_id', question: string, preset: string | undefined, taken: (userId: number) => string): Promise<string> => {
+    for (;;) {
+      const value = await askField(question, name, preset);
+      const [email, displayId] = name === 'email' ? [value, null] : [null, value];
+      const clash = (await clashingFields(ctx.knex, email, displayId))[name];
+      if (!clash) return value;
+      if (preset !== undefined) await refuseClashes(ctx, email, displayId);
+      p.say(`Error: ${taken(clash.id)}`);
+    }
+  };
+  const email = await askUnused('email', 'E-mail address: ', given.email, (id) => `that e-mail address is already used by user ${id} (use "admin promote" to make it a superuser).`);
+  const displayId = await askUnused('display_id', 'Display id (login id, a-z 0-9 _): ', given.displayId, (id) => `that display id is already used by user ${id}.`);
   const password = await askNewPassword(p, { email: normalizeEmail(email), display_id: displayId });
   return { email, display_id: displayId, password };
 }
@@ -142,10 +142,10 @@ export function registerBootstrapCommands(program: Command): void {
         let input: NewSuperuser;
         if (opts.passwordStdin) {
           if (!opts.email || !opts.displayId) throw new CliError('--password-stdin needs --email and --display-id', EXIT_INVALID);
-          const email = parseOr(emailField, opts.email, '--email');
-          const displayId = parseOr(displayIdField, opts.displayId, '--display-id');
+          const { email, display_id: displayId } = parseCliInput(emailAndId, { email: opts.email, display_id: opts.displayId }, CLI_FLAGS);
           await refuseClashes(ctx, email, displayId);
-          input = { email, display_id: displayId, password: await readPasswordFromStdin() };
+          const { password } = parseCliInput(passwordOnly, { password: await readPasswordFromStdin() }, CLI_FLAGS);
+          input = { email, display_id: displayId, password };
         } else {
           const prompter = new Prompter();
           try {
@@ -200,7 +200,7 @@ export function registerBootstrapCommands(program: Command): void {
     .action(async (email: string, opts: { passwordStdin?: boolean }) => {
       await withContext(async (ctx) => {
         let password: string;
-        if (opts.passwordStdin) password = await readPasswordFromStdin();
+        if (opts.passwordStdin) password = parseCliInput(passwordOnly, { password: await readPasswordFromStdin() }, CLI_FLAGS).password;
         else {
           const prompter = new Prompter();
           try {

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { CliError } from '../../cli/context';
+import { CliError } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 
 /**

@@ -8,7 +8,7 @@ import { addFieldError, fieldError, hasFieldErrors, type FieldErrors } from '../
 import { setupSchema, type SetupInput } from './schema';
 import { checkSetupToken, setupState } from './tokens';
 import { BootstrapRefused, clashingFields, createSuperuserWithToken, passwordProblems } from './service';
-import { commonPasswordCount, MIN_PASSWORD_LENGTH } from './password-rules';
+import { commonPasswordCount, MIN_PASSWORD_LENGTH } from '../../auth/password-rules';
 
 const TOKEN_STATUS: Record<string, number> = { none: 403, expired: 403, wrong: 403, used: 409 };
 

@@ -31,3 +31,17 @@ export const setupSchema = z.object({
 });
 
 export type SetupInput = z.infer<typeof setupSchema>;
+
+/**
+ * The CLI's `admin create` / `admin promote` options, checked by the web form's own fields (one set of rules and
+ * messages); `--role` is typed in any case (admin, superuser).
+ */
+export const cliAccountSchema = z.object({
+  email: setupSchema.shape.email,
+  display_id: setupSchema.shape.display_id,
+  password: setupSchema.shape.password,
+  role: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), setupSchema.shape.role),
+});
+
+/** Which flag each field came from, for the CLI's messages. */
+export const CLI_FLAGS: Record<string, string> = { email: '--email', display_id: '--display-id', role: '--role', password: 'password' };

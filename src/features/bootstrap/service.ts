@@ -5,7 +5,7 @@ import { endPortalSessions } from '../../auth/sessions';
 import { recordAudit } from '../../audit/service';
 import { findUserById, findUsersByLogin, hasActiveSuperuser, type ToyboxUser } from '../../toybox/users';
 import { DEFAULT_ADMIN_ROLE, findClashingUsers, insertSuperuser, normalizeEmail, promoteToSuperuser, setUserPasswordHash, type AdminRole, type ExistingUser } from '../../toybox/superusers';
-import { checkPassword, type PasswordProblem } from './password-rules';
+import { checkPassword, type PasswordProblem } from '../../auth/password-rules';
 import { lockToken, spendToken } from './repo';
 import { retireLiveTokens, tokenMatches } from './tokens';
 import { removeTokenFile } from './token-file';
@@ -70,10 +70,8 @@ async function insertChecked(trx: Knex.Transaction, u: NewSuperuser, passwordHas
  * and the other finds the token spent.
  */
 export async function createSuperuserWithToken(ctx: Ctx, tokenId: number, token: string, u: NewSuperuser, actor: string): Promise<ToyboxUser> {
-  const problems = passwordProblems(u.password, u);
-  if (problems.length) throw new BootstrapRefused('password', { problems });
   // ~200 ms of CPU at Django's 1,000,000 iterations: done before the lock is taken.
-  const passwordHash = await makeDjangoPassword(u.password);
+  const passwordHash = await hashNewPassword(u);
   const id = await ctx.knex.transaction(async (trx) => {
     const row = await lockToken(trx, tokenId);
     if (!row || row.spent_at) throw new BootstrapRefused('used');
@@ -82,17 +80,10 @@ export async function createSuperuserWithToken(ctx: Ctx, tokenId: number, token:
     if (await hasActiveSuperuser(trx)) throw new BootstrapRefused('closed');
     const userId = await insertChecked(trx, u, passwordHash);
     if (!(await spendToken(trx, tokenId, 'used'))) throw new BootstrapRefused('used');
-    await recordAudit(trx, actor, 'bootstrap.superuser_created', `user:${userId}:${u.display_id}`, {
-      via: 'web',
-      email: normalizeEmail(u.email),
-      display_id: u.display_id,
-      role: u.role ?? DEFAULT_ADMIN_ROLE,
-      token_id: tokenId,
-    });
+    await auditSuperuserCreated(trx, actor, userId, u, { via: 'web', token_id: tokenId });
     return userId;
   });
-  await removeTokenFile(ctx.config.DATA_DIR);
-  return (await findUserById(ctx.knex, id))!;
+  return superuserCreated(ctx, id);
 }
 
 /**
@@ -101,21 +92,43 @@ export async function createSuperuserWithToken(ctx: Ctx, tokenId: number, token:
  * setup token since a superuser now exists.
  */
 export async function createSuperuserFromCli(ctx: Ctx, u: NewSuperuser, actor: string): Promise<ToyboxUser> {
-  const problems = passwordProblems(u.password, u);
-  if (problems.length) throw new BootstrapRefused('password', { problems });
-  const passwordHash = await makeDjangoPassword(u.password);
+  const passwordHash = await hashNewPassword(u);
   const id = await ctx.knex.transaction(async (trx) => {
     const userId = await insertChecked(trx, u, passwordHash);
     const retired = await retireLiveTokens(ctx, trx);
-    await recordAudit(trx, actor, 'bootstrap.superuser_created', `user:${userId}:${u.display_id}`, {
-      via: 'cli',
-      email: normalizeEmail(u.email),
-      display_id: u.display_id,
-      role: u.role ?? DEFAULT_ADMIN_ROLE,
-      retired_tokens: retired,
-    });
+    await auditSuperuserCreated(trx, actor, userId, u, { via: 'cli', retired_tokens: retired });
     return userId;
   });
+  return superuserCreated(ctx, id);
+}
+
+/** The new superuser's password checked against the rules (refused with the problems) and hashed as Django does. */
+async function hashNewPassword(u: NewSuperuser): Promise<string> {
+  const problems = passwordProblems(u.password, u);
+  if (problems.length) throw new BootstrapRefused('password', { problems });
+  return makeDjangoPassword(u.password);
+}
+
+/** The one audit record of a new superuser, from either path; `how` says which (and its token bookkeeping). */
+function auditSuperuserCreated(
+  trx: Knex.Transaction,
+  actor: string,
+  userId: number,
+  u: NewSuperuser,
+  how: { via: 'web'; token_id: number } | { via: 'cli'; retired_tokens: number[] },
+): Promise<void> {
+  const { via, ...tokens } = how;
+  return recordAudit(trx, actor, 'bootstrap.superuser_created', `user:${userId}:${u.display_id}`, {
+    via,
+    email: normalizeEmail(u.email),
+    display_id: u.display_id,
+    role: u.role ?? DEFAULT_ADMIN_ROLE,
+    ...tokens,
+  });
+}
+
+/** A superuser exists now: the token file has no use left; returns the user as stored. */
+async function superuserCreated(ctx: Ctx, id: number): Promise<ToyboxUser> {
   await removeTokenFile(ctx.config.DATA_DIR);
   return (await findUserById(ctx.knex, id))!;
 }

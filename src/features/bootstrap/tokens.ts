@@ -6,7 +6,7 @@ import { logger } from '../../logger';
 import { recordAudit } from '../../audit/service';
 import { hasActiveSuperuser } from '../../toybox/users';
 import { insertToken, findLiveToken, countFailedAttempt, spendLiveTokens, type TokenRow } from './repo';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { writeTokenFile, readTokenFile, removeTokenFile, tokenFilePath } from './token-file';
 import { secretsEqual } from '../../auth/constant-time';
 

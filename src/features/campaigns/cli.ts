@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor } from '../../audit/service';
 import { importAddressFile, NotAMailFolder } from './addresses/service';
@@ -17,13 +17,13 @@ import {
   campaignProgress,
   CampaignInvalid,
   CampaignStateError,
-} from './service';
-import { runCampaign, DEFAULT_LEASE_SECONDS } from './sender';
-import { importBounceMbox } from './bounces';
+} from './lifecycle/service';
+import { runCampaign, DEFAULT_LEASE_SECONDS } from './sending/sender';
+import { importBounceMbox } from './bounces/service';
 import { terminalProgress } from '../../cli/progress-bar';
 import { normaliseAddress } from './addresses/normalise';
-import { formatJst } from '../../http/tokyo-time';
-import { blockAddress } from './suppressions';
+import { formatJst } from '../../i18n/tokyo-time';
+import { blockAddress } from './addresses/suppressions';
 
 const readText = (file: string) => {
   try {

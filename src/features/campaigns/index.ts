@@ -1,14 +1,7 @@
-import { Router } from 'express';
 import type { Feature } from '../feature';
 import { registerCampaignCli } from './cli';
-import { campaignPublicRoutes } from './public-routes';
-import { campaignRoutes } from './routes';
-import { campaignConfirmRoutes } from './confirm-routes';
-import { campaignImportRoutes } from './import-routes';
-import { campaignOutboxRoutes } from './outbox-routes';
-import { reregisterRoutes } from './reregister-routes';
-import { addressBookRoutes } from './address-book/routes';
-import { campaignBackground } from './jobs';
+import { campaignPublicRoutes, campaignRoutes } from './routes';
+import { campaignBackground } from './sending/jobs';
 import { campaignPanel } from './panel';
 import { campaignRecoveryChecks } from './recovery';
 
@@ -16,17 +9,7 @@ import { campaignRecoveryChecks } from './recovery';
 export const feature: Feature = {
   name: 'campaigns',
   publicRoutes: campaignPublicRoutes,
-  routes(ctx) {
-    const router = Router();
-    // Static paths (import, outbox) before /admin/campaigns/:id.
-    router.use(campaignImportRoutes(ctx));
-    router.use(campaignOutboxRoutes(ctx));
-    router.use(reregisterRoutes(ctx));
-    router.use(campaignConfirmRoutes(ctx)); // confirmation steps before the actions they guard
-    router.use(addressBookRoutes(ctx));
-    router.use(campaignRoutes(ctx));
-    return router;
-  },
+  routes: campaignRoutes,
   background: campaignBackground,
   dashboard: campaignPanel,
   recoveryChecks: campaignRecoveryChecks,

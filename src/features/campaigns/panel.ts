@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import type { DashboardPanel } from '../feature';
 import { isStaff } from '../../auth/user';
 import { countAddresses } from './addresses/repo';
-import { listCampaigns } from './repo';
+import { listCampaigns } from './lifecycle/repo';
 
 /** The dashboard panel: how many addresses are known and the latest campaigns' states. */
 export async function campaignPanel(ctx: AppContext, req: Request): Promise<DashboardPanel | null> {

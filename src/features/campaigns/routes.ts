@@ -1,256 +1,33 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import type { AppContext } from '../../app-context';
-import { requireStaff } from '../../auth/guards';
-import { userActor } from '../../audit/service';
-import { NotFound, Conflict } from '../../http/errors';
-import { checkLink, unsubscribeState } from './links-service';
-import { campaignFormSchema } from './schema';
-import { progressDisplay } from './progress-view';
-import {
-  createCampaign,
-  updateDraft,
-  getCampaign,
-  startSending,
-  pauseCampaign,
-  resumeCampaign,
-  cancelCampaign,
-  retryFailed,
-  scheduleCampaign,
-  campaignProgress,
-  listCampaignsWithCounts,
-  CampaignInvalid,
-  CampaignStateError,
-} from './service';
-import type { Campaign } from './repo';
-import { countKnownAddresses } from './addresses/service';
-import { countSuppressions, blockAddress } from './suppressions';
-import { normaliseAddress } from './addresses/normalise';
-import { previewMessage } from './preview';
-import { kickCampaign } from './jobs';
-import { streamRecipientsCsv } from './csv';
-import { TEMPLATE_VARIABLES } from './template';
-import { SANDBOXED_HTML_CSP } from '../../http/html';
-import { idParam as sharedIdParam, idParams, parseParam, tokenParams } from '../../http/params';
-import { addFieldError, type FieldErrors } from '../../http/field-errors';
-import { validate } from '../../http/validate';
+import { addressImportRoutes } from './addresses/import-routes';
+import { addressBookRoutes } from './address-book/routes';
+import { bounceWebhookRoutes } from './bounces/webhook-routes';
+import { campaignConfirmRoutes } from './confirm/routes';
+import { campaignAdminRoutes } from './lifecycle/routes';
+import { oneClickUnsubscribeRoutes } from './links/public-routes';
+import { unsubscribePageRoutes } from './links/routes';
+import { reregisterRoutes } from './reregister/routes';
+import { testSendRoutes } from './sending/test-send-routes';
 
-const HEAD = '<link rel="stylesheet" href="/static/css/campaigns.css"><script src="/static/js/campaigns.js" defer></script>';
-
-function idParam(req: Request): number {
-  return parseParam(sharedIdParam, req.params.id, 'campaigns.not_found');
+/** Answered before the session (no cookie, no CSRF token): one-click unsubscribe and the bounce webhook. */
+export function campaignPublicRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.use(oneClickUnsubscribeRoutes(ctx));
+  router.use(bounceWebhookRoutes(ctx));
+  return router;
 }
 
-async function loadCampaign(ctx: AppContext, req: Request): Promise<Campaign> {
-  const c = await getCampaign(ctx.knex, idParam(req));
-  if (!c) throw NotFound('campaigns.not_found');
-  return c;
-}
-
-
-function formValues(c?: Partial<Campaign>) {
-  return {
-    name: c?.name ?? '',
-    subject_ja: c?.subject_ja ?? '',
-    text_ja: c?.text_ja ?? '',
-    html_ja: c?.html_ja ?? '',
-    subject_en: c?.subject_en ?? '',
-    text_en: c?.text_en ?? '',
-    html_en: c?.html_en ?? '',
-    rate_per_minute: c?.rate_per_minute ?? 60,
-    concurrency: c?.concurrency ?? 2,
-    pause_after_failures: c?.pause_after_failures ?? 10,
-  };
-}
-
-/** Template problems the service found, each beside its field (the first per field). */
-function templateErrors(err: CampaignInvalid): FieldErrors {
-  const errors: FieldErrors = {};
-  const variables = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(' ');
-  for (const e of err.errors) {
-    const field = `${e.field}_${e.lang}`;
-    if (!errors[field]) addFieldError(errors, field, `campaigns.template_error.${e.code}`, { detail: e.detail ?? '', variables });
-  }
-  return errors;
-}
-
-function renderForm(req: Request, res: Response, locals: { campaign?: Campaign; values: ReturnType<typeof formValues>; errors: FieldErrors }, status = 200) {
-  res.status(status).render('campaigns/form', {
-    title: req.t(locals.campaign ? 'campaigns.form.edit_title' : 'campaigns.form.new_title'),
-    headExtra: HEAD,
-    variables: TEMPLATE_VARIABLES,
-    campaign: null,
-    ...locals,
-  });
-}
-
+/** Every campaigns page behind the session, in the order that matters. */
 export function campaignRoutes(ctx: AppContext): Router {
   const router = Router();
-
-  // A GET never unsubscribes (mail scanners follow links): it shows the button that POSTs.
-  const linkToken = validate({ params: tokenParams });
-  router.get('/u/:token', linkToken, async (req, res) => {
-    const { token } = linkToken.of(req).params;
-    const claims = checkLink(ctx.config, 'u', token);
-    const state = claims ? await unsubscribeState(ctx.knex, claims) : null;
-    if (!state) return res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
-    return res.render('campaigns/unsubscribe', { title: req.t('campaigns.unsubscribe.title'), token, ...state });
-  });
-
-  router.get('/admin/campaigns', requireStaff, async (req, res) => {
-    res.render('campaigns/index', {
-      title: req.t('campaigns.index.title'),
-      headExtra: HEAD,
-      campaigns: await listCampaignsWithCounts(ctx.knex),
-      addresses: await countKnownAddresses(ctx.knex),
-      suppressions: await countSuppressions(ctx.knex),
-      outbox: ctx.mailer.kind === 'outbox',
-      notice: typeof req.query.notice === 'string' && /^(blocked|block_invalid)$/.test(req.query.notice) ? req.query.notice : null,
-    });
-  });
-
-  router.get('/admin/campaigns/new', requireStaff, (req, res) => renderForm(req, res, { values: formValues(), errors: {} }));
-
-  const createForm = validate(
-    { body: campaignFormSchema },
-    { fallbackKey: 'campaigns.form.invalid', onInvalid: (req, res, errors) => renderForm(req, res, { values: { ...formValues(), ...req.body }, errors }, 422) },
-  );
-  router.post('/admin/campaigns', requireStaff, createForm, async (req, res) => {
-    const data = createForm.of(req).body;
-    try {
-      const { id } = await createCampaign(ctx.knex, data, userActor(req.user!));
-      return res.redirect(303, `/admin/campaigns/${id}`);
-    } catch (err) {
-      if (err instanceof CampaignInvalid) return renderForm(req, res, { values: { ...formValues(), ...req.body }, errors: templateErrors(err) }, 422);
-      throw err;
-    }
-  });
-
-  router.get('/admin/campaigns/:id', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const progress = await campaignProgress(ctx.knex, c);
-    res.render('campaigns/show', {
-      display: progressDisplay(progress, req.t),
-      title: c.name,
-      headExtra: HEAD + (progress.status === 'sending' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : ''),
-      campaign: c,
-      progress,
-      notice: typeof req.query.notice === 'string' ? req.query.notice : null,
-      userEmail: req.user!.email,
-    });
-  });
-
-  router.get('/admin/campaigns/:id/progress.json', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    res.setHeader('Cache-Control', 'no-store');
-    const progress = await campaignProgress(ctx.knex, c);
-    res.json({ ...progress, display: progressDisplay(progress, req.t) });
-  });
-
-  router.get('/admin/campaigns/:id/edit', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    if (c.status !== 'draft') throw Conflict('campaigns.errors.not_draft');
-    renderForm(req, res, { campaign: c, values: formValues(c), errors: {} });
-  });
-
-  const editForm = validate(
-    { params: idParams, body: campaignFormSchema },
-    {
-      notFoundKey: 'campaigns.not_found',
-      fallbackKey: 'campaigns.form.invalid',
-      onInvalid: async (req, res, errors) => {
-        const c = await loadCampaign(ctx, req);
-        renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors }, 422);
-      },
-    },
-  );
-  router.post('/admin/campaigns/:id/edit', requireStaff, editForm, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const data = editForm.of(req).body;
-    try {
-      await updateDraft(ctx.knex, c.id, data, userActor(req.user!));
-    } catch (err) {
-      if (err instanceof CampaignInvalid) return renderForm(req, res, { campaign: c, values: { ...formValues(c), ...req.body }, errors: templateErrors(err) }, 422);
-      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.not_draft');
-      throw err;
-    }
-    return res.redirect(303, `/admin/campaigns/${c.id}`);
-  });
-
-  router.get('/admin/campaigns/:id/preview', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const lang = req.query.lang === 'en' ? 'en' : 'ja';
-    const preview = await previewMessage(ctx, c, lang);
-    res.render('campaigns/preview', { title: req.t('campaigns.preview.title'), headExtra: HEAD, campaign: c, previewLang: lang, preview });
-  });
-
-  // The HTML part alone, for the preview's iframe: sandboxed, no scripts, nothing from elsewhere.
-  router.get('/admin/campaigns/:id/preview.html', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const preview = await previewMessage(ctx, c, req.query.lang === 'en' ? 'en' : 'ja');
-    res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
-    res.setHeader('X-Frame-Options', 'SAMEORIGIN');
-    res.type('html').send(preview.html);
-  });
-
-  // POST /admin/campaigns/:id/test-send: confirm-routes.ts (a list of addresses, capped and rate-limited)
-
-  // datetime-local has no zone: the site's times are Japan time.
-  router.post('/admin/campaigns/:id/schedule', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    const raw = typeof req.body.at === 'string' ? req.body.at : '';
-    const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw) ? new Date(`${raw}:00+09:00`) : new Date(NaN);
-    if (Number.isNaN(at.getTime())) return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule_invalid`);
-    try {
-      await scheduleCampaign(ctx.knex, c.id, at, userActor(req.user!));
-    } catch (err) {
-      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.bad_state', { status: req.t(`campaigns.status.${err.status}`) });
-      throw err;
-    }
-    return res.redirect(303, `/admin/campaigns/${c.id}?notice=schedule`);
-  });
-
-  router.post('/admin/campaigns/suppressions', requireStaff, async (req, res) => {
-    const n = normaliseAddress(typeof req.body.email === 'string' ? req.body.email : '');
-    if (!n.ok) return res.redirect(303, `/admin/campaigns?notice=block_invalid`);
-    await blockAddress(ctx.knex, n.key, `blocked by ${userActor(req.user!)}`, userActor(req.user!));
-    return res.redirect(303, `/admin/campaigns?notice=blocked`);
-  });
-
-  const actions: Record<string, (id: number, actor: string) => Promise<unknown>> = {
-    send: async (id, actor) => {
-      await startSending(ctx.knex, id, actor);
-      await kickCampaign(ctx, id);
-    },
-    pause: (id, actor) => pauseCampaign(ctx.knex, id, actor),
-    resume: async (id, actor) => {
-      await resumeCampaign(ctx.knex, id, actor);
-      await kickCampaign(ctx, id);
-    },
-    cancel: (id, actor) => cancelCampaign(ctx.knex, id, actor),
-    'retry-failed': async (id, actor) => {
-      await retryFailed(ctx.knex, id, actor);
-      await kickCampaign(ctx, id);
-    },
-  };
-  router.post('/admin/campaigns/:id/:action', requireStaff, async (req, res, next) => {
-    const action = actions[String(req.params.action)];
-    if (!action) return next();
-    const c = await loadCampaign(ctx, req);
-    try {
-      await action(c.id, userActor(req.user!));
-    } catch (err) {
-      if (err instanceof CampaignStateError) throw Conflict('campaigns.errors.bad_state', { status: req.t(`campaigns.status.${err.status}`) });
-      throw err;
-    }
-    return res.redirect(303, `/admin/campaigns/${c.id}?notice=${req.params.action}`);
-  });
-
-  router.get('/admin/campaigns/:id/recipients.csv', requireStaff, async (req, res) => {
-    const c = await loadCampaign(ctx, req);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="campaign-${c.id}-recipients.csv"`);
-    await streamRecipientsCsv(ctx.knex, c.id, res);
-  });
-
+  router.use(unsubscribePageRoutes(ctx)); // /u/:token (signed link)
+  router.use(reregisterRoutes(ctx)); // /r/:token (signed link)
+  // Static paths (/admin/campaigns/import, /addresses, /suppressions) and the confirmation steps before /admin/campaigns/:id/:action.
+  router.use(addressImportRoutes(ctx));
+  router.use(campaignConfirmRoutes(ctx)); // the confirmation steps before the actions they guard
+  router.use(testSendRoutes(ctx));
+  router.use(addressBookRoutes(ctx));
+  router.use(campaignAdminRoutes(ctx));
   return router;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseAddress } from './addresses/normalise';
 
 const bounceEvent = z.object({
   email: z.string().min(3).max(320),
@@ -34,10 +35,67 @@ export const campaignFormSchema = z.object({
 });
 export type CampaignForm = z.infer<typeof campaignFormSchema>;
 
+/** A column index of the mapping form (-1: none, for the optional fields). */
+const column = (min: number) => z.coerce.number({ error: 'campaigns.map.bad_column' }).int('campaigns.map.bad_column').min(min, 'campaigns.map.bad_column').max(10_000, 'campaigns.map.bad_column');
+
+/** Which column of the uploaded CSV holds what; the address is required. */
 export const mappingSchema = z.object({
-  address: z.coerce.number().int().min(0),
-  displayId: z.coerce.number().int().min(-1).optional(),
-  name: z.coerce.number().int().min(-1).optional(),
-  source: z.coerce.number().int().min(-1).optional(),
-  lang: z.coerce.number().int().min(-1).optional(),
+  address: column(0),
+  displayId: column(-1).optional(),
+  name: column(-1).optional(),
+  source: column(-1).optional(),
+  lang: column(-1).optional(),
+});
+
+/** An upload key the portal chose (src/features/campaigns/addresses/upload-store.ts): 24 hex digits. */
+export const uploadKeyParams = z.object({ key: z.string().regex(/^[0-9a-f]{24}$/) });
+
+/** An address an admin form carries, normalised as on import (full-width, upper case); the value is its key. */
+const addressKey = z.string({ error: 'campaigns.errors.email_invalid' }).max(320, 'campaigns.errors.email_invalid').transform((s, ctx) => {
+  const n = normaliseAddress(s);
+  if (n.ok) return n.key;
+  ctx.addIssue({ code: 'custom', message: 'campaigns.errors.email_invalid' });
+  return z.NEVER;
+});
+
+/** The block box on the campaigns page. */
+export const blockSchema = z.object({ email: addressKey });
+
+/** A campaign's start time: datetime-local has no zone, and the site's times are Japan time. */
+export const scheduleSchema = z.object({
+  at: z
+    .string({ error: 'campaigns.show.schedule_invalid' })
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'campaigns.show.schedule_invalid')
+    .transform((raw) => new Date(`${raw}:00+09:00`))
+    .refine((d) => !Number.isNaN(d.getTime()), 'campaigns.show.schedule_invalid'),
+});
+
+/** The address book's suppress / unsuppress buttons. */
+export const addressActionParams = z.object({ action: z.enum(['suppress', 'unsuppress']) });
+export const addressActionSchema = z.object({
+  email: addressKey,
+  note: z.string().max(500, 'campaigns.address_book.errors.note_too_long').optional().transform((s) => s?.trim() || null),
+});
+
+/** Test messages per request: a test, not a send. */
+export const TEST_SEND_MAX = 10;
+
+/** The test-send box: one address per line or comma-separated, each checked, duplicates (any case) once, at most TEST_SEND_MAX. */
+export const testAddressList = z.string({ error: 'campaigns.test.none' }).transform((raw, ctx) => {
+  const parts = raw.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+  const unique = [...new Map(parts.map((p) => [p.toLowerCase(), p])).values()];
+  const bad = unique.find((p) => !normaliseAddress(p).ok);
+  let problem: { message: string; params?: Record<string, string | number> } | null = null;
+  if (unique.length === 0) problem = { message: 'campaigns.test.none' };
+  else if (unique.length > TEST_SEND_MAX) problem = { message: 'campaigns.test.too_many', params: { max: TEST_SEND_MAX } };
+  else if (bad !== undefined) problem = { message: 'campaigns.test.bad', params: { address: bad.slice(0, 320) } };
+  if (!problem) return unique;
+  ctx.addIssue({ code: 'custom', ...problem });
+  return z.NEVER;
+});
+
+/** The test-send form (without `to`, the route sends the admin's own address). */
+export const testSendSchema = z.object({
+  to: testAddressList,
+  lang: z.enum(['ja', 'en'], { error: 'campaigns.test.bad_lang' }).default('ja'),
 });

@@ -3,8 +3,12 @@ import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { makeDjangoPassword } from '../../auth/django-password';
 import { Conflict, HttpError, NotFound } from '../../http/errors';
-import { type Lang } from '../../http/i18n';
-import { sendEmail } from '../../mail/send';
+import { type Lang } from '../../i18n';
+import { addFieldError, hasFieldErrors, InvalidInput, type FieldErrors } from '../../http/field-errors';
+import { checkPassword } from '../../auth/password-rules';
+import { addressKey } from '../../mail/address';
+import { messageStates, queueMessage } from '../../mail/send-queue';
+import { isSuppressed } from '../../mail/suppressions';
 import * as catalogue from '../../salvage-catalogue';
 import * as rows from '../../toybox/restored-rows';
 import * as repo from './repo';
@@ -12,16 +16,15 @@ import * as invites from './invitations-repo';
 import { restore, candidates, type RestoreResult } from './restore';
 import { isPlaceholderEmail } from './service';
 import { plainText } from './text';
-
-export const INVITATION_DAYS = 7;
-const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+import { hashToken, INVITATION_DAYS, invitationRef, kickMessage, newLink } from './mail';
 
 export interface AccountRestore {
   user_id: number;
   display_id: string;
   already: boolean;
   restore: RestoreResult | null;
-  invited: boolean;
+  /** Null when no invitation was asked for. */
+  invitation: InvitationState | null;
 }
 
 /**
@@ -75,20 +78,55 @@ export async function restoreAbandonedAccount(ctx: AppContext, staffActor: strin
       bio: false,
     });
   }
-  const invited = opts.invite && account.email ? await inviteAccountOwner(ctx, staffActor, account.id, oldUserId, account.email, account.display_id, opts.lang) : false;
-  return { user_id: account.id, display_id: account.display_id, already, restore: result, invited };
+  let invitation: InvitationState | null = null;
+  if (opts.invite) invitation = account.email ? await inviteAccountOwner(ctx, staffActor, account.id, oldUserId, account.email, opts.lang) : { state: 'no_email' };
+  return { user_id: account.id, display_id: account.display_id, already, restore: result, invitation };
 }
 
-/** The one-time "set your password" e-mail; an invitation already sent and still valid is not sent again. */
-export async function inviteAccountOwner(ctx: AppContext, staffActor: string, userId: number, oldUserId: number, email: string, displayId: string, lang: Lang): Promise<boolean> {
-  if (await invites.openInvitation(ctx.knex, userId)) return false;
-  const token = crypto.randomBytes(32).toString('base64url');
-  const id = await invites.insertInvitation(ctx.knex, { user_id: userId, old_user_id: oldUserId, email, token_hash: hashToken(token), created_by: staffActor, expires_at: new Date(Date.now() + INVITATION_DAYS * 86400_000) });
-  const url = `${ctx.config.PUBLIC_URL}/recover/invite/${token}`;
-  await sendEmail(ctx, 'claimsInvitation', { to: email, lang, locals: { url, days: INVITATION_DAYS, displayId, toyboxUrl: ctx.config.TOYBOX_URL } });
-  await invites.markSent(ctx.knex, id);
-  await recordAudit(ctx.knex, staffActor, 'claims.invitation_sent', `user:${userId}`, { old_user_id: oldUserId });
-  return true;
+export type InvitationState =
+  /** Queued now; the claims.mail job sends it (at the outbound rate). */
+  | { state: 'queued'; at: Date }
+  /** An earlier invitation is unused and valid: not sent again. `delivery` is where its e-mail is. */
+  | { state: 'already'; delivery: 'queued' | 'sending' | 'sent'; at: Date }
+  /** Not sent: the address is on the suppression list (bounce, complaint, unsubscribe, admin block). */
+  | { state: 'suppressed' }
+  /** Not sent: the account has no usable address. */
+  | { state: 'no_email' };
+
+/**
+ * The one-time "set your password" e-mail, queued with its invitation in one
+ * transaction (src/mail/send-queue.ts sends it exactly once from the claims.mail
+ * job). Not queued again while an earlier one is valid, unused and not given
+ * up on; never queued for a suppressed address.
+ */
+export async function inviteAccountOwner(ctx: AppContext, staffActor: string, userId: number, oldUserId: number, email: string, lang: Lang): Promise<InvitationState> {
+  const key = addressKey(email);
+  if (!key) return { state: 'no_email' };
+  const result = await ctx.knex.transaction(async (trx): Promise<InvitationState & { mailId?: number }> => {
+    await invites.lockAccountInvitations(trx, userId);
+    const live = await invites.liveInvitations(trx, userId);
+    const states = await messageStates(trx, live.map((i) => invitationRef(i.id)));
+    for (const inv of live) {
+      const m = states.get(invitationRef(inv.id));
+      // sent before invitations were queued (no queued message), or still on its way / delivered
+      if (!m && inv.sent_at) return { state: 'already', delivery: 'sent', at: inv.sent_at };
+      if (m && (m.status === 'queued' || m.status === 'sending' || m.status === 'sent')) return { state: 'already', delivery: m.status, at: m.sent_at ?? m.created_at };
+    }
+    if (await isSuppressed(trx, key)) {
+      await recordAudit(trx, staffActor, 'claims.invitation_suppressed', `user:${userId}`, { old_user_id: oldUserId });
+      return { state: 'suppressed' };
+    }
+    const link = newLink(ctx, 'invitation');
+    const id = await invites.insertInvitation(trx, { user_id: userId, old_user_id: oldUserId, email, token_hash: hashToken(link.token), link_nonce: link.nonce, created_by: staffActor, expires_at: new Date(Date.now() + INVITATION_DAYS * 86400_000) });
+    const mailId = await queueMessage(trx, 'claimsInvitation', invitationRef(id), email, lang);
+    await recordAudit(trx, staffActor, 'claims.invitation_queued', `user:${userId}`, { old_user_id: oldUserId });
+    return { state: 'queued', at: new Date(), mailId };
+  });
+  if (result.mailId !== undefined) {
+    await kickMessage(ctx, result.mailId);
+    return { state: 'queued', at: (result as { at: Date }).at };
+  }
+  return result;
 }
 
 async function usableInvitation(ctx: AppContext, token: string) {
@@ -103,23 +141,24 @@ export async function describeInvitation(ctx: AppContext, token: string): Promis
   return { display_id: inv.display_id };
 }
 
-/** The password rules of TOYBOX's settings that need no word list: length 8, not only digits, not the display id. */
-export function passwordProblem(password: string, displayId: string): string | null {
-  if (password.length < 8) return 'claims.invite.too_short';
-  if (/^\d+$/.test(password)) return 'claims.invite.numeric';
-  if (displayId.length >= 3 && password.toLowerCase().includes(displayId.toLowerCase())) return 'claims.invite.similar';
-  return null;
+/** TOYBOX's password rules (Django's four validators, src/auth/password-rules.ts) and the confirmation, per field. */
+export function passwordErrors(password: string, password2: string, user: { email: string | null; display_id: string }): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const p of checkPassword(password, user)) addFieldError(errors, 'password', p.key, p.vars);
+  if (password !== password2) addFieldError(errors, 'password2', 'claims.invite.mismatch');
+  return errors;
 }
 
 /**
- * Sets the account's password from the invitation: hashed first (PBKDF2 as
- * Django's default hasher, outside the lock), then, under the invitation's row
- * lock, checked unused, set and marked used in one transaction.
+ * Sets the account's password from the invitation: checked against TOYBOX's
+ * rules (problems per field, 422), hashed (PBKDF2 as Django's default hasher,
+ * outside the lock), then, under the invitation's row lock, checked unused,
+ * set and marked used in one transaction.
  */
-export async function acceptInvitation(ctx: AppContext, token: string, password: string): Promise<{ display_id: string }> {
+export async function acceptInvitation(ctx: AppContext, token: string, password: string, password2: string): Promise<{ display_id: string }> {
   const inv = await usableInvitation(ctx, token);
-  const problem = passwordProblem(password, inv.display_id);
-  if (problem) throw new HttpError(422, problem);
+  const errors = passwordErrors(password, password2, inv);
+  if (hasFieldErrors(errors)) throw new InvalidInput(errors);
   const encoded = await makeDjangoPassword(password);
   await ctx.knex.transaction(async (trx) => {
     const row = await invites.lockInvitation(trx, inv.id);

@@ -1,11 +1,21 @@
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { cliActor } from '../../audit/service';
 import { HttpError } from '../../http/errors';
 import { decideClaim, staffQueue } from './service';
-import { restoreAbandonedAccount } from './accounts';
+import { restoreAbandonedAccount, type InvitationState } from './accounts';
+import { formatJst } from '../../i18n/tokyo-time';
 import { undo } from './undo';
 import { EXIT } from '../../cli/exit-codes';
+
+/** What happened to the invitation, as the CLI says it (the staff page says the same in its language). */
+function invitationLine(inv: InvitationState | null): string {
+  if (!inv) return '';
+  if (inv.state === 'queued') return ', invitation queued (the worker sends it)';
+  if (inv.state === 'already') return inv.delivery === 'sent' ? `, invitation already sent ${formatJst(inv.at)}: not sent again` : `, invitation already queued ${formatJst(inv.at)}: not queued again`;
+  if (inv.state === 'suppressed') return ', invitation not sent: address suppressed (bounce, complaint, unsubscribe or block)';
+  return ', invitation not sent: no usable e-mail address';
+}
 
 /** `claims queue` and `claims decide`: the staff queue from the host's shell, audited like the web page. */
 export function registerClaimsCli(program: Command): void {
@@ -56,7 +66,7 @@ export function registerClaimsCli(program: Command): void {
         try {
           const r = await restoreAbandonedAccount(ctx, cliActor(), Number(oldId), { invite: Boolean(opts.invite), displayId: opts.displayId, lang: 'ja' });
           if (opts.json) return printJson(r);
-          process.stdout.write(`${r.already ? 'already restored' : 'restored'}: user ${r.user_id} (${r.display_id}), ${r.restore?.posts ?? 0} posts, ${r.restore?.cards ?? 0} cards${r.invited ? ', invitation sent' : ''}\n`);
+          process.stdout.write(`${r.already ? 'already restored' : 'restored'}: user ${r.user_id} (${r.display_id}), ${r.restore?.posts ?? 0} posts, ${r.restore?.cards ?? 0} cards${invitationLine(r.invitation)}\n`);
         } catch (err) {
           if (err instanceof HttpError && err.status === 404) throw new CliError(`no old account ${oldId} in the loaded records`, EXIT.notFound);
           if (err instanceof HttpError && err.status === 409) {

@@ -3,6 +3,7 @@ import { claimsRoutes } from './routes';
 import { registerClaimsCli } from './cli';
 import { claimCounts } from './service';
 import { claimsRecoveryChecks } from './recovery';
+import { claimsBackground } from './mail';
 
 /**
  * Claims and restore: a re-registered person proves an old account was theirs
@@ -17,4 +18,5 @@ export const feature: Feature = {
   },
   recoveryChecks: claimsRecoveryChecks,
   cli: registerClaimsCli,
+  background: claimsBackground,
 };

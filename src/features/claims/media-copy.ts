@@ -30,7 +30,7 @@ export function sha256Of(file: string): Promise<string> {
  * TOYBOX's own code would give it for this person, never overwriting: a name
  * already taken by other bytes moves to the next free second / suffix.
  */
-export async function copyIn(root: string, src: catalogue.CatalogueFile, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
+export async function copyIn(root: string, src: Pick<catalogue.CatalogueFile, 'abs_path' | 'sha256'>, relName: (bump: number) => string, copied: CopiedFile[], dirs: Set<string>): Promise<{ rel: string; added: boolean }> {
   for (let bump = 0; bump < 50; bump++) {
     const rel = relName(bump);
     const abs = path.resolve(root, rel);

@@ -103,10 +103,6 @@ export async function countByStatus(db: Db): Promise<Record<string, number>> {
 
 // ---- e-mail confirmation links
 
-export async function insertEmailToken(db: Db, t: { user_id: number; email: string; token_hash: string; expires_at: Date }): Promise<void> {
-  await db(TOKENS).insert(t);
-}
-
 export async function lockEmailToken(trx: Knex.Transaction, tokenHash: string): Promise<{ id: number; user_id: number; email: string; expires_at: Date; confirmed_at: Date | null } | undefined> {
   const row = await trx(TOKENS).where({ token_hash: tokenHash }).forUpdate().first();
   return row ? { ...row, id: Number(row.id), user_id: Number(row.user_id) } : undefined;

@@ -5,8 +5,10 @@ type Db = Knex | Knex.Transaction;
 export interface RestoreRow {
   id: number;
   user_id: number;
-  claim_id: number;
-  old_user_id: number;
+  claim_id: number | null;
+  old_user_id: number | null;
+  /** Set when the restore came from the person's own archive (then claim_id and old_user_id are null). */
+  archive_id: number | null;
   status: 'done' | 'undone';
   summary: Record<string, number>;
   created_by: string;
@@ -33,9 +35,9 @@ export type NewWrite = Omit<WriteRow, 'id' | 'restore_id'>;
 const RESTORES = 'portal.restores';
 const WRITES = 'portal.restore_writes';
 
-const asRestore = (r: RestoreRow | undefined): RestoreRow | undefined => (r ? { ...r, id: Number(r.id), user_id: Number(r.user_id), claim_id: Number(r.claim_id) } : undefined);
+const asRestore = (r: RestoreRow | undefined): RestoreRow | undefined => (r ? { ...r, id: Number(r.id), user_id: Number(r.user_id), claim_id: r.claim_id === null ? null : Number(r.claim_id), archive_id: r.archive_id === null ? null : Number(r.archive_id) } : undefined);
 
-export async function insertRestore(db: Db, r: { user_id: number; claim_id: number; old_user_id: number; created_by: string; undo_until: Date }): Promise<number> {
+export async function insertRestore(db: Db, r: { user_id: number; claim_id: number | null; old_user_id: number | null; archive_id?: number; created_by: string; undo_until: Date }): Promise<number> {
   const [row] = await db(RESTORES).insert(r).returning('id');
   return Number(row.id);
 }

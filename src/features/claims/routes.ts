@@ -7,13 +7,17 @@ import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
 import { validate } from '../../http/validate';
+import { InvalidInput, type FieldErrors } from '../../http/field-errors';
+import { MIN_PASSWORD_LENGTH } from '../../auth/password-rules';
 import type { z } from 'zod';
 import { idParams } from '../../http/params';
-import { accountForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
+import { accountForm, archiveRestoreForm, decisionForm, emailForm, inviteForm, oldTokenForm, restoreForm, statementForm, tokenForm } from './schema';
 import * as accounts from './accounts';
 import * as service from './service';
 import * as restoring from './restore';
 import { readHashedUpload, UploadRefused } from './upload';
+import * as archiving from './archive';
+import { readArchiveUpload } from './archive-upload';
 
 const headExtra = '<link rel="stylesheet" href="/static/css/claims.css">';
 
@@ -33,6 +37,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
   for (const c of approved) candidates.push(await restoring.candidates(ctx, req.user!.id, c.id));
   const history = await restoring.myRestores(ctx, req.user!.id);
   const sso = await service.ssoSuggestions(ctx, req.user!.id);
+  const archives = await archiving.archiveCandidates(ctx, req.user!.id);
   res.status(status).render('claims/index', {
     title: req.t('claims.title'),
     headExtra,
@@ -40,6 +45,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
     candidates,
     history,
     sso,
+    archives,
     tokenProof: Boolean(ctx.config.TOYBOX_OLD_SECRET_KEY),
     now: new Date(),
     limits: { files: ctx.config.CLAIMS_MAX_FILES, mb: ctx.config.CLAIMS_MAX_UPLOAD_MB },
@@ -70,6 +76,33 @@ export function claimsRoutes(ctx: AppContext): Router {
     if (!form.files.length) throw new HttpError(422, 'claims.files.none');
     const result = await service.proveByFiles(ctx, actor(req), form.files);
     await renderRecover(ctx, req, res, { fileReport: result.files, outcomes: result.outcomes });
+  });
+
+  // The person's own export archive: streamed to a private temporary file, verified, kept when it is theirs.
+  router.post(declareUpload('/recover/archive'), requireUser, proofLimit, async (req, res) => {
+    let upload;
+    try {
+      upload = await readArchiveUpload(req, archiving.archiveDir(ctx, 'uploads'), uploadLimits.maxTotalBytes, (token) => verifyCsrfToken(req, token));
+    } catch (err) {
+      if (err instanceof UploadRefused || (err instanceof HttpError && err.status === 403)) res.setHeader('Connection', 'close');
+      throw err;
+    }
+    const archive = await archiving.proveByArchive(ctx, actor(req), upload);
+    await renderRecover(ctx, req, res, { archiveAdded: archive });
+  });
+
+  const archiveRestoreBody = body(archiveRestoreForm);
+  router.post('/recover/archive/restore', requireUser, restoreLimit, archiveRestoreBody, async (req, res) => {
+    const f = archiveRestoreBody.of(req).body;
+    const result = await archiving.restoreFromArchive(ctx, actor(req), f.archive, {
+      posts: f.all_posts ? 'all' : f.posts,
+      cards: f.cards,
+      avatar: f.avatar,
+      header: f.header,
+      display_name: f.display_name,
+      bio: f.bio,
+    });
+    await renderRecover(ctx, req, res, { restored: { reactions: 0, follows: 0, pending_edges: 0, ...result } });
   });
 
   const emailBody = body(emailForm);
@@ -142,19 +175,23 @@ export function claimsRoutes(ctx: AppContext): Router {
 
   // The invitation link works signed out: the account has no usable password yet.
   const invitePerIp = createLimiter(ctx.knex, { name: 'claims-invite', windowMs: 15 * 60_000, limit: 20 });
-  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
-  router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => {
-    const { token } = inviteLink.of(req).params;
+  const renderInvite = async (req: Request, res: Response, token: string, errors: FieldErrors = {}, status = 200) => {
     const inv = await accounts.describeInvitation(ctx, token);
-    res.render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, error: null });
-  });
+    res.status(status).render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, errors, minLength: MIN_PASSWORD_LENGTH });
+  };
+  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
+  router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => renderInvite(req, res, inviteLink.of(req).params.token));
 
-  const inviteBody = body(inviteForm);
+  const inviteBody = validate({ body: inviteForm }, { onInvalid: (req, res, errors) => renderInvite(req, res, String((req.body as { token?: unknown } | undefined)?.token ?? ''), errors, 422) });
   router.post('/recover/invite', invitePerIp, inviteBody, async (req, res) => {
     const { token, password, password2 } = inviteBody.of(req).body;
-    if (password !== password2) throw new HttpError(422, 'claims.invite.mismatch');
-    const done = await accounts.acceptInvitation(ctx, token, password);
-    res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
+    try {
+      const done = await accounts.acceptInvitation(ctx, token, password, password2);
+      res.render('claims/invite-done', { title: req.t('claims.invite.title'), headExtra, displayId: done.display_id, toyboxUrl: ctx.config.TOYBOX_URL });
+    } catch (err) {
+      if (err instanceof InvalidInput) return renderInvite(req, res, token, err.fields, 422);
+      throw err;
+    }
   });
 
   const accountBody = body(accountForm);

@@ -49,3 +49,14 @@ export const accountForm = z.object({
 });
 
 export const oldTokenForm = z.object({ token: z.string().trim().min(20, 'claims.token.invalid').max(4096, 'claims.token.invalid') });
+
+export const archiveRestoreForm = z.object({
+  archive: z.coerce.number().int().positive(),
+  posts: list,
+  all_posts: checkbox,
+  cards: checkbox,
+  avatar: checkbox,
+  header: checkbox,
+  display_name: checkbox,
+  bio: checkbox,
+});

@@ -1,20 +1,20 @@
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, NotFound, Forbidden, HttpError } from '../../http/errors';
-import { type Lang } from '../../http/i18n';
-import { sendEmail } from '../../mail/send';
+import { type Lang } from '../../i18n';
+import { queueMessage } from '../../mail/send-queue';
 import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';
 import { restoredByClaim } from './restore-repo';
 import type { HashedUpload } from './upload';
 import { verifyOldToken } from './old-token';
+import * as mailRepo from './mail-repo';
+import { EMAIL_LINK_MINUTES, emailLinkRef, hashToken, kickMessage, newLink } from './mail';
 import type { ClaimRow, EvidenceKind, EvidenceRow } from './repo';
 
 /** Proof levels of RECOVERY.md §3 that are approved without staff when nobody else claims the old id. */
 export const AUTO_APPROVE_MAX_LEVEL = 3;
-export const EMAIL_LINK_MINUTES = 60;
 
 export interface Actor {
   id: number;
@@ -124,21 +124,25 @@ async function oldIdsForDisplayId(knex: Knex, displayId: string): Promise<number
   return [...ids];
 }
 
-const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
-
 /** TOYBOX's placeholder for sign-ups without an address: not a mailbox anyone controls. */
 export function isPlaceholderEmail(email: string): boolean {
   return /@toybox\.local$/i.test(email);
 }
 
-/** Sends a one-time confirmation link to an address the person says is theirs. The answer never says whether it matches an old account. */
+/**
+ * Queues a one-time confirmation link to an address the person says is theirs (the claims.mail job sends it
+ * exactly once, never to a suppressed address, at the outbound rate). The answer never says whether it matches an old account.
+ */
 export async function requestEmailProof(ctx: AppContext, who: Actor, email: string, lang: Lang): Promise<void> {
   if (isPlaceholderEmail(email)) throw new HttpError(422, 'claims.email.placeholder');
-  const token = crypto.randomBytes(32).toString('base64url');
-  await repo.insertEmailToken(ctx.knex, { user_id: who.id, email, token_hash: hashToken(token), expires_at: new Date(Date.now() + EMAIL_LINK_MINUTES * 60_000) });
-  const url = `${ctx.config.PUBLIC_URL}/recover/email/${token}`;
-  await sendEmail(ctx, 'claimsEmailConfirm', { to: email, lang, locals: { url, minutes: EMAIL_LINK_MINUTES, displayId: who.display_id } });
-  await recordAudit(ctx.knex, who.actor, 'claims.email_link_sent', `user:${who.id}`, {});
+  const link = newLink(ctx, 'emailLink');
+  const mailId = await ctx.knex.transaction(async (trx) => {
+    const id = await mailRepo.insertEmailToken(trx, { user_id: who.id, email, token_hash: hashToken(link.token), link_nonce: link.nonce, expires_at: new Date(Date.now() + EMAIL_LINK_MINUTES * 60_000) });
+    const queued = await queueMessage(trx, 'claimsEmailConfirm', emailLinkRef(id), email, lang);
+    await recordAudit(trx, who.actor, 'claims.email_link_queued', `user:${who.id}`, {});
+    return queued;
+  });
+  await kickMessage(ctx, mailId);
 }
 
 /**

@@ -16,7 +16,7 @@ import { dataJsonSchema, FORMAT_VERSION } from './json-schema';
 import { readmeText } from './readme-text';
 import { viewerParts } from './viewer';
 import { closeSink, createFileSink, ensurePrivateDir, writeChunk, type FileSink } from '../../files/private';
-import { isoTokyo, tokyoDay } from '../../http/tokyo-time';
+import { isoTokyo, tokyoDay } from '../../i18n/tokyo-time';
 
 export type ExportFormat = 'zip' | 'json';
 
@@ -86,14 +86,22 @@ function copy(client: pg.Client, sql: string): AsyncIterable<Buffer> {
  * costs disk, not memory.
  */
 class MediaSpool {
+  private readonly index: FileSink;
   private readonly included: FileSink;
   private readonly missing: FileSink;
 
   constructor(dir: string, id: string) {
+    this.index = createFileSink(path.join(dir, `${id}-media-index.jsonl`));
     this.included = createFileSink(path.join(dir, `${id}-media.jsonl`));
     this.missing = createFileSink(path.join(dir, `${id}-missing.txt`));
   }
 
+  /** Every media value in data.json's order (one MediaEntry per line, without hashes). */
+  get indexFile(): string {
+    return this.index.path;
+  }
+
+  /** The files to copy: [archive path, file on disk] per line. */
   get includedFile(): string {
     return this.included.path;
   }
@@ -103,23 +111,25 @@ class MediaSpool {
   }
 
   async record(m: MediaEntry): Promise<void> {
-    const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file, m.sha256])}\n` : missingMediaLine(m)!;
+    await writeChunk(this.index, `${JSON.stringify(m)}\n`);
+    const line = m.status === 'included' ? `${JSON.stringify([m.path, m.file])}\n` : missingMediaLine(m)!;
     await writeChunk(m.status === 'included' ? this.included : this.missing, line);
   }
 
-  /** Flushes both files; rejects if either could not be written (disk full). */
+  /** Flushes the files; rejects if any could not be written (disk full). */
   async close(): Promise<void> {
-    await Promise.all([closeSink(this.included), closeSink(this.missing)]);
+    await Promise.all([closeSink(this.index), closeSink(this.included), closeSink(this.missing)]);
   }
 
   async remove(): Promise<void> {
-    await Promise.all([this.included.discard(), this.missing.discard()]);
+    await Promise.all([this.index.discard(), this.included.discard(), this.missing.discard()]);
   }
 }
 
 interface ExportState {
   counts: Record<string, number>;
-  media: MediaSpool | null;
+  /** ZIP: the media index, resolved and already copied into the archive (hashes known); JSON: resolved and hashed as data.json is written. */
+  media: (() => AsyncIterable<MediaEntry[]>) | null;
 }
 
 async function* lines(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
@@ -154,12 +164,13 @@ async function resolveAndHash(resolver: MediaResolver, value: string): Promise<M
   }
 }
 
-/** The user's media values (one JSON string per COPY line), resolved and hashed 64 at a time. */
-async function* mediaBatches(client: pg.Client, userId: number, settings: ExportSettings): AsyncGenerator<MediaEntry[]> {
+/** The user's media values (one JSON string per COPY line), resolved (and hashed, for data.json alone) 64 at a time. */
+async function* mediaBatches(client: pg.Client, userId: number, settings: ExportSettings, hash = true): AsyncGenerator<MediaEntry[]> {
   const resolver = await new MediaResolver(settings.mediaDir).init();
   const sql = `COPY (SELECT to_json(v) FROM (${mediaValuesSql(userId)}) m) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
   let pending: string[] = [];
-  const flush = () => Promise.all(pending.map((line) => resolveAndHash(resolver, JSON.parse(line) as string)));
+  const one = (value: string) => (hash ? resolveAndHash(resolver, value) : resolver.resolve(value));
+  const flush = () => Promise.all(pending.map((line) => one(JSON.parse(line) as string)));
   for await (const line of lines(copy(client, sql))) {
     pending.push(line);
     if (pending.length >= 64) {
@@ -168,6 +179,25 @@ async function* mediaBatches(client: pg.Client, userId: number, settings: Export
     }
   }
   if (pending.length) yield await flush();
+}
+
+/** The spooled media index in batches, each entry with the hash taken while its file was copied into the ZIP. */
+async function* mediaIndex(indexFile: string, hashes: Map<string, string>, vanished: Set<string>, vanishedLines: string[]): AsyncGenerator<MediaEntry[]> {
+  let batch: MediaEntry[] = [];
+  for await (const line of lines(fs.createReadStream(indexFile))) {
+    const m = JSON.parse(line) as MediaEntry;
+    if (m.status === 'included' && m.path && vanished.has(m.path)) {
+      const gone: MediaEntry = { ...m, status: 'missing', file: undefined };
+      vanishedLines.push(missingMediaLine(gone)!);
+      batch.push(gone);
+    }
+    else batch.push(m.status === 'included' && m.path ? { ...m, sha256: hashes.get(m.path) } : m);
+    if (batch.length >= 256) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 /** data.json, streamed: rows straight from COPY, media index last (so the first bytes leave at once). */
@@ -190,12 +220,11 @@ async function* dataJson(
   }
   yield Buffer.from(`},\n"counts":${JSON.stringify(state.counts)},\n"media":[`);
   let first = true;
-  for await (const batch of mediaBatches(client, user.id, settings)) {
+  for await (const batch of state.media ? state.media() : mediaBatches(client, user.id, settings)) {
     const out: string[] = [];
     for (const m of batch) {
       out.push(`${first ? '' : ','}\n${JSON.stringify({ source: m.source, path: m.path, status: m.status, sha256: m.sha256 ?? null })}`);
       first = false;
-      await state.media?.record(m);
     }
     yield Buffer.from(out.join(''));
   }
@@ -269,7 +298,8 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   const manifest: ManifestFile[] = [];
   const scratchId = settings.scratchId ?? crypto.randomBytes(8).toString('hex');
   await ensurePrivateDir(settings.tmpDir);
-  const state: ExportState = { counts: {}, media: new MediaSpool(settings.tmpDir, scratchId) };
+  const state: ExportState = { counts: {}, media: null };
+  let spoolRef: MediaSpool | null = null;
   const csvRecords: Record<string, number> = {};
   const tmpFile = path.join(settings.tmpDir, `${scratchId}-viewer.json`);
   let failed: Error | null = null;
@@ -280,7 +310,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     manifest.push({ path: name, size: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') });
     zip.addBuffer(buf, name, { compressionLevel: 6 });
   };
-  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean; expectSha256?: string }) => {
+  const addStream = (name: string, make: () => AsyncIterable<Buffer> | Readable, opts: { compress: boolean; onHash?: (sha256: string) => void }) => {
     const added = new Promise<void>((resolve, reject) => {
       zip.addReadStreamLazy(name, opts.compress ? { compressionLevel: level } : { compress: false }, (cb) => {
         const source = make();
@@ -293,9 +323,8 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
         });
         readable.pipe(hasher);
         hasher.done.then((d) => {
-          // data.json already named this file's hash; a file replaced mid-export must not ship under it
-          if (opts.expectSha256 && opts.expectSha256 !== d.sha256) return reject(new Error(`media file ${name} changed during the export`));
           manifest.push({ path: name, ...d });
+          opts.onHash?.(d.sha256);
           resolve();
         }, reject);
         cb(null, hasher);
@@ -311,6 +340,34 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
     client = await openClient(settings);
     const subject = await subjectOf(client, user, settings.toyboxHost);
     addBuffer('README.txt', readmeText(user.display_id, exportedAt));
+    // Media first, so each file is read once: hashed while it streams into the ZIP, and data.json (next)
+    // names the hash of exactly the bytes the archive holds. Values come from the export's one snapshot.
+    const spool = new MediaSpool(settings.tmpDir, scratchId);
+    spoolRef = spool;
+    for await (const batch of mediaBatches(client, user.id, settings, false)) for (const m of batch) await spool.record(m);
+    await spool.close();
+    const hashes = new Map<string, string>();
+    const vanished = new Set<string>();
+    for await (const line of lines(fs.createReadStream(spool.includedFile))) {
+      const [archivePath, file] = JSON.parse(line) as [string, string];
+      // ZIP names must be unique; different values can name the same file.
+      if (hashes.has(archivePath) || vanished.has(archivePath)) continue;
+      // Opened before its entry starts: a file gone since it was listed is "missing", not a broken archive.
+      const handle = await fs.promises.open(file, 'r').catch(() => null);
+      if (!handle) {
+        vanished.add(archivePath);
+        continue;
+      }
+      // Media files are mostly compressed already; storing them keeps the export fast.
+      try {
+        await step(addStream(archivePath, () => handle.createReadStream({ highWaterMark: 256 * 1024 }), { compress: false, onHash: (sha) => hashes.set(archivePath, sha) }));
+      } catch (err) {
+        await handle.close().catch(() => undefined); // the entry never started (the download was cut): the handle is still ours
+        throw err;
+      }
+    }
+    const vanishedLines: string[] = [];
+    state.media = () => mediaIndex(spool.indexFile, hashes, vanished, vanishedLines);
     await step(addStream('data.json', () => teeToFile(dataJson(client!, user, settings, exportedAt, state), tmpFile), { compress: true }));
     for (const k of PERSONAL_DATA) {
       await step(
@@ -320,23 +377,14 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
       );
     }
     if (!settings.embedded) await client.query('COMMIT');
-    await state.media!.close();
-    // ZIP names must be unique; different values can name the same file.
-    const seen = new Set<string>();
-    for await (const line of lines(fs.createReadStream(state.media!.includedFile))) {
-      const [archivePath, file, sha256] = JSON.parse(line) as [string, string, string];
-      if (seen.has(archivePath)) continue;
-      seen.add(archivePath);
-      // Media files are mostly compressed already; storing them keeps the export fast.
-      await step(addStream(archivePath, () => fs.createReadStream(file), { compress: false, expectSha256: sha256 }));
-    }
-    const missingFile = state.media!.missingFile;
+    const missingFile = spool.missingFile;
     await step(
       addStream(
         'missing-media.txt',
         async function* () {
           yield Buffer.from(MISSING_MEDIA_HEADER);
           yield* fs.createReadStream(missingFile) as AsyncIterable<Buffer>;
+          if (vanishedLines.length) yield Buffer.from(vanishedLines.join(''));
         },
         { compress: true },
       ),
@@ -356,7 +404,7 @@ export async function writeZipExport(user: ExportSubject, settings: ExportSettin
   } finally {
     if (client) await closeClient(client);
     await fs.promises.rm(tmpFile, { force: true });
-    await state.media?.remove();
+    await spoolRef?.remove();
   }
 }
 

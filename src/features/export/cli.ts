@@ -1,14 +1,14 @@
 import { closeSink, createFileSink } from '../../files/private';
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { cliActor, recordAudit } from '../../audit/service';
 import { writeZipExport, writeJsonExport, exportFileName, type ExportFormat } from './archive';
 import { exportSettings, findSubject, sweepExpiredExports } from './service';
 import { loadConfigOrExit } from '../../config';
 import { SigningKeyError } from '../../auth/archive-signing';
-import { verifyWithSiteKeys, type VerifyResult } from './verify';
+import { verifyWithSiteKeys, type VerifyResult } from '../../archive/verify';
 
 export function registerExportCli(program: Command): void {
   program

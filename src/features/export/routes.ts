@@ -5,8 +5,9 @@ import { toPortalUser } from '../../auth/user';
 import { findUserById } from '../../toybox/users';
 import { canSignIn } from '../../auth/user';
 import { createLimiter } from '../../http/rate-limit';
-import { HttpError, NotFound } from '../../http/errors';
+import { HttpError } from '../../http/errors';
 import { validate } from '../../http/validate';
+import { validateLink, LinkGone } from '../../http/links';
 import { fieldError, type FieldErrors } from '../../http/field-errors';
 import { recordAudit, userActor } from '../../audit/service';
 import { formatQuery, exportForm, linkRequestForm, downloadQuery, downloadParams, linkParams, staffForm } from './schema';
@@ -75,17 +76,12 @@ export function exportRoutes(ctx: AppContext): Router {
     await serve(ctx, req, res, apiQuery.of(req).query.format, req.user!, { counted: true, notifyEmail: req.user!.email });
   });
 
-  // A signed link whose query was altered is as unknown as one that never existed.
-  const download = validate({ params: downloadParams, query: downloadQuery }, { notFoundKey: 'export.link_invalid', onInvalid: () => { throw NotFound('export.link_invalid'); } });
+  // Links from e-mails follow src/http/links.ts: out of shape 400, unknown/used/expired 410 with what to do next.
+  const download = validateLink({ params: downloadParams, query: downloadQuery }, service.DOWNLOAD_NEXT);
   router.get('/export/download/:id', download, async (req, res) => {
     const { params, query } = download.of(req);
-    try {
-      const { job, subject } = await service.openSignedDownload(ctx, params.id, query.expires, query.sig);
-      service.sendStoredExport(res, job, subject);
-    } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 410) throw err;
-      res.status(410).render('export/gone', { title: req.t('export.link_gone_heading'), message: req.t(err.messageKey), headExtra });
-    }
+    const { job, subject } = await service.openSignedDownload(ctx, params.id, query.expires, query.sig);
+    service.sendStoredExport(res, job, subject);
   });
 
   router.get('/export/link', (req, res) => {
@@ -105,19 +101,17 @@ export function exportRoutes(ctx: AppContext): Router {
   });
 
   // The e-mailed link opens a page; only its POST uses the token up.
-  const link = validate({ params: linkParams });
+  const link = validateLink({ params: linkParams }, service.LOGIN_LINK_NEXT);
   router.get('/export/link/:token', link, async (req, res) => {
     const { token } = link.of(req).params;
-    const usable = await service.loginLinkIsUsable(ctx, token);
-    res.status(usable ? 200 : 410).render('export/link-confirm', { title: req.t('export.link_title'), usable, token, headExtra });
+    if (!(await service.loginLinkIsUsable(ctx, token))) throw new LinkGone(service.LOGIN_LINK_NEXT);
+    res.render('export/link-confirm', { title: req.t('export.link_title'), usable: true, token, headExtra });
   });
 
   router.post('/export/link/:token', link, linkPerIp, async (req, res, next) => {
     const userId = await service.consumeExportLoginLink(ctx, link.of(req).params.token);
     const user = userId ? await findUserById(ctx.knex, userId) : undefined;
-    if (!user || !canSignIn(user)) {
-      return res.status(410).render('export/link-confirm', { title: req.t('export.link_title'), usable: false, token: '', headExtra });
-    }
+    if (!user || !canSignIn(user)) throw new LinkGone(service.LOGIN_LINK_NEXT);
     const portalUser = toPortalUser(user, 'export-only');
     req.login({ ...portalUser }, (err) => {
       if (err) return next(err);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { tokenParam, uuidParam } from '../../http/params';
+import { uuidParam } from '../../http/params';
 
 export const formatQuery = z.object({ format: z.enum(['zip', 'json'], 'export.bad_format').default('zip') });
 
@@ -20,5 +20,5 @@ export const staffForm = z.object({
 /** /export/download/:id: the job's uuid. */
 export const downloadParams = z.object({ id: uuidParam });
 
-/** /export/link/:token: the e-mailed login link's token. */
-export const linkParams = z.object({ token: tokenParam });
+/** /export/link/:token: the e-mailed login link's token (32 random bytes, base64url). */
+export const linkParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });

@@ -1,4 +1,4 @@
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,8 +6,9 @@ import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
-import { TooManyRequests, NotFound, HttpError, Unavailable } from '../../http/errors';
-import { type Lang } from '../../http/i18n';
+import { TooManyRequests, Unavailable } from '../../http/errors';
+import { LinkGone, type LinkNext } from '../../http/links';
+import { type Lang } from '../../i18n';
 import { sendEmail } from '../../mail/send';
 import { logger } from '../../logger';
 import { PERSONAL_DATA } from '../../toybox/personal-data';
@@ -18,7 +19,7 @@ import { Hasher, teeInto } from './streams';
 import { enqueueJob } from '../../jobs/runner';
 import { workOwner } from '../../jobs/ownership';
 import { closeSink, createFileSink, ensurePrivateDir, type FileSink } from '../../files/private';
-import { isWriteFailure, reportWriteFailure } from '../../files/write-failures';
+import { isWriteFailure, reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import { loadSigningKey } from '../../auth/archive-signing';
 import { toyboxHostOf } from './signature';
 
@@ -186,17 +187,7 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
     fileOut = createFileSink(partFile(file));
     // The response ends only once the job is recorded as done, so an immediate repeat finds it.
     const [result] = await Promise.all([writeExport(ctx, job, subject, hasher), teeInto(hasher, [res, fileOut.stream], [res])]);
-    const digest = await hasher.done;
-    await closeSink(fileOut);
-    await fs.promises.rename(fileOut.path, file);
-    await repo.markDone(ctx.knex, job.id, {
-      file_path: file,
-      file_name: exportFileName(subject.display_id, job.format).utf8,
-      size_bytes: digest.size,
-      sha256: digest.sha256,
-      row_count: result.rows,
-      expiresInSeconds: REUSE_MINUTES * 60,
-    });
+    await finishArchive(ctx, job, { sink: fileOut, file, hasher, rows: result.rows, displayId: subject.display_id, validSeconds: REUSE_MINUTES * 60 });
     res.end();
   } catch (err) {
     await fileOut?.discard();
@@ -210,6 +201,29 @@ export async function streamExport(ctx: AppContext, job: ExportJob, subject: Exp
 }
 
 const partFile = (file: string) => `${file}.part`;
+
+/**
+ * The archive is written: closes its `.part` file, renames it to `file` (so a file under its final name is
+ * always complete) and records the job done with its size, SHA-256 and row count, kept `validSeconds`.
+ */
+async function finishArchive(
+  ctx: AppContext,
+  job: ExportJob,
+  a: { sink: FileSink; file: string; hasher: Hasher; rows: number; displayId: string; validSeconds: number },
+): Promise<void> {
+  const digest = await a.hasher.done;
+  await closeSink(a.sink);
+  await fs.promises.rename(a.sink.path, a.file);
+  await reportWriteSuccess(ctx.knex, 'export');
+  await repo.markDone(ctx.knex, job.id, {
+    file_path: a.file,
+    file_name: exportFileName(a.displayId, job.format).utf8,
+    size_bytes: digest.size,
+    sha256: digest.sha256,
+    row_count: a.rows,
+    expiresInSeconds: a.validSeconds,
+  });
+}
 
 /** Serves a finished archive from disk (a repeat download, or the e-mailed link). */
 export function sendStoredExport(res: Response, job: ExportJob, subject: ExportSubject): void {
@@ -234,17 +248,7 @@ export async function runBackgroundExport(ctx: AppContext, jobId: string): Promi
     out = createFileSink(partFile(file));
     const hasher = new Hasher();
     const [result] = await Promise.all([writeExport(ctx, job, user, hasher), teeInto(hasher, [out.stream])]);
-    const digest = await hasher.done;
-    await closeSink(out);
-    await fs.promises.rename(out.path, file);
-    await repo.markDone(ctx.knex, job.id, {
-      file_path: file,
-      file_name: exportFileName(user.display_id, job.format).utf8,
-      size_bytes: digest.size,
-      sha256: digest.sha256,
-      row_count: result.rows,
-      expiresInSeconds: LINK_DAYS * 86400,
-    });
+    await finishArchive(ctx, job, { sink: out, file, hasher, rows: result.rows, displayId: user.display_id, validSeconds: LINK_DAYS * 86400 });
   } catch (err) {
     await out?.discard();
     await repo.markFailed(ctx.knex, job.id, (err as Error).message);
@@ -284,23 +288,30 @@ export function signedDownloadUrl(ctx: AppContext, job: Pick<ExportJob, 'id' | '
   return `${ctx.config.PUBLIC_URL}/export/download/${job.id}?expires=${exp}&sig=${sign(ctx, `export-download:${job.id}:${exp}`)}`;
 }
 
+/** What a dead download link tells its reader to do: export again (signed in, or through an e-mailed link). */
+export const DOWNLOAD_NEXT: LinkNext = { href: '/export', key: 'export.link_next_download' };
+
+/** What a dead e-mailed sign-in link tells its reader to do: ask for a new one. */
+export const LOGIN_LINK_NEXT: LinkNext = { href: '/export/link', key: 'export.link_request_again' };
+
 /**
  * Checks a download link. An expired archive is deleted on the spot (the
  * sweeper would anyway) and the link answers 410 Gone.
  */
 export async function openSignedDownload(ctx: AppContext, id: string, expires: string, sig: string): Promise<{ job: ExportJob; subject: ExportSubject }> {
-  if (!signaturesMatch(sign(ctx, `export-download:${id}:${expires}`), sig)) throw NotFound('export.link_invalid');
+  // a wrong signature or an unknown archive is as dead as an expired one: 410 and "export again" (src/http/links.ts)
+  if (!signaturesMatch(sign(ctx, `export-download:${id}:${expires}`), sig)) throw new LinkGone(DOWNLOAD_NEXT);
   const job = await repo.findJob(ctx.knex, id);
-  if (!job) throw NotFound('export.link_invalid');
+  if (!job) throw new LinkGone(DOWNLOAD_NEXT);
   const expired = Number(expires) * 1000 <= Date.now() || !job.expires_at || job.expires_at.getTime() <= Date.now();
   if (expired || job.status !== 'done' || !job.file_path) {
     if (job.file_path) await fs.promises.rm(job.file_path, { force: true });
     if (job.status === 'done') await repo.markExpired(ctx.knex, job.id);
-    throw new HttpError(410, 'export.link_expired');
+    throw new LinkGone(DOWNLOAD_NEXT, 'export.link_expired');
   }
   if (!fs.existsSync(job.file_path)) {
     await repo.markExpired(ctx.knex, job.id);
-    throw new HttpError(410, 'export.link_expired');
+    throw new LinkGone(DOWNLOAD_NEXT, 'export.link_expired');
   }
   const [user] = await repo.findExportUser(ctx.knex, { id: Number(job.user_id) });
   return { job, subject: { id: Number(job.user_id), display_id: user?.display_id ?? 'user' } };

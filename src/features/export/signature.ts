@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import type pg from 'pg';
 import { signBytes, SIGNING_ALGORITHM, type SigningKey } from '../../auth/archive-signing';
 import type { Digest } from './streams';
 import { FORMAT_VERSION } from './json-schema';
+import { MANIFEST_FILE, emailSha256, type ArchiveSubject } from '../../archive/format';
 
 /**
  * manifest.json and manifest.sig: what an archive holds and who wrote it.
@@ -11,18 +11,9 @@ import { FORMAT_VERSION } from './json-schema';
  * covers every row and every media file. See docs/export.md ("Signature").
  */
 
-export const MANIFEST_FILE = 'manifest.json';
-export const SIGNATURE_FILE = 'manifest.sig';
+export { MANIFEST_FILE, SIGNATURE_FILE, emailSha256, toyboxHostOf, type ArchiveSubject } from '../../archive/format';
 
 export type ManifestFile = { path: string } & Digest;
-
-export interface ArchiveSubject {
-  user_id: number;
-  display_id: string;
-  global_id: string;
-  /** SHA-256 (hex) of the account's e-mail, trimmed and lower-cased; null without one. */
-  email_sha256: string | null;
-}
 
 export interface Manifest {
   format_version: number;
@@ -44,11 +35,6 @@ export interface SignatureDoc {
   signed_file: string;
   /** base64 Ed25519 signature over manifest.json's bytes. */
   signature: string;
-}
-
-export function emailSha256(email: string | null | undefined): string | null {
-  const e = email?.trim().toLowerCase();
-  return e ? crypto.createHash('sha256').update(e).digest('hex') : null;
 }
 
 /** The global id of a live (post-incident) user row; see globalIdSql in src/toybox/personal-data.ts. */
@@ -92,7 +78,3 @@ export function signManifest(input: {
   return { manifest, signature: Buffer.from(`${JSON.stringify(sig, null, 2)}\n`) };
 }
 
-/** TOYBOX_URL's host, as global ids carry it. */
-export function toyboxHostOf(toyboxUrl: string): string {
-  return new URL(toyboxUrl).host.toLowerCase();
-}

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PERSONAL_DATA } from '../../toybox/personal-data';
-import { catalogKeys, translator, LANGUAGES } from '../../http/i18n';
+import { catalogKeys, translator, LANGUAGES } from '../../i18n';
 
 const TEMPLATE = path.resolve(__dirname, '..', '..', '..', 'views', 'export', 'offline-viewer.html');
 const MARKER = '__TOYBOX_DATA__';

@@ -1,4 +1,4 @@
-import { translator, type Lang } from '../../http/i18n';
+import { translator, type Lang } from '../../i18n';
 import type { NoticeSnapshot } from './model';
 import { escapeHtml } from '../../http/html';
 

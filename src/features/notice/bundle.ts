@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import { translator, type Lang } from '../../http/i18n';
+import { translator, type Lang } from '../../i18n';
 import type { NoticeSnapshot, PublicNotice } from './model';
 import { escapeHtml } from '../../http/html';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/service';
-import { translator } from '../../http/i18n';
-import { CliError, withContext, printJson } from '../../cli/context';
+import { translator } from '../../i18n';
+import { CliError, withContext, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors } from './schema';
 import * as service from './service';

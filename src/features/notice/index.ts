@@ -8,7 +8,7 @@ import { noticeRecoveryChecks } from './recovery';
 import { runtimeFor } from './runtime';
 import { subscribeRoutes, subscriptionLinkRoutes } from './subscribe-routes';
 import { noticeBackground } from './background';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { bannerOriginsPanel } from './origins-panel';
 
 /**

@@ -1,4 +1,4 @@
-import type { Lang } from '../../http/i18n';
+import type { Lang } from '../../i18n';
 
 export const KINDS = ['incident', 'maintenance'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context';
-import type { Lang } from '../../http/i18n';
-import { formatTokyo } from '../../http/tokyo-time';
+import type { Lang } from '../../i18n';
+import { formatTokyo } from '../../i18n/tokyo-time';
 import { flushSightings } from '../../sightings';
 import { bannerOrigins, refusedOrigins } from './banner-sightings';
 

@@ -1,14 +1,15 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
-import type { Lang } from '../../http/i18n';
+import type { Lang } from '../../i18n';
 import { COMPONENTS, type Component, type PublicNotice, type NoticeSnapshot } from './model';
 import { runtimeFor } from './runtime';
 import { createNoticeFastPath } from './fast-path';
-import { formatJst, tokyoDay } from '../../http/tokyo-time';
+import { formatJst, tokyoDay } from '../../i18n/tokyo-time';
 import { HISTORY_DAYS } from './snapshot';
 import { atomFeed } from './atom';
 import { z } from 'zod';
 import { NotFound } from '../../http/errors';
+import { validate } from '../../http/validate';
 
 const RANK = { info: 1, warning: 2, critical: 3 } as const;
 
@@ -55,7 +56,17 @@ export function componentStates(snapshot: NoticeSnapshot): Array<{ id: Component
   });
 }
 
-const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+/** A Japan-time calendar day as the strip links it (`2026-01-23`); a date that does not exist (02-30) is malformed. */
+const DAY = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((day) => {
+    const noon = new Date(`${day}T12:00:00+09:00`);
+    return !Number.isNaN(noon.getTime()) && tokyoDay(noon) === day;
+  });
+
+/** `/status/day/:day`: a malformed day is a 404, like a day outside the strip. */
+export const dayParams = z.object({ day: DAY });
 
 /** The notices (incidents and maintenance) open on one Japan-time day of the last 90, for /status/day/:day. */
 export function noticesOn(snapshot: NoticeSnapshot, day: string, now = new Date()): PublicNotice[] | null {
@@ -105,14 +116,16 @@ export function noticePublicRoutes(ctx: AppContext): Router {
   });
 
   // One day of the strip, as a page of its own: the strip's links work without script.
-  router.get('/status/day/:day', (req, res, next) => {
-    const notices = noticesOn(runtime.snapshot, String(req.params.day));
+  const dayPage = validate({ params: dayParams }, { notFoundKey: 'notice.status.day_unknown' });
+  router.get('/status/day/:day', dayPage, (req, res, next) => {
+    const { day } = dayPage.of(req).params;
+    const notices = noticesOn(runtime.snapshot, day);
     if (!notices) return next(NotFound('notice.status.day_unknown'));
     publicPage(req, res);
     res.render('notice/status-day', {
-      title: req.t('notice.status.day_title', { day: req.params.day }),
+      title: req.t('notice.status.day_title', { day }),
       headExtra,
-      day: req.params.day,
+      day,
       notices,
       fmt: (d: string) => formatJst(d),
     });

@@ -2,14 +2,15 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { userActor, listAudit } from '../../audit/service';
-import { parseParam } from '../../http/params';
+import { z } from 'zod';
+import { validate } from '../../http/validate';
 import { prefixFieldErrors } from '../../http/field-errors';
 import { INCIDENT_STATES, MAINTENANCE_STATES, statesFor, type NoticeRow } from './model';
-import { parseNoticeInput, parseUpdateInput, idParam, type FieldErrors, type NoticeInput } from './schema';
+import { noticeForm, updateForm, idParam, type FieldErrors, type NoticeInput } from './schema';
 import * as service from './service';
 import { bannerFragment } from './bundle';
 import { renderMarkdown } from './markdown';
-import { formatJst, toTokyoInput } from '../../http/tokyo-time';
+import { formatJst, toTokyoInput } from '../../i18n/tokyo-time';
 import { runtimeFor } from './runtime';
 import { confirmed, renderConfirm } from './confirm';
 import { closedStateFor } from './model';
@@ -20,9 +21,9 @@ function actorOf(req: Request): service.Actor {
   return { label: userActor(req.user!), userId: req.user!.id };
 }
 
-function noticeId(req: Request): number {
-  return parseParam(idParam, req.params.id, 'notice.errors.not_found');
-}
+/** `/admin/notices/:id...`: a malformed id is a 404 "no such notice", like an unknown one. */
+const byId = validate({ params: z.object({ id: idParam }) }, { notFoundKey: 'notice.errors.not_found' });
+const noticeId = (req: Request): number => byId.of(req).params.id;
 
 function formValues(n?: NoticeRow | Record<string, unknown>) {
   const v = (n ?? {}) as Record<string, unknown>;
@@ -97,6 +98,22 @@ function confirmPublish(ctx: AppContext, req: Request, res: Response, action: st
 
 /** Staff pages under /admin/notices: list, create, edit, preview, publish, timeline, resolve, mirror. */
 export function adminNoticeRoutes(ctx: AppContext): Router {
+  // The forms re-render with the messages beside their fields (422); an edit's page also shows the notice it edits.
+  const newNotice = validate({ body: noticeForm }, { onInvalid: (req, res, errors) => renderForm(ctx, req, res, { values: formValues(req.body), errors, status: 422 }) });
+  const editedNotice = validate(
+    { body: noticeForm },
+    { onInvalid: async (req, res, errors) => renderForm(ctx, req, res, { detail: await service.getNotice(ctx, noticeId(req)), values: formValues(req.body), errors, status: 422 }) },
+  );
+  const timelineUpdate = validate(
+    { body: updateForm },
+    {
+      onInvalid: async (req, res, errors) => {
+        const detail = await service.getNotice(ctx, noticeId(req));
+        const updateValues = { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') };
+        return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: prefixFieldErrors(errors, 'update_'), updateValues, status: 422 });
+      },
+    },
+  );
   const router = Router();
   router.use('/admin/notices', requireStaff);
 
@@ -112,29 +129,27 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
 
   router.get('/admin/notices/new', (req, res) => renderForm(ctx, req, res, { values: formValues() }));
 
-  router.post('/admin/notices', async (req, res) => {
-    const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { values: formValues(req.body), errors: parsed.errors, status: 422 });
-    if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: parsed.value });
-    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', parsed.value);
-    const id = await service.createNotice(ctx, parsed.value, actorOf(req), { publish: req.body.action === 'publish' });
+  router.post('/admin/notices', newNotice, async (req, res) => {
+    const input = newNotice.of(req).body;
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { values: formValues(req.body), preview: input });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, '/admin/notices', input);
+    const id = await service.createNotice(ctx, input, actorOf(req), { publish: req.body.action === 'publish' });
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
 
-  router.get('/admin/notices/:id', async (req, res) => {
+  router.get('/admin/notices/:id', byId, async (req, res) => {
     const detail = await service.getNotice(ctx, noticeId(req));
     const flash = req.query.saved ? req.t('notice.admin.saved') : req.query.published ? req.t('notice.admin.published_msg', { version: detail.notice.version }) : undefined;
     await renderForm(ctx, req, res, { detail, values: formValues(detail.notice), flash });
   });
 
-  router.post('/admin/notices/:id', async (req, res) => {
+  router.post('/admin/notices/:id', byId, editedNotice, async (req, res) => {
     const id = noticeId(req);
     const detail = await service.getNotice(ctx, id);
-    const parsed = parseNoticeInput(req.body);
-    if (!parsed.ok) return renderForm(ctx, req, res, { detail, values: formValues(req.body), errors: parsed.errors, status: 422 });
-    if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: parsed.value });
-    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, parsed.value, detail);
-    await service.editNotice(ctx, id, parsed.value, actorOf(req));
+    const input = editedNotice.of(req).body;
+    if (req.body.action === 'preview') return renderForm(ctx, req, res, { detail, values: formValues(req.body), preview: input });
+    if (req.body.action === 'publish' && !confirmed(req)) return confirmPublish(ctx, req, res, `/admin/notices/${id}`, input, detail);
+    await service.editNotice(ctx, id, input, actorOf(req));
     if (req.body.action === 'publish') {
       await service.publishNotice(ctx, id, actorOf(req));
       return res.redirect(303, `/admin/notices/${id}?published=1`);
@@ -142,7 +157,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?saved=1`);
   });
 
-  router.post('/admin/notices/:id/publish', async (req, res) => {
+  router.post('/admin/notices/:id/publish', byId, async (req, res) => {
     const id = noticeId(req);
     if (!confirmed(req)) {
       const detail = await service.getNotice(ctx, id);
@@ -152,19 +167,13 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/updates', async (req, res) => {
+  router.post('/admin/notices/:id/updates', byId, timelineUpdate, async (req, res) => {
     const id = noticeId(req);
-    const parsed = parseUpdateInput(req.body);
-    if (!parsed.ok) {
-      const detail = await service.getNotice(ctx, id);
-      const errors = prefixFieldErrors(parsed.errors, 'update_');
-      return renderForm(ctx, req, res, { detail, values: formValues(detail.notice), updateErrors: errors, updateValues: { body_ja: String(req.body.body_ja ?? ''), body_en: String(req.body.body_en ?? '') }, status: 422 });
-    }
-    await service.addUpdate(ctx, id, parsed.value, actorOf(req));
+    await service.addUpdate(ctx, id, timelineUpdate.of(req).body, actorOf(req));
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/resolve', async (req, res) => {
+  router.post('/admin/notices/:id/resolve', byId, async (req, res) => {
     const id = noticeId(req);
     if (!confirmed(req)) {
       const { notice } = await service.getNotice(ctx, id);
@@ -187,7 +196,7 @@ export function adminNoticeRoutes(ctx: AppContext): Router {
     res.redirect(303, `/admin/notices/${id}?published=1`);
   });
 
-  router.post('/admin/notices/:id/mirror', async (req, res) => {
+  router.post('/admin/notices/:id/mirror', byId, async (req, res) => {
     const id = noticeId(req);
     await service.setMirror(ctx, id, req.body.mirror === 'on', actorOf(req));
     res.redirect(303, `/admin/notices/${id}?saved=1`);

@@ -4,11 +4,11 @@ import { logger } from '../../logger';
 import { EMPTY_SNAPSHOT, type NoticeSnapshot } from './model';
 import { buildBundle, type PublicBundle } from './bundle';
 import { publicDir, readSnapshotFile, writeSnapshotFiles } from './files';
-import { reportWriteFailure } from '../../files/write-failures';
+import { reportWriteFailure, reportWriteSuccess } from '../../files/write-failures';
 import { loadSnapshot } from './snapshot';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { currentVersion, NOTIFY_CHANNEL } from './repo';
-import { startTimer } from '../../jobs/runner';
+import { runLocalTask, startTimer } from '../../jobs/runner';
 import { TIMERS } from '../../jobs/registry';
 
 const QUERY_TIMEOUT_MS = 2000;
@@ -19,7 +19,11 @@ const SLOW_POLL_MS = 10_000;
 export const STALE_AFTER_MS = 15_000;
 
 function withTimeout<T>(p: Promise<T>, ms = QUERY_TIMEOUT_MS): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms).unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export type SnapshotSource = 'empty' | 'file' | 'database';
@@ -55,6 +59,13 @@ export class NoticeRuntime {
     return run;
   }
 
+  /** A sync nobody awaits (NOTIFY, reconnect, first use), tracked so that closing the context waits for it. */
+  syncInBackground(): void {
+    runLocalTask(this.ctx, 'noticeSync', async () => {
+      await this.sync();
+    });
+  }
+
   /** Compares versions and reloads only when they differ; never throws. */
   async sync(): Promise<boolean> {
     try {
@@ -87,6 +98,7 @@ export class NoticeRuntime {
     try {
       await writeSnapshotFiles(this.ctx.config.DATA_DIR, snapshot, bundle);
       this.writtenVersion = snapshot.version;
+      await reportWriteSuccess(this.ctx.knex, 'notice');
     } catch (err) {
       // a read-only or full DATA_DIR must not stop the banner: /readyz reports data_dir, the alert says why
       logger.warn({ err }, 'notice snapshot files could not be written');
@@ -150,14 +162,14 @@ export class NoticeRuntime {
       c.on('error', lost);
       c.on('end', lost);
       c.on('notification', (msg) => {
-        if (msg.channel === NOTIFY_CHANNEL) void this.sync();
+        if (msg.channel === NOTIFY_CHANNEL) this.syncInBackground();
       });
       try {
         await c.connect();
         await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
         this.listening = true;
         backoff = 500;
-        void this.sync(); // anything published while we were not listening
+        this.syncInBackground(); // anything published while we were not listening
       } catch {
         lost();
       }
@@ -185,7 +197,7 @@ export function runtimeFor(ctx: AppContext): NoticeRuntime {
   if (!rt) {
     rt = new NoticeRuntime(ctx);
     runtimes.set(ctx, rt);
-    void rt.sync();
+    rt.syncInBackground();
   }
   return rt;
 }

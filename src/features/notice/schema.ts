@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldErrorsFrom, hasFieldErrors, type FieldErrors } from '../../http/field-errors';
 import { COMPONENTS, KINDS, SEVERITIES, statesFor, type Component, type NoticeState, type NoticeFields } from './model';
-import { parseTokyoTime } from '../../http/tokyo-time';
+import { parseTokyoTime } from '../../i18n/tokyo-time';
 
 /** Validated notice fields, as the service takes them. */
 export type NoticeInput = NoticeFields;
@@ -66,22 +66,34 @@ const updateShape = z.object({
 
 export type UpdateInput = { state?: string; body_ja: string; body_en: string };
 
-function fieldErrors(error: z.ZodError): FieldErrors {
-  return fieldErrorsFrom(error, 'notice.errors.invalid_field');
-}
+/**
+ * The notice form, as one schema for validate() and the CLI: the field rules,
+ * plus the checks across fields, which run on the raw values so they show even
+ * when another field is wrong (a field's own message wins over a cross-field one).
+ */
+export const noticeForm = z.unknown().transform((raw, c): NoticeInput => {
+  const r = noticeShape.safeParse(raw ?? {});
+  const own = r.success ? {} : fieldErrorsFrom(r.error, 'notice.errors.invalid_field');
+  const cross = crossChecks((raw ?? {}) as Record<string, unknown>);
+  for (const [field, messages] of Object.entries({ ...cross, ...own })) {
+    for (const m of messages) c.addIssue({ code: 'custom', path: [field], message: m.key, ...(m.vars ? { params: m.vars } : {}) });
+  }
+  if (!r.success || hasFieldErrors(cross)) return z.NEVER;
+  return { ...r.data, state: r.data.state as NoticeState };
+});
+
+/** A timeline update's form. */
+export const updateForm = updateShape as z.ZodType<UpdateInput>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
-export function parseNoticeInput(raw: unknown): Parsed<NoticeInput> {
-  const r = noticeShape.safeParse(raw);
-  const errors = { ...crossChecks((raw ?? {}) as Record<string, unknown>), ...(r.success ? {} : fieldErrors(r.error)) };
-  if (!r.success || hasFieldErrors(errors)) return { ok: false, errors };
-  return { ok: true, value: { ...r.data, state: r.data.state as NoticeState } };
+/** The same schemas for the CLI, which prints the messages per flag. */
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown): Parsed<T> {
+  const r = schema.safeParse(raw);
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrorsFrom(r.error, 'notice.errors.invalid_field') };
 }
 
-export function parseUpdateInput(raw: unknown): Parsed<UpdateInput> {
-  const r = updateShape.safeParse(raw);
-  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
-}
+export const parseNoticeInput = (raw: unknown): Parsed<NoticeInput> => parseWith(noticeForm, raw);
+export const parseUpdateInput = (raw: unknown): Parsed<UpdateInput> => parseWith(updateForm, raw);
 
 export { idParam } from '../../http/params';

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { NotFound, Conflict } from '../../http/errors';
-import { translator } from '../../http/i18n';
+import { translator } from '../../i18n';
 import { CLOSED_STATES, closedStateFor, statesFor, type NoticeRow, type NoticeUpdateRow, type PublicNotice, type NoticeState } from './model';
 import type { NoticeInput, UpdateInput } from './schema';
 import { insertNotice, updateNoticeRow, findNotice, listNotices, insertUpdate, selectUpdates, bumpVersion } from './repo';

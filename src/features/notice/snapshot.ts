@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { renderMarkdown } from './markdown';
-import { formatWindow } from '../../http/tokyo-time';
-import { translator, type Lang } from '../../http/i18n';
+import { formatWindow } from '../../i18n/tokyo-time';
+import { translator, type Lang } from '../../i18n';
 import { CLOSED_STATES, type NoticeRow, type NoticeUpdateRow, type NoticeSnapshot, type PublicNotice, type Bilingual } from './model';
 import { currentVersion, selectPublicNotices, selectUpdates } from './repo';
 

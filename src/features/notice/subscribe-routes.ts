@@ -1,13 +1,17 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context';
-import { tokenParams } from '../../http/params';
+import { validateLink, LinkGone, type LinkNext } from '../../http/links';
 import { validate } from '../../http/validate';
 import { fieldError, type FieldErrors } from '../../http/field-errors';
 import { createLimiter } from '../../http/rate-limit';
 import * as subscribers from './subscribers';
 
 const HEAD_EXTRA = '<link rel="stylesheet" href="/static/css/notice.css">';
+/** A dead confirmation link: subscribe again (a new link is mailed). */
+const CONFIRM_NEXT: LinkNext = { href: '/status/subscribe', key: 'notice.subscribe.link_next_confirm' };
+/** A dead unsubscribe link: the subscription no longer exists, so nothing is mailed; the status page stays open. */
+const UNSUBSCRIBE_NEXT: LinkNext = { href: '/status', key: 'notice.subscribe.link_next_unsubscribe' };
 const subscribeSchema = z.object({ email: z.string().trim().max(320).default(''), lang: z.enum(['ja', 'en']).optional() });
 
 /** The sign-up form (after sessions: it carries a CSRF token), rate-limited per client. */
@@ -50,30 +54,33 @@ function page(req: Request, res: Response, locals: { heading: string; messages: 
 export function subscriptionLinkRoutes(ctx: AppContext): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
-  const invalid = (req: Request, res: Response) => page(req, res, { heading: req.t('notice.subscribe.link_invalid_title'), messages: [req.t('notice.subscribe.link_invalid')] }, 404);
+  // Dead links follow src/http/links.ts: 410 with what to do next (subscribe again / the status page).
+  const confirmGone = () => new LinkGone(CONFIRM_NEXT);
+  const unsubscribeGone = () => new LinkGone(UNSUBSCRIBE_NEXT);
 
-  const linkToken = validate({ params: tokenParams });
-  router.get('/status/subscribe/confirm/:token', linkToken, async (req, res) => {
-    const s = await subscribers.checkConfirmLink(ctx, linkToken.of(req).params.token);
-    if (!s) return invalid(req, res);
+  const confirmToken = validateLink({ params: z.object({ token: z.string().regex(subscribers.CONFIRM_TOKEN) }) }, CONFIRM_NEXT);
+  const unsubscribeToken = validateLink({ params: z.object({ token: z.string().regex(subscribers.UNSUBSCRIBE_TOKEN) }) }, UNSUBSCRIBE_NEXT);
+  router.get('/status/subscribe/confirm/:token', confirmToken, async (req, res) => {
+    const s = await subscribers.checkConfirmLink(ctx, confirmToken.of(req).params.token);
+    if (!s) throw confirmGone();
     page(req, res, { heading: req.t('notice.subscribe.confirm_title'), messages: [req.t('notice.subscribe.confirm_text', { email: s.email })], formAction: req.originalUrl.split('?')[0], button: req.t('notice.subscribe.confirm_button') });
   });
 
-  router.post('/status/subscribe/confirm/:token', linkToken, form, async (req, res) => {
-    if (!(await subscribers.confirmSubscription(ctx, linkToken.of(req).params.token))) return invalid(req, res);
+  router.post('/status/subscribe/confirm/:token', confirmToken, form, async (req, res) => {
+    if (!(await subscribers.confirmSubscription(ctx, confirmToken.of(req).params.token))) throw confirmGone();
     page(req, res, { heading: req.t('notice.subscribe.confirmed_title'), messages: [req.t('notice.subscribe.confirmed')] });
   });
 
-  router.get('/status/unsubscribe/:token', linkToken, async (req, res) => {
-    const s = await subscribers.checkUnsubscribeLink(ctx, linkToken.of(req).params.token);
-    if (!s) return invalid(req, res);
+  router.get('/status/unsubscribe/:token', unsubscribeToken, async (req, res) => {
+    const s = await subscribers.checkUnsubscribeLink(ctx, unsubscribeToken.of(req).params.token);
+    if (!s) throw unsubscribeGone();
     if (s.unsubscribed_at) return page(req, res, { heading: req.t('notice.subscribe.unsubscribed_title'), messages: [req.t('notice.subscribe.unsubscribed', { email: s.email })] });
     page(req, res, { heading: req.t('notice.subscribe.unsubscribe_title'), messages: [req.t('notice.subscribe.unsubscribe_text', { email: s.email })], formAction: req.originalUrl.split('?')[0], button: req.t('notice.subscribe.unsubscribe_button'), danger: true });
   });
 
-  router.post('/status/unsubscribe/:token', linkToken, form, async (req, res) => {
-    const s = await subscribers.unsubscribe(ctx, linkToken.of(req).params.token);
-    if (!s) return invalid(req, res);
+  router.post('/status/unsubscribe/:token', unsubscribeToken, form, async (req, res) => {
+    const s = await subscribers.unsubscribe(ctx, unsubscribeToken.of(req).params.token);
+    if (!s) throw unsubscribeGone();
     page(req, res, { heading: req.t('notice.subscribe.unsubscribed_title'), messages: [req.t('notice.subscribe.unsubscribed', { email: s.email })] });
   });
 

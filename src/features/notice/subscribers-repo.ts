@@ -75,15 +75,16 @@ export interface ClaimedDelivery {
 /**
  * Takes a batch of queued deliveries for this worker: SKIP LOCKED lets other
  * workers take other rows; the move to 'sending' commits before any mail
- * leaves, so a crash leaves 'sending' rows that are never sent again.
+ * leaves, so a crash leaves 'sending' rows that are never sent again. The
+ * owner (the process's work-owner id) tells such rows from ones in flight.
  */
-export async function claimDeliveries(db: Knex, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(db: Knex, limit: number, owner: string): Promise<ClaimedDelivery[]> {
   const r = await db.raw<{ rows: ClaimedDelivery[] }>(
-    `UPDATE ${D} d SET status = 'sending', attempts = d.attempts + 1
+    `UPDATE ${D} d SET status = 'sending', attempts = d.attempts + 1, owner = ?, claimed_at = now()
      FROM (SELECT subscriber_id, update_id FROM ${D} WHERE status = 'queued' ORDER BY update_id, subscriber_id LIMIT ? FOR UPDATE SKIP LOCKED) q
      WHERE d.subscriber_id = q.subscriber_id AND d.update_id = q.update_id
      RETURNING d.subscriber_id, d.update_id, d.attempts`,
-    [limit],
+    [owner, limit],
   );
   return r.rows.map((x) => ({ subscriber_id: Number(x.subscriber_id), update_id: Number(x.update_id), attempts: Number(x.attempts) }));
 }
@@ -112,4 +113,23 @@ export async function findUpdateForMail(db: Db, updateId: number): Promise<Updat
     .join('portal.notices as n', 'n.id', 'u.notice_id')
     .where('u.id', updateId)
     .first('u.id', 'u.notice_id', 'u.at', 'u.state', 'u.body_ja', 'u.body_en', 'n.kind', 'n.severity', 'n.title_ja', 'n.title_en');
+}
+
+export interface SendingDelivery {
+  subscriber_id: number;
+  update_id: number;
+  email: string;
+  owner: string | null;
+  claimed_at: Date | null;
+}
+
+/** Deliveries in 'sending' claimed within the last `days` (older ones were surfaced long enough), oldest first. */
+export async function listSendingDeliveries(db: Db, days: number): Promise<SendingDelivery[]> {
+  const rows = await db(`${D} as d`)
+    .join(`${T} as s`, 's.id', 'd.subscriber_id')
+    .where('d.status', 'sending')
+    .where((q) => q.whereNull('d.claimed_at').orWhere('d.claimed_at', '>', db.raw('now() - make_interval(days => ?)', [days])))
+    .orderBy('d.claimed_at')
+    .select('d.subscriber_id', 'd.update_id', 's.email', 'd.owner', 'd.claimed_at');
+  return rows.map((r) => ({ ...r, subscriber_id: Number(r.subscriber_id), update_id: Number(r.update_id) }));
 }

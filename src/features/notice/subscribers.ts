@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../../app-context';
-import type { Lang } from '../../http/i18n';
-import { translator } from '../../http/i18n';
+import type { Lang } from '../../i18n';
+import { translator } from '../../i18n';
 import { signPayload, signaturesMatch } from '../../auth/signing';
 import { normaliseAddress } from '../../mail/address';
 import { isSuppressed } from '../../mail/suppressions';
 import { sendEmail } from '../../mail/send';
 import { enqueueJob } from '../../jobs/runner';
+import { workOwner } from '../../jobs/ownership';
 import { renderMarkdown, markdownTitleText, markdownToPlainText } from './markdown';
 import * as repo from './subscribers-repo';
 
@@ -28,14 +29,18 @@ export function unsubscribeToken(ctx: AppContext, id: number): string {
   return `${id}.${sign(ctx, 'notice-unsubscribe', String(id))}`;
 }
 
+/** The shapes of the two tokens: anything else is a malformed link (400), see src/http/links.ts. */
+export const CONFIRM_TOKEN = /^(\d{1,18})\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{43})$/;
+export const UNSUBSCRIBE_TOKEN = /^(\d{1,18})\.([A-Za-z0-9_-]{43})$/;
+
 function parseConfirm(ctx: AppContext, token: string): { id: number; nonce: string } | null {
-  const m = /^(\d{1,18})\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  const m = CONFIRM_TOKEN.exec(token);
   if (!m) return null;
   return signaturesMatch(sign(ctx, 'notice-confirm', `${m[1]}.${m[2]}`), m[3]!) ? { id: Number(m[1]), nonce: m[2]! } : null;
 }
 
 function parseUnsubscribe(ctx: AppContext, token: string): number | null {
-  const m = /^(\d{1,18})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  const m = UNSUBSCRIBE_TOKEN.exec(token);
   if (!m) return null;
   return signaturesMatch(sign(ctx, 'notice-unsubscribe', m[1]!), m[2]!) ? Number(m[1]) : null;
 }
@@ -131,15 +136,35 @@ async function sendOne(ctx: AppContext, d: repo.ClaimedDelivery): Promise<void> 
 /** Queues every new update for every confirmed subscriber, then sends what is queued; safe to run anywhere, any number of times. */
 export async function deliverUpdates(ctx: AppContext): Promise<{ sent: number }> {
   await repo.queueDeliveries(ctx.knex);
+  const owner = (await workOwner(ctx)).id;
   let sent = 0;
   for (;;) {
-    const batch = await repo.claimDeliveries(ctx.knex, BATCH);
+    const batch = await repo.claimDeliveries(ctx.knex, BATCH, owner);
     if (!batch.length) return { sent };
     for (const d of batch) {
       await sendOne(ctx, d);
       sent += 1;
     }
   }
+}
+
+/** Status e-mails surfaced for a week after a process died mid-send. */
+export const INTERRUPTED_WINDOW_DAYS = 7;
+
+/**
+ * Status e-mails a process was sending when it died (its work-owner lock is gone): each may or may not have
+ * reached the subscriber. They stay 'sending' and are never sent again (a second copy of a status update is
+ * worse than a missed one: the status page has it); the recovery checklist lists them for the operator.
+ */
+export async function interruptedDeliveries(ctx: AppContext): Promise<repo.SendingDelivery[]> {
+  const owner = await workOwner(ctx);
+  const gone = new Map<string | null, boolean>();
+  const out: repo.SendingDelivery[] = [];
+  for (const d of await repo.listSendingDeliveries(ctx.knex, INTERRUPTED_WINDOW_DAYS)) {
+    if (!gone.has(d.owner)) gone.set(d.owner, await owner.isGone(d.owner));
+    if (gone.get(d.owner)) out.push(d);
+  }
+  return out;
 }
 
 /** Asks a worker to mail new updates (one job at a time across instances). */

@@ -20,6 +20,7 @@ export interface CatalogItem {
 export const CATALOG: readonly CatalogItem[] = [
   { id: 'admin', section: 'tonight', provider: 'bootstrap', href: '/setup', command: 'recovery-portal admin create --email EMAIL --display-id ID' },
   { id: 'notice', section: 'tonight', provider: 'notice', href: '/admin/notices/new', command: 'recovery-portal notice publish --severity critical --title-ja TITLE --body-ja BODY' },
+  { id: 'notice_mail', section: 'tonight', provider: 'notice', href: '/admin/notices' },
   { id: 'salvage', section: 'tonight', provider: 'salvage', href: '/admin/salvage', command: 'recovery-portal salvage find ROOT...' },
   { id: 'addresses', section: 'tonight', provider: 'campaigns', href: '/admin/campaigns/import', command: 'recovery-portal addresses import FILE' },
   { id: 'invitations', section: 'tonight', provider: 'campaigns', href: '/admin/campaigns', command: 'recovery-portal campaign send ID' },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, parseConfig } from '../../config';
-import { CliError, printJson } from '../../cli/context';
+import { CliError, printJson } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { doctorExitCode, formatFinding, runDoctor } from './doctor';
 

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import pg from 'pg';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config';
-import { formatJst } from '../../http/tokyo-time';
+import { formatJst } from '../../i18n/tokyo-time';
 import { smtpTransportOptions, createMailer } from '../../mail/mailer';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail';

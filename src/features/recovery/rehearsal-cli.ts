@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../config';
-import { CliError } from '../../cli/context';
+import { CliError } from '../../cli/run-command';
 import { EXIT } from '../../cli/exit-codes';
 import { Rehearsal, currentCli } from './rehearsal';
 

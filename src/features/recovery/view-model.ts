@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { formatTokyo } from '../../http/tokyo-time';
+import { formatTokyo } from '../../i18n/tokyo-time';
 import type { Checklist, ChecklistLine } from './service';
 
 export interface LineView extends ChecklistLine {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, printJson, withContext } from '../../cli/context';
+import { CliError, printJson, withContext } from '../../cli/run-command';
 import { addDatabase, addDiscord, addLogs, addMedia, salvageReport } from './service';
 import { findCandidates } from './find';
 import { SourceBusy } from './lock';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../../../audit/service';
 import { normaliseAddress } from '../addresses/normalise';
-import { suppressAddress } from '../suppressions';
+import { suppressAddress } from '../addresses/suppressions';
 import { deleteSuppression, findAddress, findSuppression, lockSuppression, searchAddressKeys, selectBounces, selectMessages, type AddressMatch } from './repo';
 
 const MAX_MATCHES = 50;

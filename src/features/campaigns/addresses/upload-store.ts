@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Request } from 'express';
+import type { AppContext } from '../../../app-context';
 import busboy from 'busboy';
 import iconv from 'iconv-lite';
 import { parse as parseCsvStream } from 'csv-parse';
@@ -246,4 +247,12 @@ export async function sweepStaleUploads(dir: string, ttlMs: number, now = Date.n
     await yieldToLoop();
   }
   return [...removed];
+}
+
+/** Where uploads wait for their mapping: DATA_DIR/campaign-uploads. */
+export const uploadDir = (ctx: AppContext) => path.join(ctx.config.DATA_DIR, 'campaign-uploads');
+
+/** Deletes uploads nobody mapped within CAMPAIGN_UPLOAD_TTL_HOURS (the campaigns.sweep-uploads timer, and before each upload). */
+export function sweepUploads(ctx: AppContext): Promise<string[]> {
+  return sweepStaleUploads(uploadDir(ctx), ctx.config.CAMPAIGN_UPLOAD_TTL_HOURS * 3600_000);
 }

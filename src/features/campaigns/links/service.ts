@@ -1,0 +1,28 @@
+import type { Knex } from 'knex';
+import type { Config } from '../../../config';
+import { verifyLink, type LinkClaims } from './signed-links';
+import { findRecipient, recordUnsubscribe } from '../lifecycle/repo';
+import { suppressAddress } from '../addresses/suppressions';
+
+/** Checks a personal link by signature and expiry alone: a forged or stale token never reaches the database. */
+export function checkLink(config: Config, purpose: 'r' | 'u', token: string): LinkClaims | null {
+  return verifyLink(config.SESSION_SECRET, purpose, token);
+}
+
+export async function unsubscribeState(knex: Knex, claims: LinkClaims) {
+  const r = await findRecipient(knex, claims.recipientId);
+  if (!r || Number(r.campaign_id) !== claims.campaignId) return null;
+  const s = await knex('portal.suppressions').where({ email_key: r.email_key }).first('reason');
+  return { email: r.email, unsubscribed: Boolean(s) };
+}
+
+/** Immediate and permanent: the address joins the suppression list and every queued message to it is skipped. */
+export async function unsubscribe(knex: Knex, claims: LinkClaims): Promise<{ email: string } | null> {
+  const r = await findRecipient(knex, claims.recipientId);
+  if (!r || Number(r.campaign_id) !== claims.campaignId) return null;
+  await knex.transaction(async (trx) => {
+    await recordUnsubscribe(trx, r.id);
+    await suppressAddress(trx, r.email_key, 'unsubscribed', 'one-click or confirmation page', claims.campaignId);
+  });
+  return { email: r.email };
+}
