@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 
 /** A command's progress on stderr, so stdout stays clean for --json and pipes. */
 export interface ProgressBar {
-  /** Sets the total (and the label, when given) before the first step. */
+  /** Sets the total (and the label, when given) before the first step; after stop(), starts a new bar. */
   start(total: number, label?: string): void;
   /** The count so far, with an optional new total and a detail after the numbers; `force` draws even when throttled. */
   update(done: number, total?: number, detail?: string, force?: boolean): void;
@@ -46,6 +46,7 @@ function pipedLines(stream: NodeJS.WriteStream, initialLabel: string): ProgressB
   return {
     start(t, l) {
       total = t;
+      done = 0;
       if (l) label = l;
     },
     update,
@@ -81,6 +82,7 @@ function terminalBar(stream: NodeJS.WriteStream, initialLabel: string, unit: str
     },
     stop() {
       if (started) bar.stop();
+      started = false; // a later start() draws a new bar (a command with two passes)
     },
   };
 }

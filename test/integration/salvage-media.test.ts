@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { tempDir } from '../support/portal';
 import { createKnex } from '../../src/db';
-import { fingerprintTree, makeNewUploadsTree, makeOldUploadsTree, NEW_TS, OLD_TS, type UploadsFixture } from '../support/salvage-fixtures';
+import { A1111_TEXT, fingerprintTree, makeNewUploadsTree, makeOldUploadsTree, NEW_TS, OLD_TS, picture, withPngText, type UploadsFixture } from '../support/salvage-fixtures';
 import { spawnSync } from 'node:child_process';
 import { salvageCli, spawnSalvageCli } from '../support/salvage-cli';
 
@@ -212,6 +212,38 @@ describe('salvage add-media (real files, the real CLI, real PostgreSQL)', () => 
     } finally {
       await held.release();
     }
+  });
+
+  it('decodes images in a second pass that a later run finishes (after --no-images, or a kill during it)', async () => {
+    const tree = path.join(work, 'images-later');
+    fs.mkdirSync(path.join(tree, 'submissions'), { recursive: true });
+    const names: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const rel = `submissions/9_${OLD_TS + 100 + i}.${i % 2 ? 'png' : 'jpg'}`;
+      const img = await picture(200 + i, 64 + i);
+      const bytes = i % 2 ? withPngText(await img.png().toBuffer(), 'parameters', A1111_TEXT) : await img.jpeg().toBuffer();
+      fs.writeFileSync(path.join(tree, rel), bytes);
+      names.push(rel);
+    }
+    fs.writeFileSync(path.join(tree, `submissions/9_${OLD_TS + 200}.mp4`), crypto.randomBytes(4096));
+    const shas = names.map((rel) => sha(path.join(tree, rel)));
+    const facts = async () => knex('portal.salvage_blobs').whereIn('sha256', shas).orderBy('sha256').select('sha256', 'phash', 'width', 'height', 'format', 'metadata', 'warning');
+
+    const hashedOnly = JSON.parse(run(['add-media', tree, '--json', '--no-images']).stdout);
+    expect(hashedOnly).toMatchObject({ hashed: 7, images_decoded: 0, images_pending: 6 });
+    expect((await facts()).every((b) => b.phash === null && b.width === null)).toBe(true);
+
+    const finished = JSON.parse(run(['add-media', tree, '--json']).stdout);
+    expect(finished).toMatchObject({ hashed: 0, unchanged: 7, images_decoded: 6, images_pending: 0 });
+    const decoded = await facts();
+    expect(decoded.every((b) => /^[0-9a-f]{16}$/.test(b.phash) && b.width >= 64 && b.warning === null)).toBe(true);
+    expect(decoded.filter((b) => b.metadata?.seed === '424242')).toHaveLength(3);
+
+    // What a kill during the image pass leaves: some contents decoded, the rest not yet.
+    await knex('portal.salvage_blobs').whereIn('sha256', shas.slice(0, 4)).update({ phash: null, width: null, height: null, format: null, metadata: null });
+    const resumed = JSON.parse(run(['add-media', tree, '--json']).stdout);
+    expect(resumed).toMatchObject({ hashed: 0, images_decoded: 4, images_pending: 0 });
+    expect(await facts()).toEqual(decoded);
   });
 
   it('never wrote to the trees it read (bytes and mtimes unchanged)', () => {

@@ -11,6 +11,8 @@ describe('perceptual hash', () => {
       inputs.push(await img.png().toBuffer(), await img.jpeg({ quality: 60 + seed * 3 }).toBuffer());
     }
     inputs.push(await sharp({ create: { width: 50, height: 20, channels: 3, background: '#3366cc' } }).png().toBuffer());
+    // Photo-sized JPEGs: sharp decodes them at 1/8 or 1/4 scale (shrink-on-load), as sharp-phash does.
+    for (const size of [1600, 700]) inputs.push(await (await picture(size % 17, size)).jpeg({ quality: 85 }).toBuffer());
     for (const buf of inputs) {
       const expected = BigInt(`0b${await phash(buf)}`).toString(16).padStart(16, '0');
       expect(await perceptualHash(buf)).toBe(expected);

@@ -8,6 +8,7 @@ import { BadSource, MissingTool } from './errors';
 import { terminalProgress } from '../../cli/progress-bar';
 import type { EraOption } from './media-catalogue';
 import { EXIT } from '../../cli/exit-codes';
+import { defaultThreads } from './pool';
 
 /** Exit codes: 0 done, 1 failed, 2 usage, 3 the source is not what it claims, 4 a needed tool is missing, 75 busy. */
 function asCliError(err: unknown): never {
@@ -33,22 +34,36 @@ export function registerSalvageCommands(program: Command): void {
     .description('catalogue an uploads tree: kind, old user id, upload time, SHA-256, perceptual hash, kept metadata, era')
     .argument('<dir>', 'uploads directory (TOYBOX public/uploads, or a copy)')
     .option('--era <era>', 'old, new or auto (by the upload time in the name vs SALVAGE_INCIDENT_AT)', 'auto')
-    .option('--batch-size <n>', 'files per committed batch (what a kill can lose)', '200')
-    .option('--threads <n>', 'worker threads for hashing and decoding (1 = main thread and libuv pool)', '1')
+    .option('--batch-size <n>', 'files per committed batch (what a kill can lose)', '1000')
+    .option('--threads <n>', 'worker threads for hashing and decoding (1 = the main thread)', String(defaultThreads()))
+    .option('--no-images', 'catalogue (hash) only; a later run decodes the images still pending')
     .option('--json', 'print the summary as JSON')
-    .action(async (dir: string, opts: { era: string; json?: boolean; batchSize: string; threads: string }) => {
+    .action(async (dir: string, opts: { era: string; json?: boolean; batchSize: string; threads: string; images: boolean }) => {
       const era = parseEra(opts.era);
       const batchSize = Number(opts.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError(`--batch-size must be a positive whole number (got ${opts.batchSize})`, EXIT.invalid);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError(`--threads must be a whole number from 1 to 64 (got ${opts.threads})`, EXIT.invalid);
       await withContext(async (ctx) => {
-        const { source, run } = await addMedia(ctx, dir, { era, batchSize, threads, progress: terminalProgress('cataloguing', { unit: 'files' }) }).catch(asCliError);
+        const { source, run } = await addMedia(ctx, dir, { era, batchSize, threads, skipImages: !opts.images, progress: terminalProgress('cataloguing', { unit: 'files' }) }).catch(asCliError);
         for (const w of run.warnings.slice(0, 50)) say(`warning: ${w}`);
-        if (opts.json) return printJson({ source_id: source.id, seen: run.seen, hashed: run.hashed, unchanged: run.unchanged, elapsed_ms: run.elapsedMs, counts: run.counts, warnings: run.warnings });
+        if (opts.json) return printJson({
+            source_id: source.id,
+            seen: run.seen,
+            hashed: run.hashed,
+            unchanged: run.unchanged,
+            images_decoded: run.imagesDecoded,
+            images_pending: run.imagesPending,
+            catalogue_ms: run.catalogueMs,
+            images_ms: run.imagesMs,
+            elapsed_ms: run.elapsedMs,
+            counts: run.counts,
+            warnings: run.warnings,
+          });
         const c = run.counts;
         process.stdout.write(
           `source ${source.id}: ${c.files} files (${c.blobs} distinct contents, ${c.duplicate_names} duplicate names), hashed ${run.hashed}, unchanged ${run.unchanged}\n` +
+            `  images: ${run.imagesDecoded} decoded${run.imagesPending ? `, ${run.imagesPending} pending (run add-media again)` : ''}\n` +
             `  by kind: ${Object.entries(c.by_kind).map(([k, n]) => `${k}=${n}`).join(' ')}\n` +
             `  by era: ${Object.entries(c.by_era).map(([k, n]) => `${k}=${n}`).join(' ')}\n`,
         );

@@ -1,61 +1,68 @@
+// The hashing pass, also the worker module of the catalogue's pool (pool.ts): it imports only
+// node: modules, so a worker loads nothing else.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import sharp from 'sharp';
-import { keptMetadata, type KeptMetadata } from './metadata';
-import { perceptualHash } from './phash';
 
-export interface InspectTask {
+/** One file for the hashing pass; `size` is what the walk saw (a hint: the bytes read are what counts). */
+export interface HashTask {
   file: string;
-  image: boolean;
-}
-
-export interface Inspection {
-  sha256: string;
   size: number;
-  phash: string | null;
-  width: number | null;
-  height: number | null;
-  format: string | null;
-  metadata: KeptMetadata | null;
-  /** Set when a file named like an image does not decode as one. */
-  warning: string | null;
 }
 
-// Most uploads are read in one call (a stream would allocate its full buffer even for a 15 KB file);
-// images up to the larger limit are read once for both the hash and the decoder; big videos stream.
-const READ_WHOLE_LIMIT = 8 * 1024 * 1024;
-const READ_IMAGE_LIMIT = 64 * 1024 * 1024;
+export type Hashed = { sha256: string; size: number } | { error: string };
 
-async function hashStream(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = crypto.createHash('sha256');
-  let size = 0;
-  const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
-  for await (const chunk of stream) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
+/** One distinct content to decode (pass 2): read from `file`, checked to still hold `sha256`. */
+export interface ImageTask {
+  file: string;
+  sha256: string;
 }
 
-/** Hashes one file and, for an image, decodes it for its perceptual hash and kept metadata. Never writes. */
-export async function inspectFile(task: InspectTask): Promise<Inspection> {
-  const stat = await fs.promises.stat(task.file);
-  const base: Inspection = { sha256: '', size: stat.size, phash: null, width: null, height: null, format: null, metadata: null, warning: null };
-  if (stat.size > (task.image ? READ_IMAGE_LIMIT : READ_WHOLE_LIMIT)) return { ...base, ...(await hashStream(task.file)) };
-  const buf = await fs.promises.readFile(task.file);
-  const out: Inspection = { ...base, sha256: crypto.createHash('sha256').update(buf).digest('hex'), size: buf.length };
-  if (!task.image) return out;
+/** Images larger than this are catalogued (hashed) but not decoded: reading one whole would cost its size in memory. */
+export const DECODE_LIMIT = 64 * 1024 * 1024;
+
+// Reads go through one reused buffer per thread: nothing is allocated per file, whatever its size.
+const CHUNK = 1024 * 1024;
+let scratch: Buffer | null = null;
+
+/** Opens read-only; O_NOATIME leaves even the access time alone when we own the file (else plain read-only). */
+export function openReadOnly(file: string): number {
   try {
-    const meta = await sharp(buf).metadata();
-    out.width = meta.width ?? null;
-    out.height = meta.height ?? null;
-    out.format = meta.format ?? null;
-    out.phash = await perceptualHash(buf);
-    out.metadata = await keptMetadata(buf);
+    return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOATIME);
   } catch (err) {
-    out.warning = `not a readable image: ${(err as Error).message.split('\n')[0]}`;
+    if ((err as NodeJS.ErrnoException).code === 'EPERM') return fs.openSync(file, fs.constants.O_RDONLY);
+    throw err;
   }
-  return out;
 }
 
-export default inspectFile;
+/** SHA-256 and length of what one file holds now, read to its end in 1 MB reads (one read for most uploads). */
+export function hashFile(file: string): { sha256: string; size: number } {
+  scratch ??= Buffer.allocUnsafe(CHUNK);
+  const fd = openReadOnly(file);
+  try {
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    for (;;) {
+      const n = fs.readSync(fd, scratch, 0, CHUNK, null);
+      if (n === 0) break;
+      hash.update(scratch.subarray(0, n));
+      size += n;
+    }
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The hashing pass over a chunk of files, synchronously: in a worker thread the
+ * reads block only that thread, and one message carries many files. Never writes.
+ */
+export function hashFiles(tasks: HashTask[]): Hashed[] {
+  return tasks.map((t) => {
+    try {
+      return hashFile(t.file);
+    } catch (err) {
+      return { error: (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]! };
+    }
+  });
+}

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { Inspection } from './inspect';
 
 export type SourceKind = 'media' | 'database' | 'logs' | 'discord';
 
@@ -67,36 +66,107 @@ export async function markSource(knex: Knex | Knex.Transaction, id: number, patc
     });
 }
 
-/** Size and mtime of the already catalogued names among `relPaths`: what lets a re-run skip hashing. */
-export async function knownFiles(knex: Knex, sourceId: number, relPaths: string[]): Promise<Map<string, { size: number; mtime_ms: number }>> {
-  const rows = await knex(FILES).where({ source_id: sourceId }).whereIn('rel_path', relPaths).select('rel_path', 'size', 'mtime_ms');
-  return new Map(rows.map((r: { rel_path: string; size: number; mtime_ms: number }) => [r.rel_path, { size: Number(r.size), mtime_ms: Number(r.mtime_ms) }]));
+/** Whether this source has any catalogued file yet (a first run need not look names up). */
+export async function hasFiles(knex: Knex, sourceId: number): Promise<boolean> {
+  return !!(await knex(FILES).where({ source_id: sourceId }).first('id'));
 }
 
-/** One batch in one transaction: blobs first (same bytes, one row), then the names pointing at them. */
-export async function saveBatch(knex: Knex, items: Array<{ file: FileRow; blob: Inspection }>): Promise<void> {
+/**
+ * Fresh planner statistics for the catalogue tables. Without them (a table just filled, or
+ * emptied and refilled) PostgreSQL guesses one row per source and looks each batch of names up
+ * by scanning the whole source: a first run slows quadratically, a re-run crawls.
+ */
+export async function analyseCatalogue(knex: Knex): Promise<void> {
+  await knex.raw(`ANALYZE ${FILES}, ${BLOBS}`);
+}
+
+/** Size and mtime of the already catalogued names among `relPaths`: what lets a re-run skip hashing. */
+export async function knownFiles(knex: Knex, sourceId: number, relPaths: string[]): Promise<Map<string, { size: number; mtime_ms: number }>> {
+  if (!relPaths.length) return new Map();
+  const { rows } = await knex.raw<{ rows: Array<{ rel_path: string; size: string; mtime_ms: string }> }>(
+    `SELECT rel_path, size, mtime_ms FROM ${FILES} WHERE source_id = ? AND rel_path = ANY (ARRAY(SELECT json_array_elements_text(?::json)))`,
+    [sourceId, JSON.stringify(relPaths)],
+  );
+  return new Map(rows.map((r) => [r.rel_path, { size: Number(r.size), mtime_ms: Number(r.mtime_ms) }]));
+}
+
+const FILE_COLUMNS = 'rel_path text, size bigint, mtime_ms bigint, sha256 text, kind text, era text, era_basis text, old_user_id integer, display_id text, uploaded_at timestamptz, stem text, original_stem text, game_folder text';
+const FILE_NAMES = FILE_COLUMNS.split(', ').map((c) => c.split(' ')[0]!);
+
+/**
+ * One batch in one transaction: blobs first (same bytes, one row), then the names pointing at them.
+ * Each table gets one statement whatever the batch size (rows travel as one JSON parameter).
+ * The commit need not wait for the disk (synchronous_commit off): a crash can lose only the
+ * last batches, never leave half of one, and a re-run redoes what is missing.
+ */
+export async function saveBatch(knex: Knex, sourceId: number, items: Array<{ file: Omit<FileRow, 'source_id'> }>): Promise<void> {
   if (!items.length) return;
+  // Blobs in key order: two batches committing at once wait for each other on a shared
+  // content instead of deadlocking.
+  const blobs = [...new Map(items.map(({ file }) => [file.sha256, file.size]))].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   await knex.transaction(async (trx) => {
-    const blobs = new Map(items.map(({ blob }) => [blob.sha256, blob]));
-    await trx(BLOBS)
-      .insert(
-        [...blobs.values()].map((b) => ({
-          sha256: b.sha256,
-          size: b.size,
-          phash: b.phash,
-          width: b.width,
-          height: b.height,
-          format: b.format,
-          metadata: b.metadata ? JSON.stringify(b.metadata) : null,
-          warning: b.warning,
-        })),
-      )
-      .onConflict('sha256')
-      .ignore();
-    await trx(FILES)
-      .insert(items.map(({ file }) => file))
-      .onConflict(['source_id', 'rel_path'])
-      .merge(['size', 'mtime_ms', 'sha256', 'kind', 'era', 'era_basis', 'old_user_id', 'display_id', 'uploaded_at', 'stem', 'original_stem', 'game_folder', 'catalogued_at']);
+    await trx.raw('SET LOCAL synchronous_commit TO off');
+    await trx.raw(`INSERT INTO ${BLOBS} (sha256, size) SELECT sha256, size FROM json_to_recordset(?::json) AS x(sha256 text, size bigint) ON CONFLICT (sha256) DO NOTHING`, [
+      JSON.stringify(blobs.map(([sha256, size]) => ({ sha256, size }))),
+    ]);
+    await trx.raw(
+      `INSERT INTO ${FILES} (source_id, ${FILE_NAMES.join(', ')})
+       SELECT ?, ${FILE_NAMES.map((c) => `x.${c}`).join(', ')} FROM json_to_recordset(?::json) AS x(${FILE_COLUMNS})
+       ON CONFLICT (source_id, rel_path) DO UPDATE SET ${FILE_NAMES.filter((c) => c !== 'rel_path').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, catalogued_at = now()`,
+      [sourceId, JSON.stringify(items.map(({ file }) => file))],
+    );
+  });
+}
+
+/** Names like an image (by extension), as a PostgreSQL regular expression over lower(rel_path). */
+const imageNamePattern = (exts: Iterable<string>) => `\\.(${[...exts].map((e) => e.slice(1)).join('|')})$`;
+
+/**
+ * Blobs of this source still waiting for the image pass: a file named like an image holds them and
+ * neither a perceptual hash nor a decode warning was recorded. Keyset pages by sha256.
+ */
+export async function pendingImages(knex: Knex, sourceId: number, imageExts: Iterable<string>, maxSize: number, after: string, limit: number): Promise<Array<{ sha256: string; rel_path: string }>> {
+  const { rows } = await knex.raw<{ rows: Array<{ sha256: string; rel_path: string }> }>(
+    `SELECT DISTINCT ON (b.sha256) b.sha256, f.rel_path
+       FROM ${FILES} f JOIN ${BLOBS} b USING (sha256)
+      WHERE f.source_id = ? AND f.missing_since IS NULL AND b.phash IS NULL AND b.warning IS NULL
+        AND b.size <= ? AND b.sha256 > ? AND lower(f.rel_path) ~ ?
+      ORDER BY b.sha256, f.rel_path LIMIT ?`,
+    [sourceId, maxSize, after, imageNamePattern(imageExts), limit],
+  );
+  return rows;
+}
+
+export async function countPendingImages(knex: Knex, sourceId: number, imageExts: Iterable<string>, maxSize: number): Promise<number> {
+  const { rows } = await knex.raw<{ rows: Array<{ n: number }> }>(
+    `SELECT count(DISTINCT b.sha256)::int AS n FROM ${FILES} f JOIN ${BLOBS} b USING (sha256)
+      WHERE f.source_id = ? AND f.missing_since IS NULL AND b.phash IS NULL AND b.warning IS NULL AND b.size <= ? AND lower(f.rel_path) ~ ?`,
+    [sourceId, maxSize, imageNamePattern(imageExts)],
+  );
+  return rows[0]!.n;
+}
+
+export interface ImageFactsRow {
+  sha256: string;
+  phash: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  metadata: Record<string, unknown> | null;
+  warning: string | null;
+}
+
+/** What the image pass learnt, one statement per page (a blob already decoded by another run is left as it is). */
+export async function saveImageFacts(knex: Knex, facts: ImageFactsRow[]): Promise<void> {
+  if (!facts.length) return;
+  await knex.transaction(async (trx) => {
+    await trx.raw('SET LOCAL synchronous_commit TO off');
+    await trx.raw(
+      `UPDATE ${BLOBS} b SET phash = x.phash, width = x.width, height = x.height, format = x.format, metadata = x.metadata, warning = x.warning
+         FROM json_to_recordset(?::json) AS x(sha256 text, phash text, width integer, height integer, format text, metadata jsonb, warning text)
+        WHERE b.sha256 = x.sha256 AND b.phash IS NULL AND b.warning IS NULL`,
+      [JSON.stringify(facts)],
+    );
   });
 }
 
@@ -218,15 +288,33 @@ export async function imageLocation(knex: Knex, sha256: string): Promise<{ root:
   return row ?? null;
 }
 
+/** The names one walk saw, as 64-bit digests in one sorted typed array (8 bytes a name, not a string each). */
+export interface SeenNames {
+  has(relPath: string): boolean;
+}
+
 /**
  * After a complete walk: names not seen any more get `missing_since` (kept, as
- * evidence); names seen again lose it. Returns how many are missing now.
+ * evidence); names seen again lose it. Reads the catalogue in pages, so memory
+ * does not grow with the tree. Returns how many are missing now.
  */
-export async function markMissing(knex: Knex, sourceId: number, seen: Set<string>): Promise<number> {
-  const rows = (await knex(FILES).where({ source_id: sourceId }).select('rel_path', 'missing_since')) as Array<{ rel_path: string; missing_since: Date | null }>;
-  const gone = rows.filter((r) => !seen.has(r.rel_path) && !r.missing_since).map((r) => r.rel_path);
-  const back = rows.filter((r) => seen.has(r.rel_path) && r.missing_since).map((r) => r.rel_path);
-  for (let i = 0; i < gone.length; i += 1000) await knex(FILES).where({ source_id: sourceId }).whereIn('rel_path', gone.slice(i, i + 1000)).update({ missing_since: knex.fn.now() });
-  for (let i = 0; i < back.length; i += 1000) await knex(FILES).where({ source_id: sourceId }).whereIn('rel_path', back.slice(i, i + 1000)).update({ missing_since: null });
-  return rows.filter((r) => !seen.has(r.rel_path)).length;
+export async function markMissing(knex: Knex, sourceId: number, seen: SeenNames): Promise<number> {
+  let missing = 0;
+  let after = 0;
+  for (;;) {
+    const rows = (await knex(FILES).where({ source_id: sourceId }).andWhere('id', '>', after).orderBy('id').limit(5000).select('id', 'rel_path', 'missing_since')) as Array<{ id: string; rel_path: string; missing_since: Date | null }>;
+    if (!rows.length) break;
+    after = Number(rows[rows.length - 1]!.id);
+    const gone: string[] = [];
+    const back: string[] = [];
+    for (const r of rows) {
+      const here = seen.has(r.rel_path);
+      if (!here) missing++;
+      if (!here && !r.missing_since) gone.push(r.id);
+      if (here && r.missing_since) back.push(r.id);
+    }
+    if (gone.length) await knex(FILES).whereIn('id', gone).update({ missing_since: knex.fn.now() });
+    if (back.length) await knex(FILES).whereIn('id', back).update({ missing_since: null });
+  }
+  return missing;
 }

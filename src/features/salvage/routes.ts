@@ -1,6 +1,5 @@
 
 import { Router } from 'express';
-import sharp from 'sharp';
 import type { AppContext } from '../../app-context';
 import { requireStaff } from '../../auth/guards';
 import { NotFound } from '../../http/errors';
@@ -22,6 +21,8 @@ export function adminSalvageRoutes(ctx: AppContext): Router {
   router.get('/admin/salvage/thumbs/:sha256', requireStaff, thumb, async (req, res) => {
     const file = await thumbnailSource(ctx, thumb.of(req).params.sha256);
     if (!file) throw NotFound('salvage.errors.no_image');
+    // sharp (libvips, ~20 MB) loads with the first thumbnail, not with every CLI command.
+    const sharp = (await import('sharp')).default;
     const jpeg = await sharp(file, { failOn: 'error' })
       .rotate()
       .resize(160, 160, { fit: 'inside', withoutEnlargement: true })

@@ -15,11 +15,11 @@ export { addDatabase } from './database-source';
 import type { ProgressBar } from '../../cli/progress-bar';
 
 /** `salvage add-media`: catalogue an uploads tree (idempotent, resumable). */
-export async function addMedia(ctx: AppContext, dir: string, opts: { era: EraOption; progress?: ProgressBar; threads?: number; batchSize?: number }): Promise<{ source: SourceRow; run: CatalogueRun }> {
+export async function addMedia(ctx: AppContext, dir: string, opts: { era: EraOption; progress?: ProgressBar; threads?: number; batchSize?: number; skipImages?: boolean }): Promise<{ source: SourceRow; run: CatalogueRun }> {
   const root = resolveTree(dir);
   const incidentAt = new Date(ctx.config.SALVAGE_INCIDENT_AT);
   const { source, result } = await withSource(ctx, 'media', `${root}`, root, async (src) => {
-    const run = await catalogueTree(ctx.knex, src.id, root, { era: opts.era, incidentAt, progress: opts.progress, threads: opts.threads, batchSize: opts.batchSize });
+    const run = await catalogueTree(ctx.knex, src.id, root, { era: opts.era, incidentAt, progress: opts.progress, threads: opts.threads, batchSize: opts.batchSize, skipImages: opts.skipImages });
     return { result: run, details: { ...run.counts, era_option: opts.era }, warnings: run.warnings };
   });
   return { source, run: result };

@@ -24,6 +24,7 @@ export interface WalkStats {
  */
 export async function* walkFiles(root: string, stats: WalkStats = { symlinksSkipped: 0, unreadable: [] }): AsyncGenerator<WalkedFile> {
   const stack: string[] = [root];
+  const prefix = root.endsWith(path.sep) ? root.length : root.length + 1;
   while (stack.length) {
     const dir = stack.pop()!;
     if (SKIPPED_ROOTS.some((s) => dir === s || dir.startsWith(`${s}/`))) continue;
@@ -38,24 +39,41 @@ export async function* walkFiles(root: string, stats: WalkStats = { symlinksSkip
     const subdirs: string[] = [];
     const files: string[] = [];
     for (const e of entries) {
-      const abs = path.join(dir, e.name);
       if (e.isSymbolicLink()) stats.symlinksSkipped++;
-      else if (e.isDirectory()) subdirs.push(abs);
-      else if (e.isFile()) files.push(abs);
+      else if (e.isDirectory()) subdirs.push(path.join(dir, e.name));
+      else if (e.isFile()) files.push(e.name); // a folder may hold 100,000 names: only the names wait
     }
-    // stat a folder's files 64 at a time: the thread pool overlaps them, the order stays the name order
-    for (let i = 0; i < files.length; i += 64) {
-      const chunk = files.slice(i, i + 64);
-      const stated = await Promise.all(chunk.map((abs) => fs.promises.lstat(abs).catch((err: NodeJS.ErrnoException) => err)));
-      for (const [j, st] of stated.entries()) {
-        const abs = chunk[j]!;
-        if (st instanceof Error) {
-          stats.unreadable.push(`${abs}: ${(st as NodeJS.ErrnoException).code ?? st.message}`);
-          continue;
-        }
-        yield { abs, rel: path.relative(root, abs).split(path.sep).join('/'), size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+    entries.length = 0;
+    // One lstat per file, synchronously (a promise per file cost more than the call itself);
+    // the generator hands files out in name order between stats, so commits keep flowing.
+    for (const name of files) {
+      const abs = path.join(dir, name);
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(abs);
+      } catch (err) {
+        stats.unreadable.push(`${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        continue;
       }
+      if (!st.isFile()) continue; // replaced by something else since the listing
+      yield { abs, rel: abs.slice(prefix).split(path.sep).join('/'), size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
   }
+}
+
+/** How many regular files `walkFiles` will find (for a progress bar): names and types only, no stat per file. */
+export async function countFiles(root: string): Promise<number> {
+  let n = 0;
+  const stack: string[] = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    if (SKIPPED_ROOTS.some((s) => dir === s || dir.startsWith(`${s}/`))) continue;
+    const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => [] as fs.Dirent[]);
+    for (const e of entries) {
+      if (e.isDirectory()) stack.push(path.join(dir, e.name));
+      else if (e.isFile()) n++;
+    }
+  }
+  return n;
 }
