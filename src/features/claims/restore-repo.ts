@@ -47,14 +47,30 @@ export async function setSummary(db: Db, id: number, summary: Record<string, num
 }
 
 /** Every write of a restore, in one multi-row insert per batch (a large restore records thousands). */
+/**
+ * Records a restore's writes in order (undo walks them by id, newest first). One JSON parameter per batch
+ * rather than nine bindings a row: a 10,000-post restore records ~35,000 writes, and the bound form's
+ * SQL text and arrays were the restore's largest allocation.
+ */
 export async function recordWrites(db: Db, restoreId: number, writes: NewWrite[]): Promise<void> {
-  const rows = writes.map((w) => ({
-    ...w,
-    restore_id: restoreId,
-    before: w.before === undefined ? null : JSON.stringify(w.before),
-    after: w.after === undefined ? null : JSON.stringify(w.after),
-  }));
-  for (let i = 0; i < rows.length; i += 2000) await db(WRITES).insert(rows.slice(i, i + 2000));
+  for (let i = 0; i < writes.length; i += 5000) {
+    const batch = JSON.stringify(
+      writes.slice(i, i + 5000).map((w) => ({
+        ...w,
+        before: w.before === undefined ? null : JSON.stringify(w.before),
+        after: w.after === undefined ? null : JSON.stringify(w.after),
+      })),
+    );
+    await db.raw(
+      `INSERT INTO ${WRITES} (restore_id, op, table_name, row_id, column_name, before, after, file_path, sha256)
+       SELECT ?, w.op, w.table_name, w.row_id, w.column_name, w.before::jsonb, w.after::jsonb, w.file_path, w.sha256
+         FROM ROWS FROM (json_to_recordset(?::json)
+              AS (op text, table_name text, row_id bigint, column_name text, before text, after text, file_path text, sha256 text))
+              WITH ORDINALITY AS w(op, table_name, row_id, column_name, before, after, file_path, sha256, n)
+        ORDER BY w.n`,
+      [restoreId, batch],
+    );
+  }
 }
 
 export async function lockRestore(trx: Knex.Transaction, id: number): Promise<RestoreRow | undefined> {
