@@ -4,6 +4,7 @@ import { recordAudit } from '../../audit/service';
 import { makeDjangoPassword } from '../../auth/django-password';
 import { Conflict, HttpError, NotFound } from '../../http/errors';
 import { type Lang } from '../../i18n';
+import { LinkGone, type LinkNext } from '../../http/links';
 import { addFieldError, hasFieldErrors, InvalidInput, type FieldErrors } from '../../http/field-errors';
 import { checkPassword } from '../../auth/password-rules';
 import { addressKey } from '../../mail/address';
@@ -130,9 +131,15 @@ export async function inviteAccountOwner(ctx: AppContext, staffActor: string, us
   return result;
 }
 
+/**
+ * A dead invitation (unknown, used, or past its 7 days): only staff can send a new one, so the way is TOYBOX's contact
+ * form; the portal's home explains the outage (src/http/links.ts).
+ */
+export const INVITE_NEXT: LinkNext = { href: '/', key: 'claims.invite.link_next' };
+
 async function usableInvitation(ctx: AppContext, token: string) {
   const row = await invites.findByTokenHash(ctx.knex, hashToken(token));
-  if (!row || row.used_at || row.expires_at < new Date()) throw new HttpError(410, 'claims.invite.link_gone');
+  if (!row || row.used_at || row.expires_at < new Date()) throw new LinkGone(INVITE_NEXT);
   return row;
 }
 
@@ -163,7 +170,7 @@ export async function acceptInvitation(ctx: AppContext, token: string, password:
   const encoded = await makeDjangoPassword(password);
   await ctx.knex.transaction(async (trx) => {
     const row = await invites.lockInvitation(trx, inv.id);
-    if (!row || row.used_at || row.expires_at < new Date()) throw new HttpError(410, 'claims.invite.link_gone');
+    if (!row || row.used_at || row.expires_at < new Date()) throw new LinkGone(INVITE_NEXT);
     await rows.setPasswordHash(trx, inv.user_id, encoded);
     await invites.markUsed(trx, inv.id);
     await recordAudit(trx, `user:${inv.user_id}:${inv.display_id}`, 'claims.invitation_accepted', `user:${inv.user_id}`, {});

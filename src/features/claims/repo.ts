@@ -103,6 +103,11 @@ export async function countByStatus(db: Db): Promise<Record<string, number>> {
 
 // ---- e-mail confirmation links
 
+/** The link's row, read without a lock (the page the link opens; only the confirm POST locks it). */
+export async function findEmailToken(db: Db, tokenHash: string): Promise<{ expires_at: Date } | undefined> {
+  return db(TOKENS).where({ token_hash: tokenHash }).first('expires_at');
+}
+
 export async function lockEmailToken(trx: Knex.Transaction, tokenHash: string): Promise<{ id: number; user_id: number; email: string; expires_at: Date; confirmed_at: Date | null } | undefined> {
   const row = await trx(TOKENS).where({ token_hash: tokenHash }).forUpdate().first();
   return row ? { ...row, id: Number(row.id), user_id: Number(row.user_id) } : undefined;

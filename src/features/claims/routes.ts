@@ -7,6 +7,7 @@ import { deferCsrfUntilParsed, verifyCsrfToken } from '../../http/csrf';
 import { createLimiter } from '../../http/rate-limit';
 import { HttpError, Forbidden } from '../../http/errors';
 import { validate } from '../../http/validate';
+import { validateLink } from '../../http/links';
 import { InvalidInput, type FieldErrors } from '../../http/field-errors';
 import { MIN_PASSWORD_LENGTH } from '../../auth/password-rules';
 import type { z } from 'zod';
@@ -112,14 +113,16 @@ export function claimsRoutes(ctx: AppContext): Router {
     await renderRecover(ctx, req, res, { emailSent: email });
   });
 
-  // A link opens a page; only its POST confirms (mail scanners follow links).
-  const emailLink = validate({ params: tokenForm }, { notFoundKey: 'claims.email.link_gone' });
-  router.get('/recover/email/:token', requireUser, emailLink, (req, res) => {
+  // A link opens a page; only its POST confirms (mail scanners follow links). Dead links follow src/http/links.ts:
+  // out of shape 400, unknown or expired 410 with "ask for a new link" (/recover).
+  const emailLink = validateLink({ params: tokenForm }, service.EMAIL_LINK_NEXT);
+  router.get('/recover/email/:token', requireUser, emailLink, async (req, res) => {
     const { token } = emailLink.of(req).params;
+    await service.checkEmailLink(ctx, token);
     res.render('claims/email-confirm', { title: req.t('claims.email.confirm_title'), headExtra, token });
   });
 
-  const confirmBody = body(tokenForm);
+  const confirmBody = validateLink({ body: tokenForm }, service.EMAIL_LINK_NEXT);
   router.post('/recover/email/confirm', requireUser, proofLimit, confirmBody, async (req, res) => {
     const { token } = confirmBody.of(req).body;
     const result = await service.confirmEmailProof(ctx, actor(req), token);
@@ -180,11 +183,14 @@ export function claimsRoutes(ctx: AppContext): Router {
     const inv = await accounts.describeInvitation(ctx, token);
     res.status(status).render('claims/invite', { title: req.t('claims.invite.title'), headExtra, token, displayId: inv.display_id, errors, minLength: MIN_PASSWORD_LENGTH });
   };
-  const inviteLink = validate({ params: tokenForm }, { notFoundKey: 'claims.invite.link_gone' });
+  // src/http/links.ts: a token out of shape 400; unknown, used or expired 410 (describeInvitation) with what to do next.
+  const inviteLink = validateLink({ params: tokenForm }, accounts.INVITE_NEXT);
   router.get('/recover/invite/:token', inviteLink, invitePerIp, async (req, res) => renderInvite(req, res, inviteLink.of(req).params.token));
 
+  // The form's hidden token first (a mangled one is the link's 400), then the passwords (422 beside their fields).
+  const inviteToken = validateLink({ body: tokenForm }, accounts.INVITE_NEXT);
   const inviteBody = validate({ body: inviteForm }, { onInvalid: (req, res, errors) => renderInvite(req, res, String((req.body as { token?: unknown } | undefined)?.token ?? ''), errors, 422) });
-  router.post('/recover/invite', invitePerIp, inviteBody, async (req, res) => {
+  router.post('/recover/invite', invitePerIp, inviteToken, inviteBody, async (req, res) => {
     const { token, password, password2 } = inviteBody.of(req).body;
     try {
       const done = await accounts.acceptInvitation(ctx, token, password, password2);

@@ -8,7 +8,11 @@ export const emailForm = z.object({
   email: z.string().trim().toLowerCase().email({ message: 'claims.email.invalid' }).max(254),
 });
 
-export const tokenForm = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'claims.email.link_gone') });
+/** The token of an e-mailed claims link (32 bytes, base64url); out of this shape: 400 "this link is incomplete" (src/http/links.ts). */
+const linkToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+/** `/recover/email/:token`, the confirm form's hidden field, and the invitation's token (path or hidden field). */
+export const tokenForm = z.object({ token: linkToken });
 
 export const statementForm = z.object({
   display_id: z
@@ -38,7 +42,7 @@ export const decisionForm = z.object({
 });
 
 export const inviteForm = z.object({
-  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'claims.invite.link_gone'),
+  token: linkToken,
   password: z.string().min(1, 'claims.invite.too_short').max(4096),
   password2: z.string().max(4096),
 });

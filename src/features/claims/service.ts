@@ -3,6 +3,7 @@ import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
 import { Conflict, NotFound, Forbidden, HttpError } from '../../http/errors';
 import { type Lang } from '../../i18n';
+import { LinkGone, type LinkNext } from '../../http/links';
 import { queueMessage } from '../../mail/send-queue';
 import * as catalogue from '../../salvage-catalogue';
 import * as repo from './repo';
@@ -145,6 +146,15 @@ export async function requestEmailProof(ctx: AppContext, who: Actor, email: stri
   await kickMessage(ctx, mailId);
 }
 
+/** A dead e-mail proof link (unknown, or past its 60 minutes): ask for a new one on /recover (src/http/links.ts). */
+export const EMAIL_LINK_NEXT: LinkNext = { href: '/recover', key: 'claims.email.link_next' };
+
+/** The page the e-mailed link opens: 410 when the link is unknown or expired (a confirmed one may be confirmed again). */
+export async function checkEmailLink(ctx: AppContext, token: string): Promise<void> {
+  const row = await repo.findEmailToken(ctx.knex, hashToken(token));
+  if (!row || row.expires_at < new Date()) throw new LinkGone(EMAIL_LINK_NEXT);
+}
+
 /**
  * Confirms an address by its link (signed in as the person who asked) and
  * claims every old account whose row holds that address: a recovered row plus
@@ -153,7 +163,7 @@ export async function requestEmailProof(ctx: AppContext, who: Actor, email: stri
 export async function confirmEmailProof(ctx: AppContext, who: Actor, token: string): Promise<{ email: string; outcomes: ProofOutcome[] }> {
   const email = await ctx.knex.transaction(async (trx) => {
     const row = await repo.lockEmailToken(trx, hashToken(token));
-    if (!row || row.expires_at < new Date()) throw new HttpError(410, 'claims.email.link_gone');
+    if (!row || row.expires_at < new Date()) throw new LinkGone(EMAIL_LINK_NEXT);
     if (row.user_id !== who.id) throw Forbidden('claims.email.other_user');
     if (!row.confirmed_at) await repo.markEmailConfirmed(trx, row.id);
     await recordAudit(trx, who.actor, 'claims.email_confirmed', `user:${who.id}`, {});

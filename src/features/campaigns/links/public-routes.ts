@@ -1,8 +1,7 @@
 import express, { Router, type Response } from 'express';
 import type { AppContext } from '../../../app-context';
-import { tokenParams } from '../../../http/params';
-import { validate } from '../../../http/validate';
-import { checkLink, unsubscribe } from './service';
+import { validateLink, LinkGone } from '../../../http/links';
+import { checkLink, unsubscribe, linkTokenParams, UNSUBSCRIBE_NEXT } from './service';
 
 /** Public pages rendered before the session middleware: the layout's signed-in bits stay empty. */
 function renderPublic(res: Response, view: string, locals: Record<string, unknown>, status = 200) {
@@ -14,16 +13,18 @@ function renderPublic(res: Response, view: string, locals: Record<string, unknow
 /**
  * RFC 8058 one-click unsubscribe: mail clients POST without cookies or CSRF
  * token, so it is answered before the session; the signed link is the authority.
+ * Success is 200 (what mailbox providers check for: any 2xx). A dead link follows src/http/links.ts like the page:
+ * out of shape 400, forged/expired/naming no recipient 410. RFC 8058 defines no error answers; a 2xx there would
+ * tell the provider that an unsubscribe happened when none did, and 410 says "permanent, do not retry".
  */
 export function oneClickUnsubscribeRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  const linkToken = validate({ params: tokenParams });
+  const linkToken = validateLink({ params: linkTokenParams }, UNSUBSCRIBE_NEXT);
   router.post('/u/:token', linkToken, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
     const claims = checkLink(ctx.config, 'u', linkToken.of(req).params.token);
-    if (!claims) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 400);
-    const done = await unsubscribe(ctx.knex, claims);
-    if (!done) return renderPublic(res, 'campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') }, 404);
+    const done = claims ? await unsubscribe(ctx.knex, claims) : null;
+    if (!done) throw new LinkGone(UNSUBSCRIBE_NEXT);
     return renderPublic(res, 'campaigns/unsubscribed', { title: req.t('campaigns.unsubscribe.done_title'), email: done.email });
   });
 

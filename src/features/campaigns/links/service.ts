@@ -1,8 +1,25 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../../config';
-import { verifyLink, type LinkClaims } from './signed-links';
+import { z } from 'zod';
+import type { LinkNext } from '../../../http/links';
+import { verifyLink, LINK_TOKEN, type LinkClaims } from './signed-links';
 import { findRecipient, recordUnsubscribe } from '../lifecycle/repo';
 import { suppressAddress } from '../addresses/suppressions';
+
+/** `/r/:token` and `/u/:token`: a token out of this shape answers 400, "this link is incomplete" (src/http/links.ts). */
+export const linkTokenParams = z.object({ token: z.string().regex(LINK_TOKEN) });
+
+/**
+ * A dead personal link (forged, past its 90 days, or its recipient gone): the portal's home explains the outage and
+ * links to TOYBOX's own sign-up page, where anyone can re-register without the link.
+ */
+export const REREGISTER_NEXT: LinkNext = { href: '/', key: 'campaigns.link.next_reregister' };
+
+/**
+ * A dead unsubscribe link: nothing was changed, and no link can be mailed again without an address we trust, so the
+ * way left is TOYBOX's contact form (named on the home page, which explains the outage).
+ */
+export const UNSUBSCRIBE_NEXT: LinkNext = { href: '/', key: 'campaigns.link.next_unsubscribe' };
 
 /** Checks a personal link by signature and expiry alone: a forged or stale token never reaches the database. */
 export function checkLink(config: Config, purpose: 'r' | 'u', token: string): LinkClaims | null {

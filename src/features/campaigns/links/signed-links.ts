@@ -24,9 +24,12 @@ export function signLink(secret: string, purpose: LinkPurpose, campaignId: numbe
   return `${body}.${mac(secret, `${purpose}:${body}`)}`;
 }
 
+/** The shape of every `/r/` and `/u/` token; anything else is a cut or mangled link (400, src/http/links.ts). */
+export const LINK_TOKEN = /^([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([A-Za-z0-9_-]{22})$/;
+
 /** The link's claims when its signature matches and it has not expired; null otherwise. */
 export function verifyLink(secret: string, purpose: LinkPurpose, token: string, now = Date.now()): LinkClaims | null {
-  const m = /^([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([0-9a-z]{1,13})\.([A-Za-z0-9_-]{22})$/.exec(token);
+  const m = LINK_TOKEN.exec(token);
   if (!m) return null;
   const body = `${m[1]}.${m[2]}.${m[3]}`;
   if (!signaturesMatch(mac(secret, `${purpose}:${body}`), m[4]!)) return null;

@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../app-context';
-import { tokenParams } from '../../../http/params';
 import { validate } from '../../../http/validate';
+import { validateLink, LinkGone } from '../../../http/links';
 import { createLimiter } from '../../../http/rate-limit';
-import { checkLink } from '../links/service';
+import { checkLink, linkTokenParams, REREGISTER_NEXT } from '../links/service';
 import { loadLanding, openLanding, reregister, attachProvenAddress, type Landing, type FieldError } from './service';
 import type { FieldErrors } from '../../../http/field-errors';
 
@@ -55,18 +55,18 @@ export function reregisterRoutes(ctx: AppContext): Router {
   const perIp = createLimiter(ctx.knex, { name: 'reregister-ip', windowMs: QUARTER, limit: 30 });
   const perLink = createLimiter(ctx.knex, { name: 'reregister-link', windowMs: QUARTER, limit: 10, key: (req) => `link:${String(req.params.token).slice(-22)}` });
 
-  async function landingOr404(req: Request, res: Response, open: boolean): Promise<Landing | null> {
+  /** The link's landing, or 410 (src/http/links.ts) for a forged or expired link or one whose recipient is gone. */
+  async function landingOrGone(req: Request, open: boolean): Promise<Landing> {
     const claims = checkLink(ctx.config, 'r', String(req.params.token));
     const landing = claims ? await (open ? openLanding : loadLanding)(ctx.knex, ctx.config, claims) : null;
-    if (!landing) res.status(claims ? 404 : 400).render('campaigns/link-invalid', { title: req.t('campaigns.link.invalid_title') });
+    if (!landing) throw new LinkGone(REREGISTER_NEXT);
     return landing;
   }
 
-  // A malformed token is refused (404) before it reaches the rate limiter's key or the signature check.
-  const linkToken = validate({ params: tokenParams });
+  // A malformed token is refused (400, "this link is incomplete") before it reaches the rate limiter's key or the signature check.
+  const linkToken = validateLink({ params: linkTokenParams }, REREGISTER_NEXT);
   router.get('/r/:token', linkToken, async (req, res) => {
-    const landing = await landingOr404(req, res, true);
-    if (landing) render(req, res, String(req.params.token), landing);
+    render(req, res, String(req.params.token), await landingOrGone(req, true));
   });
 
   const typed = (req: Request) => ({ username: String(req.body?.username ?? '').slice(0, 200), display_name: String(req.body?.display_name ?? '').slice(0, 200), login: '' });
@@ -75,15 +75,14 @@ export function reregisterRoutes(ctx: AppContext): Router {
     {
       fallbackKey: 'reregister.errors.too_long',
       onInvalid: async (req, res, errors) => {
-        const landing = await landingOr404(req, res, false);
-        if (landing) render(req, res, String(req.params.token), landing, { values: typed(req), errors }, 422);
+        const landing = await landingOrGone(req, false);
+        render(req, res, String(req.params.token), landing, { values: typed(req), errors }, 422);
       },
     },
   );
   router.post('/r/:token/register', linkToken, perIp, perLink, registerForm, async (req, res) => {
     const token = String(req.params.token);
-    const landing = await landingOr404(req, res, false);
-    if (!landing) return;
+    const landing = await landingOrGone(req, false);
     const values = typed(req);
     const result = await reregister(ctx.knex, ctx.config, landing, registerForm.of(req).body);
     if (result.kind === 'created') {
@@ -103,15 +102,14 @@ export function reregisterRoutes(ctx: AppContext): Router {
     { body: attachSchema },
     {
       onInvalid: async (req, res) => {
-        const landing = await landingOr404(req, res, false);
-        if (landing) render(req, res, String(req.params.token), landing, { values: attachValues(req, landing), attachError: req.t('reregister.attach.missing') }, 422);
+        const landing = await landingOrGone(req, false);
+        render(req, res, String(req.params.token), landing, { values: attachValues(req, landing), attachError: req.t('reregister.attach.missing') }, 422);
       },
     },
   );
   router.post('/r/:token/attach', linkToken, perIp, perLink, attachForm, async (req, res) => {
     const token = String(req.params.token);
-    const landing = await landingOr404(req, res, false);
-    if (!landing) return;
+    const landing = await landingOrGone(req, false);
     const values = attachValues(req, landing);
     const { login, password } = attachForm.of(req).body;
     const result = await attachProvenAddress(ctx.knex, landing, login, password);
