@@ -139,8 +139,8 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
       // Links from e-mails that are no longer valid are pages people land on too.
       '/status/subscribe/confirm/:token': '/status/subscribe/confirm/expired-or-forged-link-token',
       '/status/unsubscribe/:token': '/status/unsubscribe/expired-or-forged-link-token',
-      '/recover/email/:token': '/recover/email/expired-or-forged-link-token-0000000000000000',
-      '/recover/invite/:token': '/recover/invite/expired-or-forged-link-token-000000000000000',
+      '/recover/email/:token': '/recover/email/expired-or-forged-link-token-00000000000000', // 43 characters: the 410 page
+      '/recover/invite/:token': '/recover/invite/expired-or-forged-link-token-00000000000000',
     };
 
     const routes = getRoutes(portal.app);

@@ -84,7 +84,7 @@ describe('sending a campaign through a real SMTP server', () => {
     const page = await web.portal.agent().get(pathOf(link)).expect(200);
     expect(page.text).toContain('click@example.jp'); // the address the link proves, registered through the form below
     expect(page.text).toContain(`action="${pathOf(link)}/register"`);
-    expect((await web.portal.agent().get(pathOf(link).slice(0, -2) + (link.endsWith('xx') ? 'yy' : 'xx'))).status).toBe(400);
+    expect((await web.portal.agent().get(pathOf(link).slice(0, -2) + (link.endsWith('xx') ? 'yy' : 'xx'))).status).toBe(410); // forged: src/http/links.ts
     let p = await campaignProgress(web.portal.ctx.knex, (await getCampaign(web.portal.ctx.knex, id))!);
     expect(p.clicked).toBe(1);
 
@@ -96,7 +96,7 @@ describe('sending a campaign through a real SMTP server', () => {
     // What a mailbox provider sends: a bare POST, no cookie, no CSRF token.
     await web.portal.agent().post(pathOf(unsubUrl)).type('form').send('List-Unsubscribe=One-Click').expect(200);
     expect(await web.portal.ctx.knex('portal.suppressions').where({ email_key: 'click@example.jp' }).first()).toMatchObject({ reason: 'unsubscribed' });
-    expect((await web.portal.agent().post(pathOf(unsubUrl).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))).send('List-Unsubscribe=One-Click')).status).toBe(400);
+    expect((await web.portal.agent().post(pathOf(unsubUrl).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))).send('List-Unsubscribe=One-Click')).status).toBe(410); // forged: gone
     p = await campaignProgress(web.portal.ctx.knex, (await getCampaign(web.portal.ctx.knex, id))!);
     expect(p.unsubscribed).toBe(1);
 

@@ -13,7 +13,18 @@ import { registeredRoutes, type RegisteredRoute } from '../support/routes';
  */
 
 /** Routes on the link rule of src/http/links.ts: a malformed token is 400 there. */
-const LINK_RULE = ['/status/subscribe/confirm/:token', '/status/unsubscribe/:token', '/export/link/:token', '/export/download/:id'];
+const LINK_RULE = [
+  '/status/subscribe/confirm/:token',
+  '/status/unsubscribe/:token',
+  '/export/link/:token',
+  '/export/download/:id',
+  '/r/:token',
+  '/r/:token/register',
+  '/r/:token/attach',
+  '/u/:token',
+  '/recover/email/:token',
+  '/recover/invite/:token',
+];
 
 // Values no parameter of ours accepts: a space, an escaped slash, a NUL byte, an overlong value.
 const MALFORMED = ['a%20b', '..%2F..', '%00', 'x'.repeat(301)];
