@@ -4,7 +4,8 @@ import { validate, type Validator } from './validate';
 
 /**
  * The one rule for tokens in links people get by e-mail (export downloads and sign-in links, notice subscription
- * confirm/unsubscribe, and any new one):
+ * confirm/unsubscribe, campaigns' personal `/r/` and unsubscribe `/u/` links, claims' e-mail proof and invitation
+ * links, and any new one):
  * - malformed (not the shape this link's token has, a query part missing or altered out of shape): 400, the
  *   "this link is incomplete" page: usually a mail client cut the URL, so the next step is to copy the whole link;
  * - well-formed but unknown, wrong signature, already used, expired or replaced: 410 Gone, the one "this link no

@@ -23,7 +23,7 @@ import { readArchiveUpload } from './archive-upload';
 const headExtra = '<link rel="stylesheet" href="/static/css/claims.css">';
 
 // zod at the edge through http/validate: an invalid form is a 422 naming each field's problem in the reader's
-// language; a malformed id or link token in the path is a 404 (src/http/params.ts).
+// language; a malformed id in the path is a 404 (src/http/params.ts); e-mailed link tokens follow src/http/links.ts.
 const body = <T extends z.ZodType>(schema: T) => validate({ body: schema });
 
 const actor = (req: Request): service.Actor => ({ id: req.user!.id, display_id: req.user!.display_id, actor: userActor(req.user!) });
