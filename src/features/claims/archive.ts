@@ -32,9 +32,13 @@ const OLD_ID_MAX = 100;
 
 export const archiveDir = (ctx: AppContext, sub: 'uploads' | 'kept') => path.resolve(ctx.config.DATA_DIR, sub === 'uploads' ? 'claims-uploads' : 'claims-archives');
 
+/** Problems that make an otherwise intact archive a case for staff rather than a refusal: no signature, or another key's. */
+const STAFF_CODES = new Set(['unsigned', 'foreign_key']);
+
 /** Why a verified-or-not archive is refused, as a 4xx naming what failed (the verifier's own words as detail). */
 function refusal(result: VerifyResult): HttpError {
-  const p = result.problems[0];
+  // Name the tampering first: "unsigned" alone would go to staff, so it is not why this one is refused.
+  const p = result.problems.find((x) => !STAFF_CODES.has(x.code)) ?? result.problems[0];
   const code = p?.code ?? 'bad_data';
   return new HttpError(422, `claims.archive.refused.${code}`, { detail: (p?.message ?? '').slice(0, 300), more: Math.max(0, result.problems.length - 1) });
 }
@@ -125,8 +129,6 @@ export interface ArchiveProofResult {
   cards: number;
 }
 
-/** Problems that make an otherwise intact archive a case for staff rather than a refusal: no signature, or another key's. */
-const STAFF_CODES = new Set(['unsigned', 'foreign_key']);
 
 /**
  * What staff must look at, or null when the archive is refused outright: it
