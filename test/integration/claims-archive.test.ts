@@ -11,6 +11,7 @@ import { buildUser, type BuiltUser } from '../support/factories';
 import { seedUserData, binaryParser, type SeededUser } from '../support/export-seed';
 import { sha256 } from '../support/claims-fixtures';
 import { workQueues } from '../support/background';
+import { claimsRecoveryChecks } from '../../src/features/claims/recovery';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
@@ -301,6 +302,7 @@ describe('claims: restoring from your own export archive', () => {
       expect(fs.statSync(row.stored_path).mode & 0o777).toBe(0o600);
       expect(row.stored_path.startsWith(path.join(portal.dataDir, 'claims-archives'))).toBe(true);
       expect(res.text).toContain(`data-archive-review="${row.id}"`);
+      expect(await claimsRecoveryChecks(portal.ctx)).toEqual([{ id: 'claims', state: 'warn', detail: 'claims.archives_waiting', vars: { pending: 1, oldest: expect.any(Date) } }]);
       expect(await restorable(agent)).not.toContain(String(row.id));
       // Not restorable before approval, even by posting its id.
       let page = await agent.get('/recover');
