@@ -114,6 +114,18 @@ describe('every page fits a phone and a desktop (390x844, 1280x800; Japanese and
     });
     await recordAudit(knex, `user:${staff.display_id}`, 'campaigns.import_addresses_from_a_really_long_action_name', 'import:toybox-users-before-the-incident-2026-01-22.csv', {});
 
+    // Archives sent to staff (shown on /admin/claims and on the sender's /recover): a long key fingerprint and account name.
+    const archiveRow = (n: number, status: string, review: unknown, reason: string | null) => ({
+      user_id: staff.id, sha256: String(n).repeat(64).slice(0, 64), size: 123456789, upload_name: 'toybox-export-staff_admin_with_a_long_name-2026-01-21T23-59-59.zip', stored_path: '',
+      key_id: 'ed25519:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', exported_at: '2026-01-21T14:59:59.000Z',
+      subject: JSON.stringify({ user_id: 123456, display_id: 'someone_else_with_a_very_long_display_identifier', global_id: 'toybox:toybox.example:new:users:123456', email_sha256: null }),
+      proof: 'none yet: sent to staff for review', status, review: JSON.stringify(review), decision_reason: reason, decided_at: reason ? new Date() : null, decided_by: reason ? `user:${staff.display_id}` : null,
+    });
+    await knex('portal.claim_archives').insert([
+      archiveRow(1, 'review', { reasons: [{ code: 'foreign_key', key_id: 'ed25519:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }, { code: 'other_account', user_id: 123456, display_id: 'someone_else_with_a_very_long_display_identifier' }], rows: 12345, files: 678 }, null),
+      archiveRow(2, 'rejected', { reasons: [{ code: 'unsigned' }], rows: 3, files: 1 }, 'マニフェストの対象と送った人のメールアドレスが一致せず、ほかに本人だと示すものがありませんでした。'),
+    ]);
+
     fs.mkdirSync(outboxDir(portal.dataDir), { recursive: true });
     const emlName = '2026-01-22T15-30-00-000Z-0a1b2c3d.eml';
     fs.writeFileSync(

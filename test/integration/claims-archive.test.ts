@@ -11,6 +11,7 @@ import { buildUser, type BuiltUser } from '../support/factories';
 import { seedUserData, binaryParser, type SeededUser } from '../support/export-seed';
 import { sha256 } from '../support/claims-fixtures';
 import { workQueues } from '../support/background';
+import { claimsRecoveryChecks } from '../../src/features/claims/recovery';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
@@ -134,7 +135,7 @@ describe('claims: restoring from your own export archive', () => {
     });
   }
 
-  it('refuses an edited row, a swapped file, a forged manifest and an unsigned archive with what failed; nothing is written', async () => {
+  it('refuses an edited row, a swapped file and a forged manifest with what failed (tampering is not sent to staff); nothing is written', async () => {
     const before = await snapshot();
     const edited = unpack(aliceZip, 'edited');
     const data = fs.readFileSync(path.join(edited, 'data.json'), 'utf8');
@@ -157,26 +158,24 @@ describe('claims: restoring from your own export archive', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('the signature does not match manifest.json');
 
-    const unsigned = unpack(aliceZip, 'unsigned');
-    fs.rmSync(path.join(unsigned, 'manifest.sig'));
-    res = await upload(agent, rezip(unsigned, 'unsigned'));
+    // Unsigned AND edited: still tampering, refused (only an intact archive goes to staff).
+    const unsignedEdited = unpack(aliceZip, 'unsigned-edited');
+    fs.rmSync(path.join(unsignedEdited, 'manifest.sig'));
+    fs.writeFileSync(path.join(unsignedEdited, 'data.json'), data.replace('alice second', 'alice HACKED'));
+    res = await upload(agent, rezip(unsignedEdited, 'unsigned-edited'));
     expect(res.status).toBe(422);
-    expect(res.text).toContain('manifest.sig is missing');
+    expect(res.text).toContain('data.json differs from the manifest');
     expect(await snapshot()).toEqual(before);
   });
 
-  it("refuses someone else's archive (403 naming whose it is), a ZIP bomb, a ../ entry and an oversize upload; nothing is written", async () => {
+  it('refuses a ZIP bomb, a ../ entry and an oversize upload; nothing is written', async () => {
     const before = await snapshot();
-    let res = await upload(agent, bobZip);
-    expect(res.status).toBe(403);
-    expect(res.text).toContain(bob.display_id);
-
     // 512 MiB of zeros deflated to ~0.5 MB: refused from the central directory, before inflating.
     const zeros = Readable.from((function* () { for (let i = 0; i < 512; i++) yield Buffer.alloc(1024 * 1024); })());
     const bomb = await zipOf([['data.json', zeros]]);
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
     const started = Date.now();
-    res = await upload(agent, bomb, 'bomb.zip');
+    let res = await upload(agent, bomb, 'bomb.zip');
     expect(res.status).toBe(422);
     expect(res.text).toMatch(/expands \d+:1 \(536870912 bytes; ZIP bomb\?\)/);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -276,5 +275,123 @@ describe('claims: restoring from your own export archive', () => {
     expect(r.status).toBe(200);
     expect(r.text).toContain('data-result="nothing"');
     expect(await snapshot()).toEqual(before);
+  });
+  describe('archives that are not proof by themselves go to staff', () => {
+    let staffAgent: Agent;
+    beforeAll(async () => {
+      const staff = await buildUser(knex, { is_staff: true, role: 'ADMIN' });
+      staffAgent = await signedInAgent(portal, staff.display_id, staff.password);
+    });
+    const restorable = async (a: Agent) => [...(await a.get('/recover')).text.matchAll(/name="archive" value="(\d+)"/g)].map((m) => m[1]!);
+    async function decide(id: string, decision: 'approve' | 'reject', reason: string) {
+      const page = await staffAgent.get('/admin/claims');
+      return staffAgent.post(`/admin/claims/archives/${id}/decision`).type('form').send({ _csrf: csrfFrom(page.text), decision, reason });
+    }
+
+    it('an unsigned archive is kept for staff (202), nothing restorable; approved, it restores with original times, PRIVATE, and undoes', async () => {
+      const unsigned = unpack(aliceZip, 'unsigned');
+      fs.rmSync(path.join(unsigned, 'manifest.sig'));
+      const before = await snapshot();
+      let res = await upload(agent, rezip(unsigned, 'unsigned'), 'unsigned.zip');
+      expect(res.status).toBe(202);
+      expect(res.text).toContain('data-result="archive-review"');
+      const row = await knex('portal.claim_archives').where({ user_id: newAlice.id, status: 'review' }).first();
+      expect(row.review.reasons).toEqual([{ code: 'unsigned' }]);
+      expect(row.review.rows).toBeGreaterThan(0);
+      expect(row.review.files).toBeGreaterThan(0);
+      expect(fs.statSync(row.stored_path).mode & 0o777).toBe(0o600);
+      expect(row.stored_path.startsWith(path.join(portal.dataDir, 'claims-archives'))).toBe(true);
+      expect(res.text).toContain(`data-archive-review="${row.id}"`);
+      expect(await claimsRecoveryChecks(portal.ctx)).toEqual([{ id: 'claims', state: 'warn', detail: 'claims.archives_waiting', vars: { pending: 1, oldest: expect.any(Date) } }]);
+      expect(await restorable(agent)).not.toContain(String(row.id));
+      // Not restorable before approval, even by posting its id.
+      let page = await agent.get('/recover');
+      res = await agent.post('/recover/archive/restore').type('form').send({ _csrf: csrfFrom(page.text), archive: String(row.id), all_posts: 'on', cards: 'on' });
+      expect(res.status).toBe(404);
+      const now = await snapshot();
+      expect({ ...now, archives: 0, items: 0, kept: [] }).toEqual({ ...before, archives: 0, items: 0, kept: [] });
+
+      // Staff see it with its evidence; a non-staff person cannot decide it.
+      const admin = await staffAgent.get('/admin/claims');
+      expect(admin.status).toBe(200);
+      expect(admin.text).toContain(`data-archive-review="${row.id}"`);
+      expect(admin.text).toContain('data-reason="unsigned"');
+      expect(admin.text).toContain(`data-counts="${row.review.rows} ${row.review.files}"`);
+      page = await agent.get('/recover');
+      res = await agent.post(`/admin/claims/archives/${row.id}/decision`).type('form').send({ _csrf: csrfFrom(page.text), decision: 'approve', reason: 'mine' });
+      expect(res.status).toBe(403);
+      res = await decide(String(row.id), 'approve', 'x');
+      expect(res.status).toBe(422);
+      res = await decide(String(row.id), 'approve', 'same e-mail, known person');
+      expect(res.status).toBe(303);
+      expect((await decide(String(row.id), 'reject', 'changed my mind')).status).toBe(409);
+      const decided = await knex('portal.claim_archives').where({ id: row.id }).first();
+      expect(decided.status).toBe('approved');
+      expect(decided.proof).toMatch(/^staff-approved by /);
+      expect(await knex('portal.audit_log').where({ action: 'claims.archive_approved' }).pluck('target')).toEqual([`user:${newAlice.id}`]);
+
+      expect(await restorable(agent)).toContain(String(row.id));
+      page = await agent.get('/recover');
+      const posts = [...new Set([...page.text.matchAll(/name="posts" value="([^"]+)" checked/g)].map((m) => m[1]!))];
+      expect(posts.length).toBeGreaterThan(0);
+      res = await agent.post('/recover/archive/restore').type('form').send({ _csrf: csrfFrom(page.text), archive: String(row.id), posts, cards: 'on' });
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('data-result="restored"');
+      const restored = await knex('public.submissions').where({ author_id: newAlice.id });
+      expect(restored).toHaveLength(posts.length);
+      for (const r of restored) {
+        const orig = alicePosts.find((p) => r.old_id === `toybox:toybox.example:new:submissions:${p.id}`)!;
+        expect(r.status).toBe('PRIVATE');
+        expect(new Date(r.created_at).toISOString()).toBe(new Date(orig.created_at).toISOString());
+      }
+      const restore = await knex('portal.restores').where({ user_id: newAlice.id, archive_id: row.id }).first();
+      page = await agent.get('/recover');
+      res = await agent.post(`/recover/restores/${restore.id}/undo`).type('form').send({ _csrf: csrfFrom(page.text) });
+      expect(res.status).toBe(200);
+      expect(await knex('public.submissions').where({ author_id: newAlice.id })).toHaveLength(0);
+      expect(await knex('public.user_cards').where({ user_id: newAlice.id })).toHaveLength(0);
+    });
+
+    it("another account's valid archive goes to staff naming that account, never auto-restored; rejected, nothing is restorable and the person is told", async () => {
+      let res = await upload(agent, bobZip, 'bob.zip');
+      expect(res.status).toBe(202);
+      const row = await knex('portal.claim_archives').where({ user_id: newAlice.id, status: 'review' }).first();
+      expect(row.review.reasons).toEqual([{ code: 'other_account', user_id: bob.id, display_id: bob.display_id }]);
+      expect(await restorable(agent)).not.toContain(String(row.id));
+      const admin = await staffAgent.get('/admin/claims');
+      expect(admin.text).toContain('data-reason="other_account"');
+      expect(admin.text).toContain(bob.display_id);
+
+      expect((await decide(String(row.id), 'reject', 'not the same person')).status).toBe(303);
+      const decided = await knex('portal.claim_archives').where({ id: row.id }).first();
+      expect(decided.status).toBe('rejected');
+      expect(fs.existsSync(row.stored_path)).toBe(false);
+      expect(await knex('portal.claim_archive_items').where({ archive_id: row.id })).toHaveLength(0);
+      const page = await agent.get('/recover');
+      expect(page.text).toMatch(new RegExp(`data-archive-review="${row.id}" data-status="rejected"`));
+      expect(page.text).toContain('not the same person');
+      expect(await restorable(agent)).not.toContain(String(row.id));
+      res = await agent.post('/recover/archive/restore').type('form').send({ _csrf: csrfFrom(page.text), archive: String(row.id), all_posts: 'on', cards: 'on' });
+      expect(res.status).toBe(404);
+      // The same bytes again: told it was rejected, nothing new.
+      res = await upload(agent, bobZip, 'bob-again.zip');
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('data-result="archive-rejected"');
+    });
+
+    it('a foreign-key signature is sent to staff with the key named', async () => {
+      const foreign = unpack(aliceZip, 'foreign');
+      const sig = JSON.parse(fs.readFileSync(path.join(foreign, 'manifest.sig'), 'utf8'));
+      sig.key_id = 'ed25519:0000000000000000';
+      fs.writeFileSync(path.join(foreign, 'manifest.sig'), JSON.stringify(sig));
+      const manifest = JSON.parse(fs.readFileSync(path.join(foreign, 'manifest.json'), 'utf8'));
+      manifest.key_id = sig.key_id;
+      fs.writeFileSync(path.join(foreign, 'manifest.json'), JSON.stringify(manifest, null, 2));
+      const res = await upload(agent, rezip(foreign, 'foreign'), 'foreign.zip');
+      expect(res.status).toBe(202);
+      const row = await knex('portal.claim_archives').where({ user_id: newAlice.id, status: 'review', upload_name: 'foreign.zip' }).first();
+      expect(row.review.reasons).toEqual([{ code: 'foreign_key', key_id: 'ed25519:0000000000000000' }]);
+      expect((await staffAgent.get('/admin/claims')).text).toContain('ed25519:0000000000000000');
+    });
   });
 });

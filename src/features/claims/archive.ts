@@ -3,7 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AppContext } from '../../app-context';
 import { recordAudit } from '../../audit/service';
-import { HttpError, NotFound } from '../../http/errors';
+import { Conflict, HttpError, NotFound } from '../../http/errors';
 import { logger } from '../../logger';
 import { ensurePrivateDir } from '../../files/private';
 import { verifyWithSiteKeys, type VerifyResult } from '../../archive/verify';
@@ -32,9 +32,13 @@ const OLD_ID_MAX = 100;
 
 export const archiveDir = (ctx: AppContext, sub: 'uploads' | 'kept') => path.resolve(ctx.config.DATA_DIR, sub === 'uploads' ? 'claims-uploads' : 'claims-archives');
 
+/** Problems that make an otherwise intact archive a case for staff rather than a refusal: no signature, or another key's. */
+const STAFF_CODES = new Set(['unsigned', 'foreign_key']);
+
 /** Why a verified-or-not archive is refused, as a 4xx naming what failed (the verifier's own words as detail). */
 function refusal(result: VerifyResult): HttpError {
-  const p = result.problems[0];
+  // Name the tampering first: "unsigned" alone would go to staff, so it is not why this one is refused.
+  const p = result.problems.find((x) => !STAFF_CODES.has(x.code)) ?? result.problems[0];
   const code = p?.code ?? 'bad_data';
   return new HttpError(422, `claims.archive.refused.${code}`, { detail: (p?.message ?? '').slice(0, 300), more: Math.max(0, result.problems.length - 1) });
 }
@@ -53,7 +57,9 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const fitsOldId = (gid: string) => gid.length <= OLD_ID_MAX;
 
 /** The restorable items of a verified archive: posts whose file is in it, cards, profile pictures and texts. */
-async function collectItems(ctx: AppContext, file: string): Promise<archives.ArchiveItem[]> {
+async function collectItems(ctx: AppContext, file: string): Promise<{ items: archives.ArchiveItem[]; rows: number; files: number }> {
+  let rowCount = 0;
+  let fileCount = 0;
   const posts: Row[] = [];
   const cards: Row[] = [];
   let profile: Row | null = null;
@@ -61,12 +67,14 @@ async function collectItems(ctx: AppContext, file: string): Promise<archives.Arc
   const media = new Map<string, { path: string; sha256: string }>();
   await readDataJson(file, toyboxHostOf(ctx.config.TOYBOX_URL), {
     row(kind, row) {
+      rowCount++;
       if (kind === 'posts') posts.push(row);
       else if (kind === 'cards') cards.push(row);
       else if (kind === 'profile') profile = row;
       else if (kind === 'settings') settings = row;
     },
     media(e) {
+      if (e.status === 'included') fileCount++;
       if (e.status === 'included' && typeof e.source === 'string' && typeof e.path === 'string' && typeof e.sha256 === 'string') media.set(e.source, { path: e.path, sha256: e.sha256 });
     },
   });
@@ -109,37 +117,65 @@ async function collectItems(ctx: AppContext, file: string): Promise<archives.Arc
   if (st && header) items.push({ global_id: str(st.global_id), kind: 'header', position: 0, item: { path: header.path, sha256: header.sha256 } });
   if (st && plainText(st.display_name, 50)) items.push({ global_id: str(st.global_id), kind: 'display_name', position: 0, item: { value: plainText(st.display_name, 50) } });
   if (st && plainText(st.bio, 2000)) items.push({ global_id: str(st.global_id), kind: 'bio', position: 0, item: { value: plainText(st.bio, 2000) } });
-  return items;
+  return { items, rows: rowCount, files: fileCount };
 }
 
 export interface ArchiveProofResult {
   archive_id: number;
   already: boolean;
+  /** verified: restorable now; review: sent to staff; approved/rejected: an earlier upload of the same bytes, decided. */
+  status: archives.ArchiveStatus;
   posts: number;
   cards: number;
 }
 
+
 /**
- * Checks an uploaded archive and, when it is this person's own archive from
- * this site, keeps it (0600 under DATA_DIR/claims-archives) with its items.
- * Anything else is refused with what failed (422), or as someone else's
- * archive (403); nothing is written then. The temporary upload is removed.
+ * What staff must look at, or null when the archive is refused outright: it
+ * is well-formed and every file and row matches its manifest, but the
+ * manifest is unsigned or signed with a key that is not this site's. Any
+ * other problem (edited after signing, missing or changed files, other site,
+ * unsafe ZIP) is tampering or damage and is refused.
+ */
+function staffReasons(result: VerifyResult): archives.ArchiveReview['reasons'] | null {
+  if (result.valid || !result.subject || !result.problems.length) return null;
+  if (!result.problems.every((p) => STAFF_CODES.has(p.code))) return null;
+  return result.problems.some((p) => p.code === 'foreign_key') ? [{ code: 'foreign_key', key_id: result.keyId ?? '' }] : [{ code: 'unsigned' }];
+}
+
+/**
+ * Checks an uploaded archive. This person's own archive from this site is
+ * kept (0600 under DATA_DIR/claims-archives) with its items, restorable now.
+ * An intact archive that is unsigned, signed by a foreign key, or about
+ * another account (the person may have two) is kept the same way with
+ * status `review` for staff; nothing in it is restorable until staff approve.
+ * Anything else (edited, damaged, unsafe) is refused with what failed (422)
+ * and nothing is written. The temporary upload is removed.
  */
 export async function proveByArchive(ctx: AppContext, who: Actor, upload: ArchiveUpload): Promise<ArchiveProofResult> {
   let kept: string | null = null;
   try {
     const result = await verifyWithSiteKeys(ctx.config, upload.file);
+    let reasons: archives.ArchiveReview['reasons'] | null = null;
     if (!result.valid || !result.subject) {
-      logger.info({ user: who.id, problems: result.problems.map((p) => p.code) }, 'claims: archive refused');
-      throw refusal(result);
+      reasons = staffReasons(result);
+      if (!reasons) {
+        logger.info({ user: who.id, problems: result.problems.map((p) => p.code) }, 'claims: archive refused');
+        throw refusal(result);
+      }
     }
-    if (!(await sameSubject(ctx, who, result.subject))) {
-      logger.info({ user: who.id, subject: result.subject.user_id }, 'claims: archive of another account refused');
-      throw new HttpError(403, 'claims.archive.other_person', { display_id: result.subject.display_id });
+    const subject = result.subject!;
+    if (!(await sameSubject(ctx, who, subject))) {
+      const [other] = await repo.claimants(ctx.knex, [subject.user_id]);
+      // Only an archive this site signed can say which of its accounts it is about; an unsigned one's subject is its own claim.
+      if (result.valid) reasons = [{ code: 'other_account', user_id: subject.user_id, display_id: other?.display_id ?? subject.display_id }];
+      else reasons!.push({ code: 'other_account', user_id: subject.user_id, display_id: other?.display_id ?? subject.display_id });
     }
     const existing = await archives.archiveBySha(ctx.knex, who.id, upload.sha256);
-    if (existing) return { archive_id: existing.id, already: true, ...(await counts(ctx, existing.id)) };
-    const items = await collectItems(ctx, upload.file);
+    if (existing) return { archive_id: existing.id, already: true, status: existing.status, ...(await counts(ctx, existing.id)) };
+    const collected = await collectItems(ctx, upload.file);
+    const items = collected.items;
+    const review: archives.ArchiveReview | null = reasons ? { reasons, rows: collected.rows, files: collected.files } : null;
     const dir = archiveDir(ctx, 'kept');
     await ensurePrivateDir(dir);
     kept = path.join(dir, `${who.id}-${upload.sha256}.zip`);
@@ -154,19 +190,68 @@ export async function proveByArchive(ctx: AppContext, who: Actor, upload: Archiv
         stored_path: keptPath,
         key_id: result.keyId ?? '',
         exported_at: result.exportedAt ?? '',
-        subject: result.subject!,
-        proof: 'level 1: signed by this site, about this account',
+        subject,
+        proof: review ? 'none yet: sent to staff for review' : 'level 1: signed by this site, about this account',
+        status: review ? 'review' : 'verified',
+        review,
       });
       await archives.insertItems(trx, archiveId, items);
-      await recordAudit(trx, who.actor, 'claims.archive_verified', `user:${who.id}`, { archive: archiveId, key_id: result.keyId, exported_at: result.exportedAt, subject: result.subject!.global_id, items: items.length });
+      const detail = { archive: archiveId, key_id: result.keyId, exported_at: result.exportedAt, subject: subject.global_id, items: items.length };
+      if (review) await recordAudit(trx, who.actor, 'claims.archive_sent_to_staff', `user:${who.id}`, { ...detail, reasons: review.reasons });
+      else await recordAudit(trx, who.actor, 'claims.archive_verified', `user:${who.id}`, detail);
       return archiveId;
     });
     kept = null;
-    return { archive_id: id, already: false, posts: items.filter((i) => i.kind === 'post').length, cards: items.filter((i) => i.kind === 'card').length };
+    if (review) logger.info({ user: who.id, archive: id, reasons: review.reasons.map((r) => r.code) }, 'claims: archive sent to staff');
+    return { archive_id: id, already: false, status: review ? 'review' : 'verified', posts: items.filter((i) => i.kind === 'post').length, cards: items.filter((i) => i.kind === 'card').length };
   } finally {
     await fs.promises.rm(upload.file, { force: true }).catch(() => undefined);
     if (kept) await fs.promises.rm(kept, { force: true }).catch(() => undefined);
   }
+}
+
+export interface ArchiveReviewView {
+  archive: archives.ArchiveRow;
+  claimant: { id: number; display_id: string; email: string | null } | null;
+  posts: number;
+  cards: number;
+}
+
+/** The archives waiting for staff, with who sent them and what they hold. */
+export async function archiveReviewQueue(ctx: AppContext): Promise<ArchiveReviewView[]> {
+  const waiting = await archives.archivesByStatus(ctx.knex, 'review');
+  const people = new Map((await repo.claimants(ctx.knex, [...new Set(waiting.map((a) => a.user_id))])).map((u) => [u.id, u]));
+  const n = await archives.countItems(ctx.knex, waiting.map((a) => a.id));
+  return waiting.map((a) => ({ archive: a, claimant: people.get(a.user_id) ?? null, ...(n.get(a.id) ?? { posts: 0, cards: 0 }) }));
+}
+
+/** The person's archives that are waiting for staff or were rejected (shown on /recover). */
+export async function myArchiveReviews(ctx: AppContext, userId: number): Promise<archives.ArchiveRow[]> {
+  return (await archives.archivesOfUser(ctx.knex, userId)).filter((a) => a.status === 'review' || a.status === 'rejected');
+}
+
+/**
+ * Staff decide an archive under review. Approve: its items become restorable
+ * by that person exactly like a verified archive, the proof recorded as
+ * staff-approved. Reject: its items and the kept file are removed; nothing is
+ * restorable. Audited either way; a second decision is a 409.
+ */
+export async function decideArchive(ctx: AppContext, staff: string, id: number, decision: 'approve' | 'reject', reason: string): Promise<void> {
+  let remove: string | null = null;
+  await ctx.knex.transaction(async (trx) => {
+    const a = await archives.lockArchive(trx, id);
+    if (!a) throw NotFound('claims.archive.not_found');
+    if (a.status !== 'review') throw Conflict('claims.archive_review.already_decided', { id });
+    if (decision === 'approve') {
+      await archives.decideArchive(trx, id, { status: 'approved', proof: `staff-approved by ${staff}: ${reason}`, decided_by: staff, reason });
+    } else {
+      await archives.deleteItems(trx, id);
+      await archives.decideArchive(trx, id, { status: 'rejected', proof: 'rejected by staff', decided_by: staff, reason, stored_path: '' });
+      remove = a.stored_path;
+    }
+    await recordAudit(trx, staff, decision === 'approve' ? 'claims.archive_approved' : 'claims.archive_rejected', `user:${a.user_id}`, { archive: id, reason, reasons: a.review?.reasons ?? [] });
+  });
+  if (remove) await fs.promises.rm(remove, { force: true }).catch((err: Error) => logger.warn({ archive: id, err: err.message }, 'claims: could not remove a rejected archive'));
 }
 
 async function counts(ctx: AppContext, archiveId: number): Promise<{ posts: number; cards: number }> {
@@ -233,7 +318,7 @@ async function candidatesOf(ctx: AppContext, trx: Db, userId: number, archive: a
 /** The person's verified archives with what each can still restore. */
 export async function archiveCandidates(ctx: AppContext, userId: number): Promise<ArchiveCandidates[]> {
   const out: ArchiveCandidates[] = [];
-  for (const a of await archives.archivesOfUser(ctx.knex, userId)) out.push(await ctx.knex.transaction((trx) => candidatesOf(ctx, trx, userId, a)));
+  for (const a of await archives.archivesOfUser(ctx.knex, userId)) if (archives.RESTORABLE.includes(a.status)) out.push(await ctx.knex.transaction((trx) => candidatesOf(ctx, trx, userId, a)));
   return out;
 }
 
@@ -264,7 +349,7 @@ export interface ArchiveRestoreResult {
  */
 export async function restoreFromArchive(ctx: AppContext, who: Actor, archiveId: number, sel: ArchiveSelection): Promise<ArchiveRestoreResult> {
   const archive = await archives.getArchive(ctx.knex, archiveId);
-  if (!archive || archive.user_id !== who.id) throw NotFound('claims.archive.not_found');
+  if (!archive || archive.user_id !== who.id || !archives.RESTORABLE.includes(archive.status)) throw NotFound('claims.archive.not_found');
   const nothing: ArchiveRestoreResult = { restore_id: null, posts: 0, cards: 0, avatar: false, header: false, profile: 0, undo_until: null };
   const before = await ctx.knex.transaction((trx) => candidatesOf(ctx, trx, who.id, archive));
   const chosen = new Set(sel.posts === 'all' ? [] : sel.posts);

@@ -39,6 +39,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
   const history = await restoring.myRestores(ctx, req.user!.id);
   const sso = await service.ssoSuggestions(ctx, req.user!.id);
   const archives = await archiving.archiveCandidates(ctx, req.user!.id);
+  const archiveReviews = await archiving.myArchiveReviews(ctx, req.user!.id);
   res.status(status).render('claims/index', {
     title: req.t('claims.title'),
     headExtra,
@@ -47,6 +48,7 @@ async function renderRecover(ctx: AppContext, req: Request, res: Response, extra
     history,
     sso,
     archives,
+    archiveReviews,
     tokenProof: Boolean(ctx.config.TOYBOX_OLD_SECRET_KEY),
     now: new Date(),
     limits: { files: ctx.config.CLAIMS_MAX_FILES, mb: ctx.config.CLAIMS_MAX_UPLOAD_MB },
@@ -89,7 +91,8 @@ export function claimsRoutes(ctx: AppContext): Router {
       throw err;
     }
     const archive = await archiving.proveByArchive(ctx, actor(req), upload);
-    await renderRecover(ctx, req, res, { archiveAdded: archive });
+    // Kept for staff: accepted, but not (yet) proof.
+    await renderRecover(ctx, req, res, { archiveAdded: archive }, archive.status === 'review' && !archive.already ? 202 : 200);
   });
 
   const archiveRestoreBody = body(archiveRestoreForm);
@@ -206,12 +209,22 @@ export function claimsRoutes(ctx: AppContext): Router {
     const f = accountBody.of(req).body;
     const r = await accounts.restoreAbandonedAccount(ctx, userActor(req.user!), f.old_user_id, { invite: f.invite, displayId: f.display_id || undefined, lang: req.lang });
     const queue = await service.staffQueue(ctx);
-    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: null, account: r });
+    const archiveQueue = await archiving.archiveReviewQueue(ctx);
+    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, archiveQueue, decided: null, account: r });
   });
 
   router.get('/admin/claims', requireStaff, async (req, res) => {
     const queue = await service.staffQueue(ctx);
-    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, decided: req.query.decided ?? null, account: null });
+    const archiveQueue = await archiving.archiveReviewQueue(ctx);
+    res.render('claims/admin', { title: req.t('claims.admin.title'), headExtra, queue, archiveQueue, decided: req.query.decided ?? null, account: null });
+  });
+
+  // An archive sent to staff (unsigned, foreign key, or another account's): approve makes it restorable, reject removes it.
+  const archiveDecisionInput = validate({ params: idParams, body: decisionForm });
+  router.post('/admin/claims/archives/:id/decision', requireStaff, archiveDecisionInput, async (req, res) => {
+    const { params: { id }, body: { decision, reason } } = archiveDecisionInput.of(req);
+    await archiving.decideArchive(ctx, userActor(req.user!), id, decision, reason);
+    res.redirect(303, `/admin/claims#archive-${id}`);
   });
 
   const decisionInput = validate({ params: idParams, body: decisionForm });
