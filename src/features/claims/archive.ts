@@ -15,6 +15,7 @@ import * as archives from './archive-repo';
 import * as restores from './restore-repo';
 import { copyIn, holdsSameFile, mediaDir, mediaUrl, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { plainText } from './text';
+import { writeProfileValues } from './profile-writes';
 import type { ArchiveUpload } from './archive-upload';
 import type { Actor } from './service';
 
@@ -421,24 +422,15 @@ export async function restoreFromArchive(ctx: AppContext, who: Actor, archiveId:
         writes.push(w({ op: 'insert', table_name: 'user_meta', row_id: id }));
         meta = await rows.userMetaOf(trx, who.id);
       }
-      const set = async (table: 'users' | 'user_meta', id: number, column: string, was: unknown, value: unknown) => {
-        await rows.setColumn(trx, table, id, column, value);
-        writes.push(w({ op: 'update', table_name: table, row_id: id, column_name: column, before: was, after: value }));
-      };
       const sameBytes = (url: string | null, sha: string) => holdsSameFile(ctx, root, url, sha);
       const avatarUrl = wantAvatar && !(await sameBytes(user.avatar_url, String(wantAvatar.item.sha256))) ? await picture(wantAvatar, 'avatar') : null;
       const headerUrl = wantHeader && meta && !(await sameBytes(meta.header_url, String(wantHeader.item.sha256))) ? await picture(wantHeader, 'header') : null;
-      if (avatarUrl) await set('users', user.id, 'avatar_url', user.avatar_url, avatarUrl);
-      if (headerUrl && meta) await set('user_meta', meta.id, 'header_url', meta.header_url, headerUrl);
-      let profile = 0;
-      if (sel.display_name && cand.display_name && meta && meta.display_name !== cand.display_name) {
-        await set('user_meta', meta.id, 'display_name', meta.display_name, cand.display_name);
-        profile++;
-      }
-      if (sel.bio && cand.bio && meta && meta.bio !== cand.bio) {
-        await set('user_meta', meta.id, 'bio', meta.bio, cand.bio);
-        profile++;
-      }
+      const profile = await writeProfileValues(trx, (x) => writes.push(w(x)), user, meta, {
+        avatarUrl,
+        headerUrl,
+        displayName: sel.display_name ? cand.display_name : null,
+        bio: sel.bio ? cand.bio : null,
+      });
       for (const c of copied) writes.unshift(w({ op: 'file', file_path: c.rel, sha256: c.sha256 }));
       if (!writes.length) return { ...nothing };
       const summary = { posts: inserted.length, cards: cardIds.length, avatar: avatarUrl ? 1 : 0, header: headerUrl ? 1 : 0, profile };

@@ -11,6 +11,7 @@ import { mapLimit } from './map-limit';
 import { derivedByOriginal, doneKeys, loadCandidates, type ProfileFileCandidate } from './candidates';
 import { copyFolder, copyIn, djangoAvailableName, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';
+import { writeProfileValues } from './profile-writes';
 
 export { candidates, type Candidates, type PostCandidate, type CardCandidate, type ProfileFileCandidate } from './candidates';
 export { undo, myRestores, preview } from './undo';
@@ -168,21 +169,12 @@ export async function restore(ctx: AppContext, who: Actor, claimId: number, sel:
         writes.push(w({ op: 'insert', table_name: 'user_meta', row_id: id }));
         meta = await rows.userMetaOf(trx, who.id);
       }
-      const set = async (table: 'users' | 'user_meta', id: number, column: string, before: unknown, after: unknown) => {
-        await rows.setColumn(trx, table, id, column, after);
-        writes.push(w({ op: 'update', table_name: table, row_id: id, column_name: column, before, after }));
-      };
-      if (avatarUrl) await set('users', user.id, 'avatar_url', user.avatar_url, avatarUrl);
-      if (headerUrl && meta) await set('user_meta', meta.id, 'header_url', meta.header_url, headerUrl);
-      let profile = 0;
-      if (sel.display_name && cand.old_display_name && meta && meta.display_name !== cand.old_display_name) {
-        await set('user_meta', meta.id, 'display_name', meta.display_name, cand.old_display_name);
-        profile++;
-      }
-      if (sel.bio && cand.old_bio && meta && meta.bio !== cand.old_bio) {
-        await set('user_meta', meta.id, 'bio', meta.bio, cand.old_bio);
-        profile++;
-      }
+      const profile = await writeProfileValues(trx, (x) => writes.push(w(x)), user, meta, {
+        avatarUrl,
+        headerUrl,
+        displayName: sel.display_name ? cand.old_display_name : null,
+        bio: sel.bio ? cand.old_bio : null,
+      });
       const doneCards = await rows.existingOldIds(trx, 'user_cards', cards.map((c) => c.key));
       const codes = await rows.cardIdsByCode(trx, cards.map((c) => c.code));
       const newCards = cards.filter((c) => !doneCards.has(c.key) && codes.has(c.code));
