@@ -1,6 +1,6 @@
 import { plainText } from '../../src/features/claims/text';
 import { fileLevel } from '../../src/features/claims/service';
-import { mapLimit } from '../../src/features/claims/map-limit';
+import { mapLimit } from '../../src/system/map-limit';
 import type { CatalogueFile } from '../../src/salvage-catalogue';
 
 const file = (kind: string, uploaded: string | null): CatalogueFile => ({

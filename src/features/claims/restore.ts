@@ -7,7 +7,7 @@ import * as catalogue from '../../salvage-catalogue';
 import * as rows from '../../toybox/restored-rows';
 import * as restores from './restore-repo';
 import { approvedClaimOf, type Actor } from './service';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../../system/map-limit';
 import { derivedByOriginal, doneKeys, loadCandidates, type ProfileFileCandidate } from './candidates';
 import { copyFolder, copyIn, djangoAvailableName, holdsSameFile, mediaDir, mediaUrl, pruneEmptyGameDirs, randomHex, removeCopied, sweepTemporaryCopies, type CopiedFile } from './media-copy';
 import { restoreEdges } from './edges';

@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import { BadSource } from './errors';
 import { classifyPath, IMAGE_EXT } from './naming';
 import { countFiles, walkFiles, type WalkStats, type WalkedFile } from './walk';
-import { createWorkers, mapLimit, type Workers } from './pool';
+import { createWorkers, type Workers } from './pool';
+import { mapLimit } from '../../system/map-limit';
 import { DECODE_LIMIT, type HashTask, type Hashed } from './inspect';
 import { SeenNameSet } from './seen-names';
 import { analyseCatalogue, countPendingImages, hasFiles, knownFiles, linkDerivedFiles, markMissing, mediaCounts, pendingImages, saveBatch, saveImageFacts, type FileRow, type ImageFactsRow, type MediaCounts } from './repo';
@@ -79,9 +80,9 @@ const IMAGE_PAGE = 200;
 const MAX_WARNINGS = 1000;
 
 /**
- * A full garbage collection when the heap passes 64 MB. Each batch's rows wait on PostgreSQL
+ * A full garbage collection when the heap passes 48 MB. Each batch's rows wait on PostgreSQL
  * long enough to be promoted to V8's old generation, and V8 (sized for a 2-4 GB heap) lets that
- * garbage pile up to ~200 MB before collecting it; collecting at 64 MB keeps the process well
+ * garbage pile up to ~200 MB before collecting it; collecting at 48 MB keeps the process well
  * under 200 MB for ~30 ms a time. `--expose-gc` only adds the `gc` function.
  */
 function heapGuard(): () => void {

@@ -71,17 +71,3 @@ export function createWorkers(threads = defaultThreads()): Workers {
     },
   };
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping input order in the result. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
-}
